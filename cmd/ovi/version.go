@@ -1,0 +1,18 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+var versionCommand = &cli.Command{
+	Name:   "version",
+	Usage:  "print Ovi's version",
+	Action: versionAction,
+}
+
+func versionAction(c *cli.Context) error {
+	_, err := fmt.Fprintf(c.App.Writer, "ovi %s\n", version)
+	return err
+}

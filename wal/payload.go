@@ -1,0 +1,169 @@
+package wal
+
+// ObservedChange says why an observation was recorded. Observations are
+// recorded on change only, so an idle fleet does not grow the log.
+type ObservedChange uint8
+
+// Observation changes.
+const (
+	ChangeNew     ObservedChange = 1 // first seen
+	ChangeUpdated ObservedChange = 2 // attributes differ from the last record
+	ChangeGone    ObservedChange = 3 // no longer in the cloud (or terminated)
+)
+
+// Observed is the payload of KindObserved: the resource as seen in the cloud.
+type Observed struct {
+	Change   ObservedChange `json:"change"`
+	Resource Resource       `json:"resource"`
+}
+
+// Resource is a cloud resource as Ovi observed it. Tags are compared and
+// encoded in sorted key order.
+type Resource struct {
+	ID         string            `json:"id"`
+	Type       string            `json:"type"` // "ec2"
+	Size       string            `json:"size"` // instance type, e.g. t3.micro
+	ImageID    string            `json:"image_id,omitempty"`
+	State      string            `json:"state"` // pending, running, stopping, stopped, ...
+	Tags       map[string]string `json:"tags,omitempty"`
+	LaunchTime int64             `json:"launch_time,omitempty"` // Unix nanoseconds
+	SubnetID   string            `json:"subnet_id,omitempty"`
+	Managed    bool              `json:"managed"`         // carries Ovi's management tag
+	Group      string            `json:"group,omitempty"` // the resource group it was launched for
+}
+
+// Blessed reports whether the resource carries ovi:blessed=true.
+func (r Resource) Blessed() bool { return r.Tags[TagBlessed] == "true" }
+
+// Tags Ovi reads and writes on cloud resources.
+const (
+	TagBlessed  = "ovi:blessed"  // "true": never deleted or stopped
+	TagManaged  = "ovi:managed"  // "true": launched by Ovi
+	TagGroup    = "ovi:group"    // the resource group name
+	TagDecision = "ovi:decision" // the decision that launched it
+)
+
+// Action is what a decision does.
+type Action uint8
+
+// Actions. Refuse, Hold and Report are decisions not to act, with a reason.
+const (
+	ActionCreate     Action = 1 // launch Count instances of a group
+	ActionDelete     Action = 2 // terminate one resource
+	ActionUpdateTags Action = 3 // set and/or remove tags
+	ActionResize     Action = 4 // stop, change the instance type, start
+	ActionRefuse     Action = 5 // protected (blessed) or disallowed by policy
+	ActionHold       Action = 6 // deferred: deletion cap, eventual-consistency re-check
+	ActionReport     Action = 7 // unmanaged: reported, never touched
+)
+
+// Drift classifies a resource against the desired configuration.
+type Drift uint8
+
+// Drift kinds.
+const (
+	DriftInSync    Drift = 1
+	DriftMissing   Drift = 2 // desired, absent → create
+	DriftUnwanted  Drift = 3 // managed, no longer desired → delete if allowed
+	DriftDrifted   Drift = 4 // exists, size or tags differ → update
+	DriftUnmanaged Drift = 5 // not Ovi's → report only
+)
+
+// Decided is the payload of KindDecided.
+type Decided struct {
+	Action     Action            `json:"action"`
+	Drift      Drift             `json:"drift"`
+	Reason     string            `json:"reason"` // human-readable: "Delete: Not in desired configuration"
+	DryRun     bool              `json:"dry_run"`
+	Group      string            `json:"group,omitempty"`
+	Count      int               `json:"count,omitempty"` // instances to create
+	Size       string            `json:"size,omitempty"`
+	ImageID    string            `json:"image_id,omitempty"` // the image used, resolved if defaulted
+	SetTags    map[string]string `json:"set_tags,omitempty"`
+	RemoveTags []string          `json:"remove_tags,omitempty"`
+}
+
+// Executing is the payload of KindExecuting: the intent, committed before
+// the provider is called.
+type Executing struct {
+	Action      Action `json:"action"`
+	Description string `json:"description"` // "Starting deletion"
+	ClientToken string `json:"client_token,omitempty"`
+	Attempt     int    `json:"attempt"`
+}
+
+// Executed is the payload of KindExecuted.
+type Executed struct {
+	Action      Action   `json:"action"`
+	Message     string   `json:"message"`                // "Successfully deleted"
+	ResourceIDs []string `json:"resource_ids,omitempty"` // e.g. launched instance ids
+	Recovered   bool     `json:"recovered,omitempty"`    // resolved by a new leader after failover
+}
+
+// Failed is the payload of KindFailed.
+type Failed struct {
+	Action    Action `json:"action"`
+	Code      string `json:"code"` // the provider's error code, e.g. RequestLimitExceeded
+	Message   string `json:"message"`
+	Retryable bool   `json:"retryable"`
+}
+
+// ConfigApplied is the payload of KindConfigApplied.
+type ConfigApplied struct {
+	Source string `json:"source"` // file path it was read from
+	Digest string `json:"digest"` // hex SHA-256 of the source bytes
+	Config Config `json:"config"`
+}
+
+// Config is the desired configuration (infrastructure.yaml v1), typed.
+type Config struct {
+	Version  string  `json:"version"`
+	Provider string  `json:"provider"`
+	Region   string  `json:"region"`
+	Endpoint string  `json:"endpoint,omitempty"`
+	Policy   Policy  `json:"policy"`
+	Groups   []Group `json:"groups"`
+}
+
+// Policy controls destructive behaviour.
+type Policy struct {
+	DeleteUnwanted  bool `json:"delete_unwanted"`
+	MaxDeletions    int  `json:"max_deletions"`
+	AllowDisruptive bool `json:"allow_disruptive"`
+}
+
+// Group is one resource group of the desired configuration.
+type Group struct {
+	Name           string            `json:"name"`
+	Type           string            `json:"type"`
+	Count          int               `json:"count"`
+	Size           string            `json:"size"`
+	Image          string            `json:"image,omitempty"`
+	SubnetID       string            `json:"subnet_id,omitempty"`
+	SecurityGroups []string          `json:"security_groups,omitempty"`
+	Tags           map[string]string `json:"tags,omitempty"`
+}
+
+// CycleSummary is the payload of KindCycleSummary.
+type CycleSummary struct {
+	DryRun     bool  `json:"dry_run"`
+	Observed   int   `json:"observed"`
+	InSync     int   `json:"in_sync"`
+	Missing    int   `json:"missing"`
+	Unwanted   int   `json:"unwanted"`
+	Drifted    int   `json:"drifted"`
+	Unmanaged  int   `json:"unmanaged"`
+	Actions    int   `json:"actions"`
+	Failures   int   `json:"failures"`
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// Compaction is the payload of KindCompaction.
+type Compaction struct {
+	Revision uint64 `json:"revision"` // history older than this is dropped
+}
+
+// Note is the payload of KindNote.
+type Note struct {
+	Text string `json:"text"`
+}

@@ -1,0 +1,75 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Record is one entry of the audit log. Exactly one payload pointer is set,
+// the one matching Kind; Validate checks this.
+type Record struct {
+	Kind       Kind      `json:"kind"`
+	ResourceID string    `json:"resource_id,omitempty"` // where the record concerns one resource
+	Time       time.Time `json:"time"`                  // set by the proposer, never by the FSM
+	Node       string    `json:"node"`                  // the proposing node's name
+	Term       uint64    `json:"term"`                  // Raft term the proposer led in (0 for notes from followers)
+	DecisionID string    `json:"decision_id,omitempty"` // links decided → executing → executed/failed
+	CycleID    string    `json:"cycle_id,omitempty"`    // the reconcile cycle that produced the record
+
+	Observed   *Observed      `json:"observed,omitempty"`
+	Decided    *Decided       `json:"decided,omitempty"`
+	Executing  *Executing     `json:"executing,omitempty"`
+	Executed   *Executed      `json:"executed,omitempty"`
+	Failed     *Failed        `json:"failed,omitempty"`
+	Config     *ConfigApplied `json:"config,omitempty"`
+	Summary    *CycleSummary  `json:"summary,omitempty"`
+	Compaction *Compaction    `json:"compaction,omitempty"`
+	Note       *Note          `json:"note,omitempty"`
+}
+
+// Batch is the payload of one Raft entry: records applied atomically, in
+// order. Record i of the batch lives at revision {entry index, i}.
+type Batch struct {
+	Records []Record `json:"records"`
+}
+
+// ErrInvalidRecord is returned (wrapped) by Validate.
+var ErrInvalidRecord = errors.New("wal: invalid record")
+
+// Validate checks that the record has a known kind and exactly the payload
+// that kind requires.
+func (r *Record) Validate() error {
+	if !r.Kind.Valid() {
+		return fmt.Errorf("%w: unknown kind %d", ErrInvalidRecord, uint8(r.Kind))
+	}
+	want, set := r.payloadKinds()
+	if len(set) != 1 || set[0] != want {
+		return fmt.Errorf("%w: kind %s needs exactly its own payload, has %d payload(s)", ErrInvalidRecord, r.Kind, len(set))
+	}
+	if r.Time.IsZero() {
+		return fmt.Errorf("%w: kind %s has no timestamp", ErrInvalidRecord, r.Kind)
+	}
+	return nil
+}
+
+// payloadKinds returns the kind the record claims and the kinds of the
+// payloads actually present.
+func (r *Record) payloadKinds() (Kind, []Kind) {
+	var set []Kind
+	add := func(present bool, k Kind) {
+		if present {
+			set = append(set, k)
+		}
+	}
+	add(r.Observed != nil, KindObserved)
+	add(r.Decided != nil, KindDecided)
+	add(r.Executing != nil, KindExecuting)
+	add(r.Executed != nil, KindExecuted)
+	add(r.Failed != nil, KindFailed)
+	add(r.Config != nil, KindConfigApplied)
+	add(r.Summary != nil, KindCycleSummary)
+	add(r.Compaction != nil, KindCompaction)
+	add(r.Note != nil, KindNote)
+	return r.Kind, set
+}
