@@ -23,8 +23,8 @@ $(GOLANGCI):
 	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 	mv $(TOOLS)/golangci-lint $(GOLANGCI)
 
-# House rule "strictly typed": forbidigo bans the identifier `any` in
-# non-test code; this grep also catches map[string]interface{}.
+# House rule "strictly typed": no map[string]interface{} / map[string]any
+# outside tests (linters see identifiers, not type expressions, so grep).
 lint-untyped:
 	@bad=$$(git ls-files '*.go' | grep -v '_test.go$$' | xargs -r grep -nE 'map\[string\](interface\{\}|any)' || true); \
 	if [ -n "$$bad" ]; then echo "untyped maps are not allowed:"; echo "$$bad"; exit 1; fi

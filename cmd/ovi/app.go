@@ -16,7 +16,7 @@ func newApp() *cli.App {
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
 		Commands: []*cli.Command{
-			versionCommand,
+			versionCommand(),
 		},
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-var versionCommand = &cli.Command{
-	Name:   "version",
-	Usage:  "print Ovi's version",
-	Action: versionAction,
+// versionCommand prints the version.
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "version",
+		Usage:  "print Ovi's version",
+		Action: versionAction,
+	}
 }
 
 func versionAction(c *cli.Context) error {
