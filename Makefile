@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 OVI := $(BIN)/ovi
 PKGS := ./...
 
-.PHONY: all build vet lint lint-untyped unit e2e test bench fuzz demo clean
+.PHONY: all build vet lint lint-untyped unit e2e test bench fuzz demo clean verify-systemd
 
 all: build
 
@@ -39,7 +39,15 @@ unit:
 e2e: build
 	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 15m -tags e2e ./cmd/ovi/...
 
-test: build vet lint unit
+# systemd-analyze comes with Debian's systemd package; install it if missing.
+verify-systemd: build
+	@command -v systemd-analyze >/dev/null || (apt-get update -qq && apt-get install -y -qq systemd >/dev/null)
+	@tmp=$$(mktemp -d) && sed 's#/usr/local/bin/ovi#$(OVI)#' deploy/systemd/ovi.service > $$tmp/ovi.service && \
+	out=$$(systemd-analyze verify $$tmp/ovi.service 2>&1); rc=$$?; rm -rf $$tmp; \
+	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "$$out"; echo "deploy/systemd/ovi.service: systemd-analyze verify failed"; exit 1; fi; \
+	echo "deploy/systemd/ovi.service: verified"
+
+test: build vet lint verify-systemd unit
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./wal/ ./mvcc/ ./fsm/
