@@ -37,8 +37,8 @@ type Batch struct {
 // ErrInvalidRecord is returned (wrapped) by Validate.
 var ErrInvalidRecord = errors.New("wal: invalid record")
 
-// Validate checks that the record has a known kind and exactly the payload
-// that kind requires.
+// Validate checks that the record has a known kind, exactly the payload
+// that kind requires, a timestamp, and known enum values in its payload.
 func (r *Record) Validate() error {
 	if !r.Kind.Valid() {
 		return fmt.Errorf("%w: unknown kind %d", ErrInvalidRecord, uint8(r.Kind))
@@ -50,7 +50,30 @@ func (r *Record) Validate() error {
 	if r.Time.IsZero() {
 		return fmt.Errorf("%w: kind %s has no timestamp", ErrInvalidRecord, r.Kind)
 	}
-	return nil
+	return r.validateEnums()
+}
+
+// validateEnums checks the enum fields of the payload (Validate has checked
+// that the payload matching Kind is present).
+func (r *Record) validateEnums() error {
+	var bad string
+	switch {
+	case r.Observed != nil && !r.Observed.Change.Valid():
+		bad = r.Observed.Change.String()
+	case r.Decided != nil && !r.Decided.Action.Valid():
+		bad = r.Decided.Action.String()
+	case r.Decided != nil && !r.Decided.Drift.Valid():
+		bad = r.Decided.Drift.String()
+	case r.Executing != nil && !r.Executing.Action.Valid():
+		bad = r.Executing.Action.String()
+	case r.Executed != nil && !r.Executed.Action.Valid():
+		bad = r.Executed.Action.String()
+	case r.Failed != nil && !r.Failed.Action.Valid():
+		bad = r.Failed.Action.String()
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s payload has unknown %s", ErrInvalidRecord, r.Kind, bad)
 }
 
 // payloadKinds returns the kind the record claims and the kinds of the

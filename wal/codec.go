@@ -1,0 +1,134 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// FormatV1 is the leading format byte of every encoded record and batch.
+// A reader rejects any other value with ErrUnknownVersion. See
+// docs/architecture/wal-system.md for the layout and the versioning rule.
+const FormatV1 byte = 1
+
+// Limits that keep a decoder safe on hostile input.
+const (
+	// MaxStringLen is the longest string the codec encodes or decodes.
+	MaxStringLen = 1 << 20
+	// minRecordLen is the smallest possible EncodeRecord output: version,
+	// kind, four empty strings, time, term and a one-byte payload.
+	minRecordLen = 9
+	// minGroupLen is the smallest encoded Group: six strings and two counts.
+	minGroupLen = 8
+	// minMapEntryLen is the smallest encoded map entry: two empty strings.
+	minMapEntryLen = 2
+)
+
+// Codec errors; returned wrapped with context, compare with errors.Is.
+var (
+	ErrUnknownVersion = errors.New("wal: unknown format version")
+	ErrCorrupt        = errors.New("wal: corrupt data")
+)
+
+// EncodeRecord appends the encoding of r (with its own format byte) to dst
+// and returns the extended slice. The record must pass Validate. The output
+// is deterministic: map entries are written in sorted key order.
+func EncodeRecord(dst []byte, r *Record) ([]byte, error) {
+	if r == nil {
+		return dst, fmt.Errorf("%w: nil record", ErrInvalidRecord)
+	}
+	if err := r.Validate(); err != nil {
+		return dst, err
+	}
+	e := encoder{buf: slices.Grow(dst, 256)}
+	e.buf = append(e.buf, FormatV1)
+	e.record(r)
+	if e.err != nil {
+		return dst, e.err
+	}
+	return e.buf, nil
+}
+
+// DecodeRecord decodes exactly one record produced by EncodeRecord. Garbage,
+// truncated input or trailing bytes give ErrCorrupt, a format byte other
+// than FormatV1 gives ErrUnknownVersion; it never panics. The decoded record
+// passes Validate; its Time is in UTC.
+func DecodeRecord(data []byte) (Record, error) {
+	if len(data) == 0 {
+		return Record{}, fmt.Errorf("%w: empty record", ErrCorrupt)
+	}
+	if data[0] != FormatV1 {
+		return Record{}, fmt.Errorf("%w: record format byte %d (this build reads %d)", ErrUnknownVersion, data[0], FormatV1)
+	}
+	d := newDecoder(data[1:], 1)
+	r := d.record()
+	if d.err == nil && d.off != len(d.b) {
+		d.fail("record", fmt.Sprintf("%d trailing bytes", len(d.b)-d.off))
+	}
+	if d.err != nil {
+		return Record{}, d.err
+	}
+	if err := r.Validate(); err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return r, nil
+}
+
+// EncodeBatch encodes a batch: the format byte, the record count, then each
+// record as a length-prefixed EncodeRecord encoding. Every record must pass
+// Validate.
+func EncodeBatch(b *Batch) ([]byte, error) {
+	if b == nil {
+		return nil, fmt.Errorf("%w: nil batch", ErrInvalidRecord)
+	}
+	out := make([]byte, 0, 16+256*len(b.Records))
+	out = append(out, FormatV1)
+	out = appendUvarint(out, uint64(len(b.Records)))
+	var scratch []byte
+	for i := range b.Records {
+		var err error
+		scratch, err = EncodeRecord(scratch[:0], &b.Records[i])
+		if err != nil {
+			return nil, fmt.Errorf("wal: batch record %d: %w", i, err)
+		}
+		out = appendUvarint(out, uint64(len(scratch)))
+		out = append(out, scratch...)
+	}
+	return out, nil
+}
+
+// DecodeBatch decodes the output of EncodeBatch. Garbage, truncation or
+// trailing bytes give ErrCorrupt, an unknown format byte ErrUnknownVersion;
+// it never panics. An empty batch decodes with nil Records.
+func DecodeBatch(data []byte) (Batch, error) {
+	if len(data) == 0 {
+		return Batch{}, fmt.Errorf("%w: empty batch", ErrCorrupt)
+	}
+	if data[0] != FormatV1 {
+		return Batch{}, fmt.Errorf("%w: batch format byte %d (this build reads %d)", ErrUnknownVersion, data[0], FormatV1)
+	}
+	d := newDecoder(data[1:], 1)
+	n := d.count("batch records", minRecordLen+1)
+	var b Batch
+	if n > 0 {
+		b.Records = make([]Record, 0, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		raw := d.bytes("batch record")
+		if d.err != nil {
+			break
+		}
+		r, err := DecodeRecord(raw)
+		if err != nil {
+			return Batch{}, fmt.Errorf("wal: batch record %d: %w", i, err)
+		}
+		b.Records = append(b.Records, r)
+	}
+	if d.err == nil && d.off != len(d.b) {
+		d.fail("batch", fmt.Sprintf("%d trailing bytes", len(d.b)-d.off))
+	}
+	if d.err != nil {
+		return Batch{}, d.err
+	}
+	return b, nil
+}

@@ -1,0 +1,126 @@
+package wal
+
+// record writes the record body: the common header, then the payload of
+// its kind. Field order is the format; see docs/architecture/wal-system.md.
+func (e *encoder) record(r *Record) {
+	e.u8(uint8(r.Kind))
+	e.str("resource_id", r.ResourceID)
+	e.time("time", r.Time)
+	e.str("node", r.Node)
+	e.uvarint(r.Term)
+	e.str("decision_id", r.DecisionID)
+	e.str("cycle_id", r.CycleID)
+	switch r.Kind {
+	case KindObserved:
+		e.observed(r.Observed)
+	case KindDecided:
+		e.decided(r.Decided)
+	case KindExecuting:
+		e.executing(r.Executing)
+	case KindExecuted:
+		e.executed(r.Executed)
+	case KindFailed:
+		e.failed(r.Failed)
+	case KindConfigApplied:
+		e.configApplied(r.Config)
+	case KindCycleSummary:
+		e.summary(r.Summary)
+	case KindCompaction:
+		e.uvarint(r.Compaction.Revision)
+	case KindNote:
+		e.str("note.text", r.Note.Text)
+	}
+}
+
+func (e *encoder) observed(p *Observed) {
+	e.u8(uint8(p.Change))
+	e.resource(&p.Resource)
+}
+
+func (e *encoder) resource(r *Resource) {
+	e.str("resource.id", r.ID)
+	e.str("resource.type", r.Type)
+	e.str("resource.size", r.Size)
+	e.str("resource.image_id", r.ImageID)
+	e.str("resource.state", r.State)
+	e.strMap("resource.tags", r.Tags)
+	e.varint(r.LaunchTime)
+	e.str("resource.subnet_id", r.SubnetID)
+	e.bool(r.Managed)
+	e.str("resource.group", r.Group)
+}
+
+func (e *encoder) decided(p *Decided) {
+	e.u8(uint8(p.Action))
+	e.u8(uint8(p.Drift))
+	e.str("decided.reason", p.Reason)
+	e.bool(p.DryRun)
+	e.str("decided.group", p.Group)
+	e.int(p.Count)
+	e.str("decided.size", p.Size)
+	e.str("decided.image_id", p.ImageID)
+	e.strMap("decided.set_tags", p.SetTags)
+	e.strs("decided.remove_tags", p.RemoveTags)
+}
+
+func (e *encoder) executing(p *Executing) {
+	e.u8(uint8(p.Action))
+	e.str("executing.description", p.Description)
+	e.str("executing.client_token", p.ClientToken)
+	e.int(p.Attempt)
+}
+
+func (e *encoder) executed(p *Executed) {
+	e.u8(uint8(p.Action))
+	e.str("executed.message", p.Message)
+	e.strs("executed.resource_ids", p.ResourceIDs)
+	e.bool(p.Recovered)
+}
+
+func (e *encoder) failed(p *Failed) {
+	e.u8(uint8(p.Action))
+	e.str("failed.code", p.Code)
+	e.str("failed.message", p.Message)
+	e.bool(p.Retryable)
+}
+
+func (e *encoder) configApplied(p *ConfigApplied) {
+	e.str("config.source", p.Source)
+	e.str("config.digest", p.Digest)
+	c := &p.Config
+	e.str("config.version", c.Version)
+	e.str("config.provider", c.Provider)
+	e.str("config.region", c.Region)
+	e.str("config.endpoint", c.Endpoint)
+	e.bool(c.Policy.DeleteUnwanted)
+	e.int(c.Policy.MaxDeletions)
+	e.bool(c.Policy.AllowDisruptive)
+	e.uvarint(uint64(len(c.Groups)))
+	for i := range c.Groups {
+		e.group(&c.Groups[i])
+	}
+}
+
+func (e *encoder) group(g *Group) {
+	e.str("group.name", g.Name)
+	e.str("group.type", g.Type)
+	e.int(g.Count)
+	e.str("group.size", g.Size)
+	e.str("group.image", g.Image)
+	e.str("group.subnet_id", g.SubnetID)
+	e.strs("group.security_groups", g.SecurityGroups)
+	e.strMap("group.tags", g.Tags)
+}
+
+func (e *encoder) summary(p *CycleSummary) {
+	e.bool(p.DryRun)
+	e.int(p.Observed)
+	e.int(p.InSync)
+	e.int(p.Missing)
+	e.int(p.Unwanted)
+	e.int(p.Drifted)
+	e.int(p.Unmanaged)
+	e.int(p.Actions)
+	e.int(p.Failures)
+	e.varint(p.DurationMS)
+}
