@@ -1,0 +1,219 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Default client limits.
+const (
+	DefaultClientTimeout = 10 * time.Second
+	DefaultDialTimeout   = 3 * time.Second
+	maxErrorBody         = 64 << 10
+	maxStreamLine        = 4 << 20
+)
+
+// ClientOptions configure a Client. Zero values give plain HTTP, a 10 s
+// timeout per unary call and a 3 s dial timeout.
+type ClientOptions struct {
+	// Timeout bounds each unary call (and the wait for response headers of
+	// a streaming call). Streaming bodies are bounded by the caller's ctx.
+	Timeout time.Duration
+	// DialTimeout bounds connecting to the agent.
+	DialTimeout time.Duration
+	// TLS, when set, makes the client speak HTTPS with this configuration.
+	TLS *tls.Config
+	// Token, when set, is sent as "Authorization: Bearer <token>".
+	Token string
+}
+
+// Client is a typed client of the agent HTTP API. Any agent answers; writes
+// are forwarded to the leader by the agent itself. Non-2xx answers are
+// returned as *APIError (use errors.As to read the code). A Client is safe
+// for concurrent use.
+type Client struct {
+	base    string
+	opts    ClientOptions
+	http    *http.Client
+	timeout time.Duration
+}
+
+// NewClient returns a client of the agent at addr ("host:port" or a URL).
+func NewClient(addr string, opts ClientOptions) (*Client, error) {
+	base, err := baseURL(addr, opts.TLS != nil)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultClientTimeout
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = DefaultDialTimeout
+	}
+	dialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       opts.TLS,
+		TLSHandshakeTimeout:   opts.DialTimeout,
+		ResponseHeaderTimeout: opts.Timeout,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	return &Client{base: base, opts: opts, http: &http.Client{Transport: tr}, timeout: opts.Timeout}, nil
+}
+
+// Address is the base URL the client talks to.
+func (c *Client) Address() string { return c.base }
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+func baseURL(addr string, useTLS bool) (string, error) {
+	if addr == "" {
+		return "", errors.New("transport: empty agent address")
+	}
+	if !strings.Contains(addr, "://") {
+		scheme := "http"
+		if useTLS {
+			scheme = "https"
+		}
+		addr = scheme + "://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("transport: bad agent address %q (want host:port or http(s)://host:port)", addr)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// request builds an HTTP request with the client's headers.
+func (c *Client) request(ctx context.Context, method, path string, q url.Values, body io.Reader) (*http.Request, error) {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("transport: %s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", ContentTypeJSON)
+	}
+	if c.opts.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+	}
+	return req, nil
+}
+
+// send performs req and turns non-2xx answers into *APIError. The caller
+// closes the body of a successful response.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("transport: %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return nil, decodeError(resp)
+}
+
+// decodeError reads an error body; non-JSON bodies become CodeInternal
+// (or the status' meaning) with the body's first line as the message.
+func decodeError(resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var body ErrorBody
+	if err := json.Unmarshal(raw, &body); err == nil && body.Error.Code != "" {
+		body.Error.Status = resp.StatusCode
+		return &body.Error
+	}
+	msg := strings.TrimSpace(string(raw))
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	if msg == "" {
+		msg = resp.Status
+	}
+	return &APIError{Status: resp.StatusCode, Code: codeForStatus(resp.StatusCode), Message: "unexpected answer " + resp.Status + ": " + msg}
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return CodeBadRequest
+	case http.StatusNotFound:
+		return CodeNotFound
+	case http.StatusMethodNotAllowed:
+		return CodeMethod
+	case http.StatusRequestEntityTooLarge:
+		return CodeTooLarge
+	case http.StatusServiceUnavailable:
+		return CodeUnavailable
+	case http.StatusGatewayTimeout:
+		return CodeTimeout
+	}
+	return CodeInternal
+}
+
+// call performs one unary JSON call bounded by the client timeout. A nil
+// in sends no body; out receives the decoded 2xx answer.
+func call[Req, Resp any](ctx context.Context, c *Client, method, path string, q url.Values, in *Req, out *Resp) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var body io.Reader
+	if in != nil {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("transport: encode %s request: %w", path, err)
+		}
+		body = bytes.NewReader(raw)
+	}
+	req, err := c.request(ctx, method, path, q, body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("transport: decode %s answer: %w", path, err)
+	}
+	return nil
+}
+
+// readLines calls fn for each newline-delimited JSON line of r until EOF,
+// an error line, or fn's error.
+func readLines[Line any](r io.Reader, path string, fn func(*Line) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxStreamLine)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var line Line
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return fmt.Errorf("transport: decode %s line: %w", path, err)
+		}
+		if err := fn(&line); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("transport: read %s stream: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+package transport
+
+import "net/url"
+
+func parseQueryString(s string) (url.Values, error) { return url.ParseQuery(s) }

@@ -1,0 +1,109 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// ErrNilListener is returned by NewTCPStreamLayer when no listener is given.
+var ErrNilListener = errors.New("transport: stream layer needs a listener")
+
+// StreamOption configures a TCPStreamLayer.
+type StreamOption func(*TCPStreamLayer)
+
+// WithTLS makes the stream layer speak TLS: accepted connections are
+// wrapped with tls.Server(conn, cfg) and dialed ones with tls.Client using
+// a clone of cfg (ServerName defaults to the dialed host). A nil cfg keeps
+// plain TCP. For mutual TLS, cfg carries Certificates, RootCAs, ClientCAs
+// and ClientAuth = tls.RequireAndVerifyClientCert.
+func WithTLS(cfg *tls.Config) StreamOption {
+	return func(s *TCPStreamLayer) { s.tls = cfg }
+}
+
+// TCPStreamLayer is a raft.StreamLayer over TCP, optionally TLS. It serves
+// hashicorp/raft's NetworkTransport: the transport accepts peers' RPC
+// connections through Accept and dials peers through Dial.
+type TCPStreamLayer struct {
+	ln        net.Listener
+	advertise net.Addr
+	tls       *tls.Config
+}
+
+// compile-time check.
+var _ raft.StreamLayer = (*TCPStreamLayer)(nil)
+
+// NewTCPStreamLayer wraps ln. advertise is the address peers use to reach
+// this node (nil = ln.Addr()); it must be a concrete, non-wildcard TCP
+// address, because Raft stores it in its configuration.
+func NewTCPStreamLayer(ln net.Listener, advertise net.Addr, opts ...StreamOption) (*TCPStreamLayer, error) {
+	if ln == nil {
+		return nil, ErrNilListener
+	}
+	s := &TCPStreamLayer{ln: ln, advertise: advertise}
+	for _, o := range opts {
+		o(s)
+	}
+	addr, ok := s.Addr().(*net.TCPAddr)
+	if !ok {
+		return nil, fmt.Errorf("transport: raft address %q is not a TCP address", s.Addr())
+	}
+	if addr.IP == nil || addr.IP.IsUnspecified() {
+		return nil, fmt.Errorf("transport: raft address %q is not advertisable (set advertise_addr)", addr)
+	}
+	return s, nil
+}
+
+// Dial connects to a peer's Raft address within timeout.
+func (s *TCPStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", string(address))
+	if err != nil {
+		return nil, fmt.Errorf("transport: dial raft peer %s: %w", address, err)
+	}
+	if s.tls == nil {
+		return conn, nil
+	}
+	cfg := s.tls.Clone()
+	if cfg.ServerName == "" {
+		if host, _, splitErr := net.SplitHostPort(string(address)); splitErr == nil {
+			cfg.ServerName = host
+		}
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("transport: tls handshake with raft peer %s: %w", address, err)
+	}
+	return tc, nil
+}
+
+// Accept waits for the next peer connection.
+func (s *TCPStreamLayer) Accept() (net.Conn, error) {
+	conn, err := s.ln.Accept()
+	if err != nil {
+		return nil, err // raft inspects listener errors as they are
+	}
+	if s.tls == nil {
+		return conn, nil
+	}
+	return tls.Server(conn, s.tls), nil
+}
+
+// Close stops accepting connections.
+func (s *TCPStreamLayer) Close() error { return s.ln.Close() }
+
+// Addr is the advertised address (the listener's own if none was given).
+func (s *TCPStreamLayer) Addr() net.Addr {
+	if s.advertise != nil {
+		return s.advertise
+	}
+	return s.ln.Addr()
+}
