@@ -1,0 +1,148 @@
+package cluster
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Validate checks a merged configuration (file + flags). Each problem is a
+// one-line error naming the key.
+func (c *Config) Validate() error {
+	checks := []func() error{
+		c.checkNames, c.checkAddrs, c.checkPorts, c.checkCounts, c.checkSecurity,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkNames() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("%w: data_dir is required (set data_dir in the config file or --data-dir)", ErrConfig)
+	}
+	if c.NodeName == "" {
+		return fmt.Errorf("%w: node_name is required", ErrConfig)
+	}
+	if len(c.NodeName) > 128 || strings.ContainsAny(c.NodeName, " \t\n/\x00") {
+		return fmt.Errorf("%w: node_name %q: at most 128 characters, no spaces or slashes", ErrConfig, c.NodeName)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c *Config) checkAddrs() error {
+	if net.ParseIP(c.BindAddr) == nil {
+		return fmt.Errorf("%w: bind_addr %q is not an IP address", ErrConfig, c.BindAddr)
+	}
+	adv := c.advertiseIP()
+	if ip := net.ParseIP(adv); ip == nil || ip.IsUnspecified() {
+		return fmt.Errorf("%w: advertise_addr %q must be a concrete IP address (set advertise_addr when bind_addr is 0.0.0.0)", ErrConfig, adv)
+	}
+	for i, a := range c.RetryJoin {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return fmt.Errorf("%w: retry_join[%d] %q: want host:gossip_port", ErrConfig, i, a)
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkPorts() error {
+	for name, p := range map[string]int{"ports.http": c.Ports.HTTP, "ports.raft": c.Ports.Raft, "ports.gossip": c.Ports.Gossip} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%w: %s %d is not a port (0-65535)", ErrConfig, name, p)
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkCounts() error {
+	if c.BootstrapExpect < 0 {
+		return fmt.Errorf("%w: bootstrap_expect %d must not be negative", ErrConfig, c.BootstrapExpect)
+	}
+	if c.Interval <= 0 {
+		return fmt.Errorf("%w: interval %s must be positive", ErrConfig, c.Interval)
+	}
+	if c.SnapshotThreshold == 0 || c.SnapshotInterval <= 0 {
+		return fmt.Errorf("%w: snapshot_threshold and snapshot_interval must be positive", ErrConfig)
+	}
+	return nil
+}
+
+func (c *Config) checkSecurity() error {
+	if c.GossipKey != "" {
+		if _, err := c.gossipKey(); err != nil {
+			return err
+		}
+	}
+	for name, path := range map[string]string{"tls.ca_file": c.TLS.CAFile, "tls.cert_file": c.TLS.CertFile, "tls.key_file": c.TLS.KeyFile} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrConfig, name, err)
+		}
+	}
+	return nil
+}
+
+// gossipKey decodes gossip_key (base64 of 16, 24 or 32 bytes).
+func (c *Config) gossipKey() ([]byte, error) {
+	if c.GossipKey == "" {
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(c.GossipKey)
+	if err != nil || (len(key) != 16 && len(key) != 24 && len(key) != 32) {
+		return nil, fmt.Errorf("%w: gossip_key must be base64 of 16, 24 or 32 bytes", ErrConfig)
+	}
+	return key, nil
+}
+
+// advertiseIP is advertise_addr, or bind_addr when it is not set.
+func (c *Config) advertiseIP() string {
+	if c.AdvertiseAddr != "" {
+		return c.AdvertiseAddr
+	}
+	return c.BindAddr
+}
+
+func hostPort(ip string, port int) string { return net.JoinHostPort(ip, strconv.Itoa(port)) }
+
+// parseLevel turns log_level into a slog level.
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%w: log_level %q (want debug, info, warn or error)", ErrConfig, s)
+	}
+	return l, nil
+}
+
+// ParseLevel is parseLevel for the command line.
+func ParseLevel(s string) (slog.Level, error) { return parseLevel(s) }
+
+func readFull(r io.Reader, buf []byte) (int, error) {
+	n, err := io.ReadFull(r, buf)
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return n, nil
+	}
+	return n, err
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
