@@ -9,14 +9,21 @@ const version = "0.1.0-dev"
 
 // newApp builds the whole command line; tests run it in-process.
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "ovi",
 		Usage:                "keep a cloud matching infrastructure.yaml, and explain every step",
 		Version:              version,
 		HideHelpCommand:      true,
 		EnableBashCompletion: false,
+		Flags:                globalFlags(),
+		Before:               validateGlobals,
+		Action:               rootAction,
+		OnUsageError:         usageError,
+		ExitErrHandler:       ignoreExitCoder,
 		Commands: []*cli.Command{
 			versionCommand(),
 		},
 	}
+	setUsageErrors(app.Commands)
+	return app
 }

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// update rewrites the golden files: go test ./cmd/ovi/ -run Golden -update
+var update = flag.Bool("update", false, "rewrite cmd/ovi/testdata/*.golden from the current output")
+
+// assertGolden compares got with testdata/<name>.golden (or rewrites it
+// with -update).
+func assertGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatalf("create testdata: %v", err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatalf("write golden %s: %v", path, err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden %s: %v (create it with: go test ./cmd/ovi/ -run Golden -update)", path, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (review, then update with -update)\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff shows the differing lines of want and got.
+func lineDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := range max(len(wl), len(gl)) {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			fmt.Fprintf(&b, "line %d:\n  want: %q\n  got:  %q\n", i+1, w, g)
+		}
+	}
+	return b.String()
+}
