@@ -371,3 +371,19 @@ func TestBatchRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateMessages(t *testing.T) {
+	r := header(KindNote)
+	r.Compaction = &Compaction{}
+	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "kind note carries a compaction payload") {
+		t.Errorf("wrong payload: %v", err)
+	}
+	r.Note = &Note{}
+	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "has 2 payloads") {
+		t.Errorf("two payloads: %v", err)
+	}
+	r.Note, r.Compaction = nil, nil
+	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "has 0 payloads") {
+		t.Errorf("no payload: %v", err)
+	}
+}

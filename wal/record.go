@@ -43,9 +43,12 @@ func (r *Record) Validate() error {
 	if !r.Kind.Valid() {
 		return fmt.Errorf("%w: unknown kind %d", ErrInvalidRecord, uint8(r.Kind))
 	}
-	want, set := r.payloadKinds()
-	if len(set) != 1 || set[0] != want {
-		return fmt.Errorf("%w: kind %s needs exactly its own payload, has %d payload(s)", ErrInvalidRecord, r.Kind, len(set))
+	n, got := r.payloads()
+	if n == 1 && got != r.Kind {
+		return fmt.Errorf("%w: kind %s carries a %s payload instead of its own", ErrInvalidRecord, r.Kind, got)
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: kind %s needs exactly its own payload, has %d payloads", ErrInvalidRecord, r.Kind, n)
 	}
 	if r.Time.IsZero() {
 		return fmt.Errorf("%w: kind %s has no timestamp", ErrInvalidRecord, r.Kind)
@@ -76,13 +79,13 @@ func (r *Record) validateEnums() error {
 	return fmt.Errorf("%w: %s payload has unknown %s", ErrInvalidRecord, r.Kind, bad)
 }
 
-// payloadKinds returns the kind the record claims and the kinds of the
-// payloads actually present.
-func (r *Record) payloadKinds() (Kind, []Kind) {
-	var set []Kind
+// payloads returns how many payload pointers are set and the kind of the
+// last one set. It does not allocate (Validate runs on every encode).
+func (r *Record) payloads() (n int, last Kind) {
 	add := func(present bool, k Kind) {
 		if present {
-			set = append(set, k)
+			n++
+			last = k
 		}
 	}
 	add(r.Observed != nil, KindObserved)
@@ -94,5 +97,5 @@ func (r *Record) payloadKinds() (Kind, []Kind) {
 	add(r.Summary != nil, KindCycleSummary)
 	add(r.Compaction != nil, KindCompaction)
 	add(r.Note != nil, KindNote)
-	return r.Kind, set
+	return n, last
 }
