@@ -1,0 +1,254 @@
+package mvcc
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// Replay returns the audit-log records matching f, in revision order (the
+// first f.Limit of them if f.Limit > 0). It walks the most selective index:
+// ResourceID → idx_res; else Kinds → idx_kind (merged in revision order);
+// else Since/Until → idx_time (then sorted by revision); else the log from
+// f.After. The remaining filters are applied while walking. The cost is
+// O(log n + k) where k is the number of index entries walked.
+func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
+	m, err := newMatcher(&f)
+	if err != nil {
+		return nil, err
+	}
+	var out []RecordAt
+	err = s.view(func(tx *bolt.Tx) error {
+		r := replayer{wal: tx.Bucket([]byte(bucketWAL)), m: m, limit: f.Limit}
+		switch {
+		case f.ResourceID != "":
+			out, err = r.byResource(tx.Bucket([]byte(bucketIdxRes)), f.ResourceID, f.After)
+		case len(f.Kinds) > 0:
+			out, err = r.byKinds(tx.Bucket([]byte(bucketIdxKind)), m.kindList, f.After)
+		case !f.Since.IsZero() || !f.Until.IsZero():
+			out, err = r.byTime(tx.Bucket([]byte(bucketIdxTime)), &f)
+		default:
+			out, err = r.scan(f.After)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mvcc: replay: %w", err)
+	}
+	return out, nil
+}
+
+// matcher applies the filters to decoded records.
+type matcher struct {
+	resourceID   string
+	kinds        [256]bool
+	kindList     []wal.Kind // distinct, ascending
+	since, until int64      // Unix nanoseconds; hasSince/hasUntil say whether set
+	hasSince     bool
+	hasUntil     bool
+	after        Revision
+}
+
+func newMatcher(f *ReplayFilter) (*matcher, error) {
+	if f.Limit < 0 {
+		return nil, fmt.Errorf("%w: replay limit %d", ErrInvalidInput, f.Limit)
+	}
+	m := &matcher{resourceID: f.ResourceID, after: f.After}
+	for _, k := range f.Kinds {
+		if !k.Valid() {
+			return nil, fmt.Errorf("%w: replay kind %d", ErrInvalidInput, uint8(k))
+		}
+		if !m.kinds[k] {
+			m.kinds[k] = true
+			m.kindList = append(m.kindList, k)
+		}
+	}
+	slices.Sort(m.kindList)
+	if !f.Since.IsZero() {
+		m.since, m.hasSince = f.Since.UnixNano(), true
+	}
+	if !f.Until.IsZero() {
+		m.until, m.hasUntil = f.Until.UnixNano(), true
+	}
+	return m, nil
+}
+
+// match reports whether a record at rev passes every filter.
+func (m *matcher) match(rev Revision, r *wal.Record) bool {
+	n := r.Time.UnixNano()
+	switch {
+	case !m.after.Less(rev):
+		return false
+	case m.resourceID != "" && r.ResourceID != m.resourceID:
+		return false
+	case len(m.kindList) > 0 && !m.kinds[r.Kind]:
+		return false
+	case m.hasSince && n < m.since:
+		return false
+	case m.hasUntil && n >= m.until:
+		return false
+	}
+	return true
+}
+
+// replayer loads and filters records.
+type replayer struct {
+	wal   *bolt.Bucket
+	m     *matcher
+	limit int
+	out   []RecordAt
+}
+
+// full reports whether the limit is reached.
+func (r *replayer) full() bool { return r.limit > 0 && len(r.out) >= r.limit }
+
+// add loads the record at rev and keeps it if it matches.
+func (r *replayer) add(rev Revision) error {
+	data := r.wal.Get(revBytes(rev))
+	if data == nil {
+		return fmt.Errorf("%w: index names revision %v with no record", ErrCorrupt, rev)
+	}
+	return r.addData(rev, data)
+}
+
+// addData decodes a record and keeps it if it matches.
+func (r *replayer) addData(rev Revision, data []byte) error {
+	rec, err := wal.DecodeRecord(data)
+	if err != nil {
+		return fmt.Errorf("record at %v: %w", rev, err)
+	}
+	if r.m.match(rev, &rec) {
+		r.out = append(r.out, RecordAt{Revision: rev, Record: rec})
+	}
+	return nil
+}
+
+// next returns the smallest revision strictly after rev.
+func next(rev Revision) Revision {
+	if rev.Sub == math.MaxUint32 {
+		return Revision{Main: rev.Main + 1}
+	}
+	return Revision{Main: rev.Main, Sub: rev.Sub + 1}
+}
+
+// byResource walks idx_res: resource id + 0x00 + revision.
+func (r *replayer) byResource(b *bolt.Bucket, id string, after Revision) ([]RecordAt, error) {
+	c := b.Cursor()
+	want := len(id) + 1 + revLen
+	prefix := resIndexKey(id, Revision{})[:len(id)+1]
+	for k, _ := c.Seek(resIndexKey(id, next(after))); k != nil && !r.full(); k, _ = c.Next() {
+		if string(k[:min(len(k), len(prefix))]) != string(prefix) {
+			break
+		}
+		if len(k) != want { // another id that extends this one past a 0x00 byte
+			continue
+		}
+		if err := r.add(parseRev(k[len(prefix):])); err != nil {
+			return nil, err
+		}
+	}
+	return r.out, nil
+}
+
+// byKinds merges the idx_kind ranges of each kind in revision order.
+func (r *replayer) byKinds(b *bolt.Bucket, kinds []wal.Kind, after Revision) ([]RecordAt, error) {
+	type head struct {
+		c   *bolt.Cursor
+		k   []byte
+		tag byte
+	}
+	heads := make([]head, 0, len(kinds))
+	for _, kind := range kinds {
+		c := b.Cursor()
+		k, _ := c.Seek(kindIndexKey(byte(kind), next(after)))
+		heads = append(heads, head{c: c, k: k, tag: byte(kind)})
+	}
+	valid := func(h *head) bool { return h.k != nil && len(h.k) == 1+revLen && h.k[0] == h.tag }
+	for !r.full() {
+		best := -1
+		for i := range heads {
+			if valid(&heads[i]) && (best < 0 || parseRev(heads[i].k[1:]).Less(parseRev(heads[best].k[1:]))) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		if err := r.add(parseRev(heads[best].k[1:])); err != nil {
+			return nil, err
+		}
+		heads[best].k, _ = heads[best].c.Next()
+	}
+	return r.out, nil
+}
+
+// byTime walks idx_time over [Since, Until), keeps revisions after
+// f.After, sorts them and loads the first Limit.
+func (r *replayer) byTime(b *bolt.Bucket, f *ReplayFilter) ([]RecordAt, error) {
+	c := b.Cursor()
+	var k []byte
+	if f.Since.IsZero() {
+		k, _ = c.First()
+	} else {
+		k, _ = c.Seek(binary.BigEndian.AppendUint64(nil, timeBits(f.Since)))
+	}
+	var revs []Revision
+	for ; k != nil; k, _ = c.Next() {
+		if len(k) != timeLen+revLen {
+			return nil, fmt.Errorf("%w: idx_time key %x", ErrCorrupt, k)
+		}
+		if !f.Until.IsZero() && binary.BigEndian.Uint64(k) >= timeBits(f.Until) {
+			break
+		}
+		if rev := parseRev(k[timeLen:]); f.After.Less(rev) {
+			revs = append(revs, rev)
+		}
+	}
+	slices.SortFunc(revs, func(a, b Revision) int {
+		if a.Less(b) {
+			return -1
+		}
+		if b.Less(a) {
+			return 1
+		}
+		return 0
+	})
+	for _, rev := range revs {
+		if r.full() {
+			break
+		}
+		if err := r.add(rev); err != nil {
+			return nil, err
+		}
+	}
+	return r.out, nil
+}
+
+// scan walks the log itself from after.
+func (r *replayer) scan(after Revision) ([]RecordAt, error) {
+	c := r.wal.Cursor()
+	for k, v := c.Seek(revBytes(next(after))); k != nil && !r.full(); k, v = c.Next() {
+		if len(k) != revLen {
+			return nil, fmt.Errorf("%w: wal key %x", ErrCorrupt, k)
+		}
+		if err := r.addData(parseRev(k), v); err != nil {
+			return nil, err
+		}
+	}
+	return r.out, nil
+}
+
+// RecordCount returns the number of records in the audit log.
+func (s *Store) RecordCount() (uint64, error) {
+	var n uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		n = readMeta(tx.Bucket([]byte(bucketMeta))).records
+		return nil
+	})
+	return n, err
+}

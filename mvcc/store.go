@@ -1,0 +1,295 @@
+package mvcc
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// formatVersion is the layout version written to meta; Open and Restore
+// refuse any other.
+const formatVersion uint64 = 1
+
+// meta bucket keys (values are 8-byte big-endian unsigned integers).
+const (
+	metaFormat           = "format_version"
+	metaAppliedIndex     = "applied_index"
+	metaAppliedTerm      = "applied_term"
+	metaCompactScheduled = "compact_scheduled"
+	metaCompactFinished  = "compact_finished"
+	metaRecordCount      = "record_count"
+)
+
+// Tuning constants.
+const (
+	openTimeout     = 5 * time.Second // waiting for another process's file lock
+	initialMmapSize = 1 << 30         // read transactions never block a remap below 1 GiB
+)
+
+// Store is a multi-version key-value store with an audit log, in one bbolt
+// file. It is safe for concurrent use. See the package documentation.
+type Store struct {
+	path string
+	opts Options
+	log  *slog.Logger
+
+	mu  sync.RWMutex // guards db and gen; Restore and Close hold it exclusively
+	db  *bolt.DB
+	gen uint64 // incremented when Restore swaps the file
+
+	stateMu sync.Mutex // guards the cached state below and changed
+	state   metaState
+	changed chan struct{}
+
+	compactMu   sync.Mutex    // one compaction runner at a time
+	compactKick chan struct{} // capacity 1: wakes the background compactor
+	done        chan struct{} // closed by Close
+	closeOnce   sync.Once
+	workerDone  chan struct{}
+	testChunk   atomic.Int64 // compaction chunk override for tests (0 = default)
+}
+
+// metaState is what the meta bucket says about the store.
+type metaState struct {
+	applied, term       uint64
+	scheduled, finished uint64 // compaction revisions
+	records             uint64
+}
+
+// Open opens (creating if needed) the store at path and resumes an
+// interrupted compaction in the background.
+func Open(path string, opts Options) (*Store, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	db, st, err := openDB(path, opts.NoSync, false)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		path: path, opts: opts, log: logger.With("component", "mvcc"),
+		db: db, state: st, changed: make(chan struct{}),
+		compactKick: make(chan struct{}, 1), done: make(chan struct{}), workerDone: make(chan struct{}),
+	}
+	go s.compactor()
+	if st.finished < st.scheduled {
+		s.log.Info("resuming interrupted compaction", "scheduled", st.scheduled, "finished", st.finished)
+		s.kickCompactor()
+	}
+	return s, nil
+}
+
+// openDB opens a bbolt file, creates the buckets if the file is new and
+// checks the format version.
+func openDB(path string, noSync, readOnly bool) (*bolt.DB, metaState, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: openTimeout, NoSync: noSync, ReadOnly: readOnly,
+		FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize,
+	})
+	if err != nil {
+		return nil, metaState{}, fmt.Errorf("mvcc: open %s: %w", path, err)
+	}
+	var st metaState
+	if readOnly {
+		err = db.View(func(tx *bolt.Tx) error { st, err = checkLayout(tx); return err })
+	} else {
+		err = db.Update(func(tx *bolt.Tx) error { st, err = initLayout(tx); return err })
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, metaState{}, fmt.Errorf("mvcc: open %s: %w", path, err)
+	}
+	return db, st, nil
+}
+
+// initLayout creates the buckets of a new file, then checks the layout.
+func initLayout(tx *bolt.Tx) (metaState, error) {
+	if tx.Bucket([]byte(bucketMeta)) == nil {
+		for _, name := range allBuckets() {
+			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+				return metaState{}, fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		if err := tx.Bucket([]byte(bucketMeta)).Put([]byte(metaFormat), u64(formatVersion)); err != nil {
+			return metaState{}, fmt.Errorf("write format version: %w", err)
+		}
+	}
+	return checkLayout(tx)
+}
+
+// checkLayout verifies the buckets and format version and reads the meta
+// state.
+func checkLayout(tx *bolt.Tx) (metaState, error) {
+	for _, name := range allBuckets() {
+		if tx.Bucket([]byte(name)) == nil {
+			return metaState{}, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, name)
+		}
+	}
+	meta := tx.Bucket([]byte(bucketMeta))
+	v := meta.Get([]byte(metaFormat))
+	if len(v) != 8 {
+		return metaState{}, fmt.Errorf("%w: format version missing", ErrCorrupt)
+	}
+	if got := binary.BigEndian.Uint64(v); got != formatVersion {
+		return metaState{}, fmt.Errorf("%w: unknown format version %d (this build reads %d)", ErrCorrupt, got, formatVersion)
+	}
+	return readMeta(meta), nil
+}
+
+// readMeta reads the state from the meta bucket.
+func readMeta(meta *bolt.Bucket) metaState {
+	get := func(k string) uint64 {
+		if v := meta.Get([]byte(k)); len(v) == 8 {
+			return binary.BigEndian.Uint64(v)
+		}
+		return 0
+	}
+	return metaState{
+		applied: get(metaAppliedIndex), term: get(metaAppliedTerm),
+		scheduled: get(metaCompactScheduled), finished: get(metaCompactFinished),
+		records: get(metaRecordCount),
+	}
+}
+
+// Close stops background compaction (it resumes on the next Open) and
+// closes the file. Calling Close again returns nil.
+func (s *Store) Close() error {
+	first := false
+	s.closeOnce.Do(func() { first = true; close(s.done) })
+	if !first {
+		return nil
+	}
+	<-s.workerDone
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stateMu.Lock()
+	close(s.changed) // wake waiters; they see done
+	s.changed = make(chan struct{})
+	s.stateMu.Unlock()
+	err := s.db.Close()
+	s.db = nil
+	if err != nil {
+		return fmt.Errorf("mvcc: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// view runs fn in a read transaction on the current file.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return ErrClosed
+	}
+	return s.db.View(fn)
+}
+
+// AppliedIndex returns the index and term of the last applied entry.
+func (s *Store) AppliedIndex() (index, term uint64) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.state.applied, s.state.term
+}
+
+// CurrentRevision returns the newest revision (the applied index).
+func (s *Store) CurrentRevision() uint64 {
+	index, _ := s.AppliedIndex()
+	return index
+}
+
+// CompactedRevision returns the compaction revision: reads below it fail
+// with ErrCompacted. It is set as soon as a compaction is scheduled.
+func (s *Store) CompactedRevision() uint64 {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.state.scheduled
+}
+
+// SizeBytes returns the size of the store file in bytes (0 if closed).
+func (s *Store) SizeBytes() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return 0
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// mergeState folds the state a write transaction committed into the
+// cache. Every field only grows between restores, so concurrent writers
+// (Commit, compaction) cannot move the cache backwards. notify wakes
+// everyone waiting on Changed.
+func (s *Store) mergeState(st metaState, notify bool) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	if st.applied > s.state.applied {
+		s.state.applied, s.state.term = st.applied, st.term
+	}
+	s.state.scheduled = max(s.state.scheduled, st.scheduled)
+	s.state.finished = max(s.state.finished, st.finished)
+	s.state.records = max(s.state.records, st.records)
+	if notify {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+}
+
+// replaceState sets the cache after a Restore (it may move backwards) and
+// wakes everyone waiting on Changed.
+func (s *Store) replaceState(st metaState) {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	s.state = st
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Changed returns a channel that is closed after the next successful
+// Commit or Restore (and on Close).
+func (s *Store) Changed() <-chan struct{} {
+	s.stateMu.Lock()
+	defer s.stateMu.Unlock()
+	return s.changed
+}
+
+// WaitApplied blocks until AppliedIndex() >= index, ctx is done or the
+// store is closed.
+func (s *Store) WaitApplied(ctx context.Context, index uint64) error {
+	for {
+		s.stateMu.Lock()
+		applied, ch := s.state.applied, s.changed
+		s.stateMu.Unlock()
+		if applied >= index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-s.done:
+			return ErrClosed
+		case <-ctx.Done():
+			return fmt.Errorf("mvcc: wait for index %d (applied %d): %w", index, applied, ctx.Err())
+		}
+	}
+}
+
+// errIfClosed returns ErrClosed once Close has begun.
+func (s *Store) errIfClosed() error {
+	select {
+	case <-s.done:
+		return ErrClosed
+	default:
+		return nil
+	}
+}

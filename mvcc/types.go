@@ -1,0 +1,116 @@
+package mvcc
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// Sentinel errors. Compare with errors.Is; they are returned wrapped with
+// context where the context helps.
+var (
+	ErrCompacted      = errors.New("mvcc: required revision has been compacted")
+	ErrFutureRevision = errors.New("mvcc: required revision is a future revision")
+	ErrKeyNotFound    = errors.New("mvcc: key not found")
+	ErrClosed         = errors.New("mvcc: store closed")
+	// ErrInvalidInput is returned (wrapped, with the reason) for malformed
+	// keys, operations, entries, filters and snapshots.
+	ErrInvalidInput = errors.New("mvcc: invalid input")
+	// ErrCorrupt is returned (wrapped) when a store file or a snapshot does
+	// not hold what the store wrote.
+	ErrCorrupt = errors.New("mvcc: corrupt data")
+)
+
+// MaxKeyLen is the longest key the store accepts, in bytes.
+const MaxKeyLen = 512
+
+// Revision is a point in the store's history. Main is the Raft index of the
+// entry that made the change; Sub orders the changes inside one entry.
+type Revision struct {
+	Main uint64
+	Sub  uint32
+}
+
+// Less reports whether r is strictly before o.
+func (r Revision) Less(o Revision) bool {
+	return r.Main < o.Main || (r.Main == o.Main && r.Sub < o.Sub)
+}
+
+// IsZero reports whether r is the zero revision.
+func (r Revision) IsZero() bool { return r.Main == 0 && r.Sub == 0 }
+
+// OpType is the kind of a key-value change.
+type OpType uint8
+
+// Operation types. Their values are part of the on-disk format.
+const (
+	OpPut    OpType = 1
+	OpDelete OpType = 2
+)
+
+// Op is one key-value change. Keys are non-empty, contain no 0x00 byte and
+// are at most MaxKeyLen bytes.
+type Op struct {
+	Type  OpType
+	Key   string
+	Value []byte
+}
+
+// Entry is everything one Raft entry changes. Op i is at revision {Index, i};
+// Records[i] is at revision {Index, i} in the audit log (a separate
+// sequence).
+type Entry struct {
+	Index   uint64
+	Term    uint64
+	Ops     []Op
+	Records []wal.Record
+	// Compact, if > 0, schedules compaction of KV history below this
+	// revision (clamped to Index; ignored if not above the current
+	// compaction revision).
+	Compact uint64
+}
+
+// KeyValue is one version of a key.
+type KeyValue struct {
+	Key            string
+	Value          []byte
+	CreateRevision Revision // revision of the put that (re)created the key
+	ModRevision    Revision // revision of this version
+	Version        int64    // puts since (re)creation, 1 for the first; 0 for a tombstone
+	Deleted        bool     // tombstone (only returned by History)
+}
+
+// Change is one key whose value differs between two revisions; nil means
+// absent at that revision.
+type Change struct {
+	Key    string
+	Before *KeyValue
+	After  *KeyValue
+}
+
+// ReplayFilter selects audit-log records. All set fields must match.
+type ReplayFilter struct {
+	ResourceID string
+	Kinds      []wal.Kind // empty = all
+	Since      time.Time  // zero = unbounded (inclusive)
+	Until      time.Time  // zero = unbounded (exclusive)
+	After      Revision   // only records strictly after this revision; zero = all
+	Limit      int        // 0 = no limit; the FIRST Limit records in revision order
+}
+
+// RecordAt is an audit-log record with its revision.
+type RecordAt struct {
+	Revision Revision
+	Record   wal.Record
+}
+
+// Options configure a Store.
+type Options struct {
+	// NoSync skips fsync on commit. Tests and benchmarks only: a machine
+	// crash can lose or corrupt acknowledged data.
+	NoSync bool
+	// Logger receives the store's logs; nil discards them.
+	Logger *slog.Logger
+}
