@@ -1,0 +1,167 @@
+package fsm
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/yairfalse/ovi/mvcc"
+	"github.com/yairfalse/ovi/wal"
+)
+
+const (
+	benchBatch     = 512   // logs per ApplyBatch / per round of proposals
+	benchResources = 10000 // distinct resources the observations cycle over
+)
+
+// benchCommands pre-encodes one command per resource, each carrying one
+// observed record of about 256 bytes (encoding is the proposer's cost, not
+// the FSM's).
+func benchCommands(tb testing.TB) [][]byte {
+	tb.Helper()
+	cmds := make([][]byte, benchResources)
+	for i := range cmds {
+		id := fmt.Sprintf("i-%017x", i)
+		r := header(wal.KindObserved, id, "", i)
+		r.Observed = &wal.Observed{Change: wal.ChangeUpdated, Resource: wal.Resource{
+			ID: id, Type: "ec2", Size: "t3.micro", ImageID: "ami-0123456789abcdef0", State: "running",
+			Tags:       map[string]string{"Name": "web-" + id, wal.TagManaged: "true", wal.TagGroup: "web", "env": "production"},
+			LaunchTime: baseTime.UnixNano(), SubnetID: "subnet-0123456789abcdef0", Managed: true, Group: "web",
+		}}
+		cmds[i] = encodeCmd(tb, r)
+	}
+	rec, err := wal.EncodeRecord(nil, mustDecodeFirst(tb, cmds[0]))
+	if err != nil || len(rec) < 200 || len(rec) > 320 {
+		tb.Fatalf("benchmark record is %d bytes (%v), want about 256", len(rec), err)
+	}
+	return cmds
+}
+
+func mustDecodeFirst(tb testing.TB, cmd []byte) *wal.Record {
+	tb.Helper()
+	b, err := wal.DecodeBatch(cmd)
+	if err != nil || len(b.Records) != 1 {
+		tb.Fatalf("decode benchmark command: %v", err)
+	}
+	return &b.Records[0]
+}
+
+// BenchmarkApplyBatch measures the FSM alone: batches of 512 logs, each
+// with one ~256-byte observed record, into a file-backed store with fsync
+// on. One op is one batch (one bbolt transaction).
+func BenchmarkApplyBatch(b *testing.B) {
+	cmds := benchCommands(b)
+	store, err := mvcc.Open(filepath.Join(b.TempDir(), "state.db"), mvcc.Options{})
+	if err != nil {
+		b.Fatalf("open store: %v", err)
+	}
+	defer func() { _ = store.Close() }()
+	f := New(store, nil)
+	logs := make([]*raft.Log, benchBatch)
+	var index uint64
+	b.ResetTimer()
+	for range b.N {
+		for i := range logs {
+			index++
+			logs[i] = &raft.Log{Index: index, Term: 1, Type: raft.LogCommand, Data: cmds[index%benchResources]}
+		}
+		for i, r := range f.ApplyBatch(logs) {
+			if res, ok := r.(ApplyResult); !ok || res.Err != nil {
+				b.Fatalf("log %d: %+v", i, r)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(index)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(store.SizeBytes())/float64(index), "disk-B/record")
+}
+
+// noopFSM is the engine limit: it answers every log and stores nothing.
+type noopFSM struct{}
+
+func (noopFSM) Apply(l *raft.Log) any { return ApplyResult{Revision: l.Index} }
+func (noopFSM) ApplyBatch(logs []*raft.Log) []any {
+	out := make([]any, len(logs))
+	for i, l := range logs {
+		out[i] = ApplyResult{Revision: l.Index}
+	}
+	return out
+}
+func (noopFSM) Snapshot() (raft.FSMSnapshot, error) { return noopSnapshot{}, nil }
+func (noopFSM) Restore(rc io.ReadCloser) error      { return rc.Close() }
+
+type noopSnapshot struct{}
+
+func (noopSnapshot) Persist(sink raft.SnapshotSink) error { return sink.Close() }
+func (noopSnapshot) Release()                             {}
+
+// boltRaftStores are durable Raft stores (raft-boltdb/v2, fsync on) in dir.
+func boltRaftStores(tb testing.TB, dir string) raftStores {
+	tb.Helper()
+	bolt, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
+	if err != nil {
+		tb.Fatalf("bolt store: %v", err)
+	}
+	tb.Cleanup(func() { _ = bolt.Close() })
+	return raftStores{logs: bolt, stable: bolt, snaps: raft.NewInmemSnapshotStore(), addr: raft.NewInmemAddr()}
+}
+
+// BenchmarkRaftApply runs the same load through two real single-node Rafts
+// with raft-boltdb/v2 log stores (fsync on): one with this FSM over a
+// file-backed store (fsync on), one with a no-op FSM. Each op proposes 512
+// commands to each, alternating, so both see the same machine conditions;
+// fsm/noop is the FSM's cost over the engine limit (time ratio).
+func BenchmarkRaftApply(b *testing.B) {
+	cmds := benchCommands(b)
+	dir := b.TempDir()
+	store, err := mvcc.Open(filepath.Join(dir, "state.db"), mvcc.Options{})
+	if err != nil {
+		b.Fatalf("open store: %v", err)
+	}
+	defer func() { _ = store.Close() }()
+	withFSM := startRaft(b, New(store, nil), boltRaftStores(b, b.TempDir()), benchBatch)
+	defer stopRaft(b, withFSM)
+	noop := startRaft(b, noopFSM{}, boltRaftStores(b, b.TempDir()), benchBatch)
+	defer stopRaft(b, noop)
+
+	var fsmTime, noopTime time.Duration
+	next := 0
+	b.ResetTimer()
+	for range b.N {
+		round := make([][]byte, benchBatch)
+		for i := range round {
+			round[i] = cmds[next%benchResources]
+			next++
+		}
+		noopTime += timeRound(b, noop, round)
+		fsmTime += timeRound(b, withFSM, round)
+	}
+	b.StopTimer()
+	n := float64(b.N * benchBatch)
+	b.ReportMetric(n/fsmTime.Seconds(), "fsm-records/s")
+	b.ReportMetric(n/noopTime.Seconds(), "noop-records/s")
+	b.ReportMetric(fsmTime.Seconds()/noopTime.Seconds(), "fsm/noop")
+}
+
+// timeRound proposes cmds concurrently and waits for all their responses.
+func timeRound(b *testing.B, r *raft.Raft, cmds [][]byte) time.Duration {
+	start := time.Now()
+	futures := make([]raft.ApplyFuture, len(cmds))
+	for i, c := range cmds {
+		futures[i] = r.Apply(c, time.Minute)
+	}
+	for i, fut := range futures {
+		if err := fut.Error(); err != nil {
+			b.Fatalf("apply %d: %v", i, err)
+		}
+		if res, ok := fut.Response().(ApplyResult); !ok || res.Err != nil {
+			b.Fatalf("apply %d: %+v", i, fut.Response())
+		}
+	}
+	return time.Since(start)
+}

@@ -1,0 +1,46 @@
+package fsm
+
+import (
+	"fmt"
+
+	"github.com/yairfalse/ovi/mvcc"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// builder collects the operations of the entry being built. It reads
+// nothing: a delete is emitted whether or not the key exists, and the store
+// turns a delete of an absent key into nothing (no tombstone), judging
+// existence inside the commit transaction, earlier entries of the same
+// batch included.
+type builder struct {
+	ops     []mvcc.Op
+	compact uint64
+}
+
+// reset starts a new entry.
+func (b *builder) reset() {
+	b.ops = nil
+	b.compact = 0
+}
+
+// put adds key ← the encoded record.
+func (b *builder) put(key string, rec *wal.Record) error {
+	value, err := wal.EncodeRecord(nil, rec)
+	if err != nil {
+		return fmt.Errorf("%w: encode %s record for %s: %w", ErrInvalidRecord, rec.Kind, key, err)
+	}
+	b.ops = append(b.ops, mvcc.Op{Type: mvcc.OpPut, Key: key, Value: value})
+	return nil
+}
+
+// del adds the deletion of key.
+func (b *builder) del(key string) {
+	b.ops = append(b.ops, mvcc.Op{Type: mvcc.OpDelete, Key: key})
+}
+
+// scheduleCompaction asks for compaction of history below rev; the highest
+// of an entry's compaction records wins. The store clamps it to the entry's
+// index and ignores it when it is not above the current compaction point.
+func (b *builder) scheduleCompaction(rev uint64) {
+	b.compact = max(b.compact, rev)
+}
