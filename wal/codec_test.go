@@ -387,3 +387,21 @@ func TestValidateMessages(t *testing.T) {
 		t.Errorf("no payload: %v", err)
 	}
 }
+
+// TestFormatGolden pins format v1 to the example in
+// docs/architecture/wal-system.md: changing these bytes is a format change
+// and needs a new format byte.
+func TestFormatGolden(t *testing.T) {
+	r := Record{Kind: KindNote, Time: time.Unix(0, 1000), Node: "n1", Term: 3, Note: &Note{Text: "hi"}}
+	want := []byte{0x01, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
+	if got := mustEncode(t, &r); !bytes.Equal(got, want) {
+		t.Fatalf("note encodes to % x, want % x", got, want)
+	}
+	batch, err := EncodeBatch(&Batch{Records: []Record{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantBatch := append([]byte{0x01, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
+		t.Fatalf("batch encodes to % x, want % x", batch, wantBatch)
+	}
+}
