@@ -54,6 +54,7 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime 60s ./wal/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzztime 60s ./wal/
 
 clean:
 	rm -rf $(BIN)
