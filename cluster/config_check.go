@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -145,4 +146,10 @@ func oneLine(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// listen opens a TCP listener on addr.
+func listen(addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	return lc.Listen(context.Background(), "tcp", addr)
 }

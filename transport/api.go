@@ -41,6 +41,8 @@ const (
 	CodeCompacted      = "compacted"       // revision below the compaction point (410)
 	CodeFutureRevision = "future_revision" // revision not yet applied here (400)
 	CodeNoLeader       = "no_leader"       // no known leader (503)
+	CodeNotLeader      = "not_leader"      // a leader-only request reached a follower (503; retry)
+	CodeUnauthorized   = "unauthorized"    // missing or wrong API token (401)
 	CodeStale          = "stale"           // default read on a follower out of touch with the leader (503)
 	CodeConflict       = "conflict"        // e.g. duplicate node name (409)
 	CodeTimeout        = "timeout"         // deadline passed (504)

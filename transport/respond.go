@@ -24,9 +24,11 @@ func StatusForCode(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case CodeCompacted:
 		return http.StatusGone
+	case CodeUnauthorized:
+		return http.StatusUnauthorized
 	case CodeConflict:
 		return http.StatusConflict
-	case CodeNoLeader, CodeStale, CodeUnavailable:
+	case CodeNoLeader, CodeNotLeader, CodeStale, CodeUnavailable:
 		return http.StatusServiceUnavailable
 	case CodeTimeout:
 		return http.StatusGatewayTimeout
@@ -56,7 +58,12 @@ func Errorf(code, format string, args ...any) *APIError {
 // DecodeBody decodes a size-limited JSON request body into v, rejecting
 // unknown fields and trailing data.
 func DecodeBody[T any](w http.ResponseWriter, r *http.Request, v *T) *APIError {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+	return DecodeBodyLimit(w, r, v, MaxRequestBody)
+}
+
+// DecodeBodyLimit is DecodeBody with its own size limit.
+func DecodeBodyLimit[T any](w http.ResponseWriter, r *http.Request, v *T, limit int64) *APIError {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

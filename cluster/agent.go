@@ -1,0 +1,193 @@
+// Package cluster runs an Ovi agent: a node of the Raft group that
+// replicates the WAL, gossips membership with memberlist, forwards writes
+// to the leader, answers reads at a chosen consistency level, and serves
+// the HTTP API. See docs/architecture/overview.md.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/yairfalse/ovi/fsm"
+	"github.com/yairfalse/ovi/mvcc"
+)
+
+// Agent errors.
+var (
+	ErrShutdown      = errors.New("cluster: agent is shut down")
+	ErrNoLeader      = errors.New("cluster: no leader known")
+	ErrDuplicateName = errors.New("cluster: node name already in use")
+)
+
+// Agent is one Ovi node. Create it with New; stop it with Shutdown or Leave.
+type Agent struct {
+	cfg    Config
+	logger *slog.Logger
+
+	store     *mvcc.Store
+	fsm       *fsm.FSM
+	raft      *raft.Raft
+	logStore  *raftboltdb.BoltStore
+	snapshots *raft.FileSnapshotStore
+	trans     *raft.NetworkTransport
+	notifyCh  chan bool
+
+	members *membership
+	httpLn  net.Listener
+	httpSrv *http.Server
+	metrics *metrics
+	clients *clientPool
+
+	raftAddr string
+	httpAddr string
+
+	readyTerm atomic.Uint64 // term in which this node, as leader, passed its Barrier
+	reload    reloadable
+
+	stopCh   chan struct{} // closed when shutdown starts
+	doneCh   chan struct{} // closed when shutdown completes
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+	fatalMu  sync.Mutex
+	fatalErr error
+	leaving  atomic.Bool
+	hadState bool // Raft state existed at start: never bootstrap
+}
+
+// New validates cfg, opens the store, starts Raft, memberlist and the HTTP
+// API, and returns the running agent. It bootstraps the group once
+// bootstrap_expect servers are known (only if this node has no Raft state)
+// and joins retry_join in the background until that succeeds.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, logger: cfg.Logger, stopCh: make(chan struct{}), doneCh: make(chan struct{})}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
+	}
+	a.reload.set(cfg)
+	a.metrics = newMetrics()
+	if err := a.open(); err != nil {
+		_ = a.closeResources()
+		return nil, err
+	}
+	a.start()
+	a.logger.Info("agent started", "node", cfg.NodeName, "http", a.httpAddr, "raft", a.raftAddr,
+		"gossip", a.members.gossipAddr, "bootstrap_expect", cfg.BootstrapExpect)
+	return a, nil
+}
+
+// open creates the data directory and opens every resource in order.
+func (a *Agent) open() error {
+	if err := os.MkdirAll(filepath.Join(a.cfg.DataDir, "raft"), 0o700); err != nil {
+		return fmt.Errorf("cluster: data_dir %s: %w", a.cfg.DataDir, err)
+	}
+	store, err := mvcc.Open(filepath.Join(a.cfg.DataDir, "state.db"), mvcc.Options{Logger: a.logger})
+	if err != nil {
+		return fmt.Errorf("cluster: open store: %w", err)
+	}
+	a.store = store
+	a.fsm = fsm.New(store, a.logger.With("component", "fsm"))
+	if a.httpLn, err = listen(hostPort(a.cfg.BindAddr, a.cfg.Ports.HTTP)); err != nil {
+		return fmt.Errorf("cluster: listen http on ports.http %d: %w", a.cfg.Ports.HTTP, err)
+	}
+	a.httpAddr = hostPort(a.cfg.advertiseIP(), a.httpLn.Addr().(*net.TCPAddr).Port)
+	a.clients = newClientPool(a.cfg.ACL.WriteToken)
+	if err := a.setupRaft(); err != nil {
+		return err
+	}
+	members, err := newMembership(a)
+	if err != nil {
+		return err
+	}
+	a.members = members
+	return nil
+}
+
+// start launches the agent's goroutines.
+func (a *Agent) start() {
+	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
+	a.goRun(func() {
+		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.fail(fmt.Errorf("cluster: http server: %w", err))
+		}
+	})
+	a.goRun(a.monitorLeadership)
+	a.goRun(a.bootstrapLoop)
+	a.goRun(a.retryJoin)
+	a.goRun(a.watchFSM)
+}
+
+// goRun runs fn in a goroutine tracked by Shutdown.
+func (a *Agent) goRun(fn func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		fn()
+	}()
+}
+
+// watchFSM stops the agent when the store fails (see fsm.FSM.Failed).
+func (a *Agent) watchFSM() {
+	select {
+	case <-a.fsm.Failed():
+		a.fail(fmt.Errorf("cluster: %w", a.fsm.Err()))
+	case <-a.stopCh:
+	}
+}
+
+// fail records a fatal error and starts shutdown; Err returns it.
+func (a *Agent) fail(err error) {
+	a.fatalMu.Lock()
+	if a.fatalErr == nil {
+		a.fatalErr = err
+	}
+	a.fatalMu.Unlock()
+	a.logger.Error("agent stopping on a fatal error", "err", err)
+	go func() { _ = a.Shutdown(context.Background()) }()
+}
+
+// Err is the fatal error that stopped the agent, or nil.
+func (a *Agent) Err() error {
+	a.fatalMu.Lock()
+	defer a.fatalMu.Unlock()
+	return a.fatalErr
+}
+
+// Done is closed when the agent has shut down (after Shutdown, Leave,
+// POST /v1/leave, or a fatal error).
+func (a *Agent) Done() <-chan struct{} { return a.doneCh }
+
+// NodeName is this agent's name (its Raft server ID).
+func (a *Agent) NodeName() string { return a.cfg.NodeName }
+
+// HTTPAddr is the advertised HTTP API address.
+func (a *Agent) HTTPAddr() string { return a.httpAddr }
+
+// RaftAddr is the advertised Raft address.
+func (a *Agent) RaftAddr() string { return a.raftAddr }
+
+// GossipAddr is the advertised gossip address.
+func (a *Agent) GossipAddr() string { return a.members.gossipAddr }
+
+// Store is the local MVCC store (read-only use: writes go through Propose).
+func (a *Agent) Store() *mvcc.Store { return a.store }
+
+// FSM is the local FSM (for its typed read helpers).
+func (a *Agent) FSM() *fsm.FSM { return a.fsm }
+
+// IsLeader reports whether this node is the Raft leader now.
+func (a *Agent) IsLeader() bool { return a.raft.State() == raft.Leader }

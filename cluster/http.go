@@ -1,0 +1,134 @@
+package cluster
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/yairfalse/ovi/mvcc"
+	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// scope is the token an endpoint needs (acl.read_token / acl.write_token).
+type scope int
+
+const (
+	scopeOpen  scope = iota // no token
+	scopeRead               // read or write token
+	scopeWrite              // write token
+)
+
+// apiHandler is an endpoint; a returned error becomes the JSON error body.
+type apiHandler func(w http.ResponseWriter, r *http.Request) error
+
+// handler builds the HTTP API mux.
+func (a *Agent) handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(method, path string, s scope, h apiHandler) {
+		mux.Handle(path, a.wrap(method, s, h))
+	}
+	route(http.MethodGet, transport.PathHealth, scopeOpen, a.handleHealth)
+	route(http.MethodGet, transport.PathStatus, scopeRead, a.handleStatus)
+	route(http.MethodGet, transport.PathMembers, scopeRead, a.handleMembers)
+	route(http.MethodPost, transport.PathJoin, scopeWrite, a.handleJoin)
+	route(http.MethodPost, transport.PathLeave, scopeWrite, a.handleLeave)
+	route(http.MethodGet, transport.PathRaftPeers, scopeRead, a.handleRaftPeers)
+	route(http.MethodPost, transport.PathRemovePeer, scopeWrite, a.handleRemovePeer)
+	route(http.MethodGet, transport.PathState, scopeRead, a.handleState)
+	route(http.MethodGet, transport.PathHistory, scopeRead, a.handleHistory)
+	route(http.MethodGet, transport.PathDiff, scopeRead, a.handleDiff)
+	route(http.MethodGet, transport.PathWAL, scopeRead, a.handleWAL)
+	route(http.MethodGet, transport.PathFollow, scopeRead, a.handleFollow)
+	route(http.MethodPost, transport.PathNote, scopeWrite, a.handleNote)
+	route(http.MethodPost, transport.PathCompact, scopeWrite, a.handleCompact)
+	route(http.MethodGet, transport.PathSnapshot, scopeRead, a.handleSnapshot)
+	route(http.MethodPost, transport.PathRestore, scopeWrite, a.handleRestore)
+	route(http.MethodPost, transport.PathReconcile, scopeWrite, a.handleReconcile)
+	route(http.MethodPost, transport.PathPropose, scopeWrite, a.handlePropose)
+	route(http.MethodGet, transport.PathReadIndex, scopeWrite, a.handleReadIndex)
+	route(http.MethodGet, transport.PathMetrics, scopeRead, a.handleMetrics)
+	mux.Handle("/", a.wrap("", scopeOpen, func(_ http.ResponseWriter, r *http.Request) error {
+		return transport.Errorf(transport.CodeNotFound, "no endpoint %s", r.URL.Path)
+	}))
+	return mux
+}
+
+// wrap checks the method and token, recovers panics, and writes errors.
+func (a *Agent) wrap(method string, s scope, h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				a.logger.Error("http handler panic", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				transport.WriteError(w, transport.Errorf(transport.CodeInternal, "internal error"))
+			}
+		}()
+		if method != "" && r.Method != method {
+			w.Header().Set("Allow", method)
+			transport.WriteError(w, transport.Errorf(transport.CodeMethod, "%s %s: use %s", r.Method, r.URL.Path, method))
+			return
+		}
+		if !a.authorized(r, s) {
+			transport.WriteError(w, transport.Errorf(transport.CodeUnauthorized, "missing or wrong token for %s", r.URL.Path))
+			return
+		}
+		if err := h(w, r); err != nil {
+			transport.WriteError(w, a.apiError(err))
+		}
+	})
+}
+
+// authorized checks the bearer token against the ACL tokens; with no
+// tokens configured the API is open.
+func (a *Agent) authorized(r *http.Request, s scope) bool {
+	acl := a.cfg.ACL
+	if s == scopeOpen || (acl.ReadToken == "" && acl.WriteToken == "") {
+		return true
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return false
+	}
+	eq := func(want string) bool {
+		return want != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(want)) == 1
+	}
+	if eq(acl.WriteToken) {
+		return true
+	}
+	return s == scopeRead && eq(acl.ReadToken)
+}
+
+// apiError maps errors to API error codes.
+func (a *Agent) apiError(err error) *transport.APIError {
+	var apiErr *transport.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	code := transport.CodeInternal
+	switch {
+	case errors.Is(err, mvcc.ErrCompacted):
+		code = transport.CodeCompacted
+	case errors.Is(err, mvcc.ErrFutureRevision):
+		code = transport.CodeFutureRevision
+	case errors.Is(err, mvcc.ErrKeyNotFound):
+		code = transport.CodeNotFound
+	case errors.Is(err, wal.ErrInvalidRecord), errors.Is(err, ErrConfig):
+		code = transport.CodeBadRequest
+	case errors.Is(err, ErrDuplicateName):
+		code = transport.CodeConflict
+	case errors.Is(err, ErrNoLeader):
+		code = transport.CodeNoLeader
+	case errors.Is(err, raft.ErrNotLeader):
+		code = transport.CodeNotLeader
+	case errors.Is(err, context.DeadlineExceeded):
+		code = transport.CodeTimeout
+	case errors.Is(err, ErrShutdown), errors.Is(err, mvcc.ErrClosed), errors.Is(err, raft.ErrRaftShutdown):
+		code = transport.CodeUnavailable
+	}
+	return &transport.APIError{Code: code, Message: err.Error()}
+}

@@ -1,0 +1,128 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/yairfalse/ovi/mvcc"
+	"github.com/yairfalse/ovi/transport"
+)
+
+// Snapshot limits.
+const (
+	maxRestoreBody = 8 << 30
+	restoreTimeout = 5 * time.Minute
+)
+
+// handleSnapshot streams a consistent copy of the local store (the format
+// the FSM persists and restores).
+func (a *Agent) handleSnapshot(w http.ResponseWriter, _ *http.Request) error {
+	sn, err := a.store.BeginSnapshot()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sn.Close() }()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="ovi.snap"`)
+	if _, err := sn.WriteTo(w); err != nil {
+		a.logger.Warn("snapshot stream ended early", "err", err)
+	}
+	return nil
+}
+
+// handleRestore installs a snapshot through Raft on the leader (forwarded
+// from followers); every node then restores it. The snapshot is validated
+// before Raft sees it.
+func (a *Agent) handleRestore(w http.ResponseWriter, r *http.Request) error {
+	body := http.MaxBytesReader(w, r.Body, maxRestoreBody)
+	if !a.IsLeader() {
+		leader, err := a.leaderClient()
+		if err != nil {
+			return err
+		}
+		out, err := leader.Restore(r.Context(), body)
+		if err != nil {
+			return err
+		}
+		transport.WriteJSON(w, http.StatusOK, &out)
+		return nil
+	}
+	path, size, err := a.receiveSnapshot(body)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.Remove(path) }()
+	if err := a.restore(path, size); err != nil {
+		return err
+	}
+	applied, _ := a.store.AppliedIndex()
+	out := transport.RestoreResponse{Revision: applied}
+	transport.WriteJSON(w, http.StatusOK, &out)
+	return nil
+}
+
+// receiveSnapshot spools the body to a file in data_dir and checks it
+// restores into a scratch store.
+func (a *Agent) receiveSnapshot(body io.Reader) (string, int64, error) {
+	f, err := os.CreateTemp(a.cfg.DataDir, "restore-*.snap")
+	if err != nil {
+		return "", 0, fmt.Errorf("cluster: restore: %w", err)
+	}
+	size, err := io.Copy(f, body)
+	_ = f.Close()
+	if err != nil {
+		_ = os.Remove(f.Name())
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return "", 0, transport.Errorf(transport.CodeTooLarge, "snapshot over %d bytes", tooLarge.Limit)
+		}
+		return "", 0, transport.Errorf(transport.CodeBadRequest, "restore: reading the snapshot: %v", err)
+	}
+	if err := validateSnapshot(f.Name()); err != nil {
+		_ = os.Remove(f.Name())
+		return "", 0, transport.Errorf(transport.CodeBadRequest, "restore: not a valid Ovi snapshot: %v", err)
+	}
+	return f.Name(), size, nil
+}
+
+// validateSnapshot restores path into a throwaway store.
+func validateSnapshot(path string) error {
+	dir, err := os.MkdirTemp(filepath.Dir(path), "validate-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	scratch, err := mvcc.Open(filepath.Join(dir, "state.db"), mvcc.Options{NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = scratch.Close() }()
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	return scratch.Restore(f)
+}
+
+// restore hands the spooled snapshot to raft.Restore.
+func (a *Agent) restore(path string, size int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cluster: restore: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: size}
+	if err := a.raft.Restore(meta, f, restoreTimeout); err != nil {
+		return applyError(err)
+	}
+	a.logger.Info("snapshot restored through raft", "bytes", size)
+	return nil
+}

@@ -1,0 +1,110 @@
+package cluster
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/yairfalse/ovi/transport"
+)
+
+// Raft tuning. Timeouts are hashicorp/raft's defaults (heartbeat and
+// election 1 s, leader lease 500 ms): a failed leader is replaced in about
+// 1–3 s. MaxAppendEntries lets the leader put up to 256 proposals into one
+// log append (one fsync) and the BatchingFSM apply them in one bbolt
+// transaction; that is Ovi's group commit.
+const (
+	raftMaxPool          = 3
+	raftTransportTimeout = 10 * time.Second
+	raftMaxAppend        = 256
+	raftSnapshotsRetain  = 2
+	raftLogCacheSize     = 1024
+)
+
+// setupRaft opens raft-boltdb (data_dir/raft/raft.db) as log and stable
+// store, the file snapshot store (data_dir/raft, retaining 2), the TCP
+// stream layer on ports.raft, and starts Raft over the FSM.
+func (a *Agent) setupRaft() error {
+	dir := filepath.Join(a.cfg.DataDir, "raft")
+	hlog := newHCLogger("raft", a.logger)
+	logStore, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
+	if err != nil {
+		return fmt.Errorf("cluster: open raft log %s: %w", filepath.Join(dir, "raft.db"), err)
+	}
+	a.logStore = logStore
+	if a.snapshots, err = raft.NewFileSnapshotStoreWithLogger(dir, raftSnapshotsRetain, hlog); err != nil {
+		return fmt.Errorf("cluster: open snapshot store: %w", err)
+	}
+	if err := a.setupTransport(); err != nil {
+		return err
+	}
+	hasState, err := raft.HasExistingState(logStore, logStore, a.snapshots)
+	if err != nil {
+		return fmt.Errorf("cluster: read raft state: %w", err)
+	}
+	conf, err := a.raftConfig()
+	if err != nil {
+		return err
+	}
+	cache, err := raft.NewLogCache(raftLogCacheSize, logStore)
+	if err != nil {
+		return fmt.Errorf("cluster: log cache: %w", err)
+	}
+	if a.raft, err = raft.NewRaft(conf, a.fsm, cache, logStore, a.snapshots, a.trans); err != nil {
+		return fmt.Errorf("cluster: start raft: %w", err)
+	}
+	a.hadState = hasState
+	return nil
+}
+
+// setupTransport listens on ports.raft and builds the network transport.
+func (a *Agent) setupTransport() error {
+	ln, err := listen(hostPort(a.cfg.BindAddr, a.cfg.Ports.Raft))
+	if err != nil {
+		return fmt.Errorf("cluster: listen raft on ports.raft %d: %w", a.cfg.Ports.Raft, err)
+	}
+	adv := &net.TCPAddr{IP: net.ParseIP(a.cfg.advertiseIP()), Port: ln.Addr().(*net.TCPAddr).Port}
+	stream, err := transport.NewTCPStreamLayer(ln, adv)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("cluster: %w", err)
+	}
+	a.raftAddr = adv.String()
+	a.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  stream,
+		MaxPool: raftMaxPool,
+		Timeout: raftTransportTimeout,
+		Logger:  newHCLogger("raft-net", a.logger),
+	})
+	return nil
+}
+
+// raftConfig builds the Raft configuration. The persistent FSM usually
+// holds everything up to its applied index, which is at or past the
+// latest snapshot; then restoring that snapshot at start would only throw
+// data away and re-apply it, so it is skipped (NoSnapshotRestoreOnStart).
+func (a *Agent) raftConfig() (*raft.Config, error) {
+	conf := raft.DefaultConfig()
+	conf.LocalID = raft.ServerID(a.cfg.NodeName)
+	conf.Logger = newHCLogger("raft", a.logger)
+	conf.SnapshotThreshold = a.cfg.SnapshotThreshold
+	conf.SnapshotInterval = a.cfg.SnapshotInterval
+	conf.TrailingLogs = a.cfg.TrailingLogs
+	conf.MaxAppendEntries = raftMaxAppend
+	a.notifyCh = make(chan bool, 16)
+	conf.NotifyCh = a.notifyCh
+	snaps, err := a.snapshots.List()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: list snapshots: %w", err)
+	}
+	applied, _ := a.store.AppliedIndex()
+	conf.NoSnapshotRestoreOnStart = len(snaps) == 0 || applied >= snaps[0].Index
+	if err := raft.ValidateConfig(conf); err != nil {
+		return nil, fmt.Errorf("cluster: raft config: %w", err)
+	}
+	return conf, nil
+}

@@ -1,0 +1,57 @@
+package cluster
+
+import (
+	"sync"
+	"time"
+)
+
+// reloadable holds what SIGHUP may change without a restart.
+type reloadable struct {
+	mu             sync.Mutex
+	interval       time.Duration
+	infrastructure string
+	logLevel       string
+}
+
+func (r *reloadable) set(c Config) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.interval, r.infrastructure, r.logLevel = c.Interval, c.Infrastructure, c.LogLevel
+}
+
+// Reload applies the reloadable keys of cfg: log_level (through
+// Config.LogLevelVar), interval and infrastructure. Everything else (names,
+// addresses, ports, data_dir, Raft tuning, security) needs a restart and is
+// ignored with a warning when it differs.
+func (a *Agent) Reload(cfg Config) error {
+	level, err := parseLevel(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	if cfg.Interval <= 0 {
+		return ErrConfig
+	}
+	if a.cfg.LogLevelVar != nil {
+		a.cfg.LogLevelVar.Set(level)
+	}
+	a.reload.set(cfg)
+	if cfg.NodeName != a.cfg.NodeName || cfg.DataDir != a.cfg.DataDir || cfg.BindAddr != a.cfg.BindAddr || cfg.Ports != a.cfg.Ports {
+		a.logger.Warn("reload: node_name, data_dir, bind_addr and ports need a restart; kept the running values")
+	}
+	a.logger.Info("configuration reloaded", "log_level", cfg.LogLevel, "interval", cfg.Interval, "infrastructure", cfg.Infrastructure)
+	return nil
+}
+
+// Interval is the reconcile interval in force (reloadable).
+func (a *Agent) Interval() time.Duration {
+	a.reload.mu.Lock()
+	defer a.reload.mu.Unlock()
+	return a.reload.interval
+}
+
+// Infrastructure is the desired-configuration path in force (reloadable).
+func (a *Agent) Infrastructure() string {
+	a.reload.mu.Lock()
+	defer a.reload.mu.Unlock()
+	return a.reload.infrastructure
+}
