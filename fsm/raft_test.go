@@ -47,9 +47,8 @@ func raftConfig(maxBatch int) *raft.Config {
 
 // startRaft starts (bootstrapping if new) a single-node Raft over fsm and
 // waits until it leads.
-func startRaft(tb testing.TB, fsm raft.FSM, st raftStores, maxBatch int) *raft.Raft {
+func startRaft(tb testing.TB, fsm raft.FSM, st raftStores, conf *raft.Config) *raft.Raft {
 	tb.Helper()
-	conf := raftConfig(maxBatch)
 	_, trans := raft.NewInmemTransport(st.addr)
 	has, err := raft.HasExistingState(st.logs, st.stable, st.snaps)
 	if err != nil {
@@ -129,7 +128,7 @@ func TestRaftSingleNode(t *testing.T) {
 	store := openStore(t, filepath.Join(dir, "a.db"))
 	f := New(store, nil)
 	st := inmemRaftStores()
-	r := startRaft(t, f, st, 64)
+	r := startRaft(t, f, st, raftConfig(64))
 
 	var cmds [][]byte
 	for i := range 150 {
@@ -163,16 +162,34 @@ func TestRaftSingleNode(t *testing.T) {
 		t.Fatalf("close store: %v", err)
 	}
 
-	for _, name := range []string{"a.db", "empty.db"} {
-		t.Run("restart with "+name, func(t *testing.T) {
-			s := openStore(t, filepath.Join(dir, name))
+	restarts := []struct {
+		name      string
+		db        string
+		noRestore bool
+	}{
+		// Raft restores the snapshot (rolling the store back), then replays.
+		{"same store", "a.db", false},
+		// The store is durable and ahead of every snapshot: Raft skips the
+		// restore and replays the log after the snapshot; the FSM skips
+		// what the store holds.
+		{"same store, no restore on start", "a.db", true},
+		// A lost store is rebuilt from the snapshot and the log.
+		{"empty store", "empty.db", false},
+	}
+	for _, rs := range restarts {
+		t.Run(rs.name, func(t *testing.T) {
+			s := openStore(t, filepath.Join(dir, rs.db))
 			g := New(s, nil)
-			r := startRaft(t, g, st, 64)
+			conf := raftConfig(64)
+			conf.NoSnapshotRestoreOnStart = rs.noRestore
+			r := startRaft(t, g, st, conf)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := s.WaitApplied(ctx, lastIdx[len(lastIdx)-1]); err != nil {
+			last := lastIdx[len(lastIdx)-1]
+			if err := s.WaitApplied(ctx, last); err != nil {
 				t.Fatalf("wait for replay: %v", err)
 			}
+			waitFor(t, 10*time.Second, "raft to replay its log", func() bool { return r.AppliedIndex() >= last })
 			if got := everythingBut(t, g); !reflect.DeepEqual(got, everythingBut(t, nil, want...)) {
 				t.Fatalf("state after restart differs:\n got  %v\n want %v", got, want)
 			}
@@ -200,7 +217,7 @@ func TestRaftGarbageDoesNotStopLaterBatches(t *testing.T) {
 	store := openStore(t, filepath.Join(t.TempDir(), "s.db"))
 	t.Cleanup(func() { _ = store.Close() })
 	f := New(store, nil)
-	r := startRaft(t, f, inmemRaftStores(), 16)
+	r := startRaft(t, f, inmemRaftStores(), raftConfig(16))
 	defer stopRaft(t, r)
 	_, res := proposeAll(t, r, [][]byte{{wal.FormatV1, 0xff}})
 	if !errors.Is(res[0].Err, wal.ErrCorrupt) {
