@@ -21,7 +21,7 @@ func newApp() *cli.App {
 		OnUsageError:         usageError,
 		ExitErrHandler:       ignoreExitCoder,
 		Commands: []*cli.Command{
-			versionCommand(),
+			versionCommand(), agentCommand(),
 		},
 	}
 	setUsageErrors(app.Commands)

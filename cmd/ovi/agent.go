@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/yairfalse/ovi/cluster"
+)
+
+// agentCommand runs a long-lived Ovi node (`ovi agent --config FILE`).
+func agentCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "agent",
+		Usage: "run an Ovi node: Raft, gossip and the HTTP API",
+		Description: "Every key of the YAML config file is also a flag; flags win.\n\n" +
+			"Example:\n   ovi agent --config /etc/ovi/ovi.yaml\n" +
+			"   ovi agent --node-name ovi-1 --data-dir /var/lib/ovi --bootstrap-expect 3 --retry-join 10.0.0.12:7402",
+		Flags:  agentFlags(),
+		Action: agentAction,
+	}
+}
+
+func agentFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Usage: "YAML configuration file"},
+		&cli.StringFlag{Name: "node-name", Usage: "node name, unique in the cluster (default: host name)"},
+		&cli.StringFlag{Name: "data-dir", Usage: "directory for the Raft log, snapshots and the state store (required)"},
+		&cli.StringFlag{Name: "bind-addr", Usage: "IP address to listen on (default 127.0.0.1)"},
+		&cli.StringFlag{Name: "advertise-addr", Usage: "IP address peers use to reach this node (default: bind-addr)"},
+		&cli.IntFlag{Name: "http-port", Usage: "HTTP API port (default 7400)"},
+		&cli.IntFlag{Name: "raft-port", Usage: "Raft port (default 7401)"},
+		&cli.IntFlag{Name: "gossip-port", Usage: "gossip port, TCP and UDP (default 7402)"},
+		&cli.IntFlag{Name: "bootstrap-expect", Usage: "bootstrap the Raft group once this many servers are known (0: never)"},
+		&cli.StringSliceFlag{Name: "retry-join", Usage: "gossip address host:port to join, retried until it succeeds (repeatable)"},
+		&cli.StringFlag{Name: "infrastructure", Usage: "path of the desired infrastructure file"},
+		&cli.DurationFlag{Name: "interval", Usage: "reconcile interval (default 30s)"},
+		&cli.Uint64Flag{Name: "snapshot-threshold", Usage: "Raft entries between snapshots (default 8192)"},
+		&cli.DurationFlag{Name: "snapshot-interval", Usage: "how often Raft checks the snapshot threshold (default 2m)"},
+		&cli.Uint64Flag{Name: "trailing-logs", Usage: "Raft entries kept after a snapshot (default 10240)"},
+		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error (default info)"},
+		&cli.StringFlag{Name: "tls-ca-file", Usage: "CA certificate (mutual TLS; reserved)"},
+		&cli.StringFlag{Name: "tls-cert-file", Usage: "node certificate (mutual TLS; reserved)"},
+		&cli.StringFlag{Name: "tls-key-file", Usage: "node key (mutual TLS; reserved)"},
+		&cli.StringFlag{Name: "gossip-key", Usage: "base64 gossip encryption key (16, 24 or 32 bytes)"},
+		&cli.StringFlag{Name: "acl-read-token", Usage: "API token for reads"},
+		&cli.StringFlag{Name: "acl-write-token", Usage: "API token for writes and operator calls"},
+	}
+}
+
+// agentConfig reads --config (if any) and applies the flags that were set.
+func agentConfig(c *cli.Context) (cluster.Config, error) {
+	cfg := cluster.DefaultConfig()
+	if path := c.String("config"); path != "" {
+		loaded, err := cluster.LoadConfig(path)
+		if err != nil {
+			return cfg, err
+		}
+		cfg = loaded
+	}
+	applyStringFlags(c, &cfg)
+	applyNumberFlags(c, &cfg)
+	return cfg, cfg.Validate()
+}
+
+func applyStringFlags(c *cli.Context, cfg *cluster.Config) {
+	strs := map[string]*string{
+		"node-name": &cfg.NodeName, "data-dir": &cfg.DataDir, "bind-addr": &cfg.BindAddr,
+		"advertise-addr": &cfg.AdvertiseAddr, "infrastructure": &cfg.Infrastructure, "log-level": &cfg.LogLevel,
+		"tls-ca-file": &cfg.TLS.CAFile, "tls-cert-file": &cfg.TLS.CertFile, "tls-key-file": &cfg.TLS.KeyFile,
+		"gossip-key": &cfg.GossipKey, "acl-read-token": &cfg.ACL.ReadToken, "acl-write-token": &cfg.ACL.WriteToken,
+	}
+	for name, dst := range strs {
+		if c.IsSet(name) {
+			*dst = c.String(name)
+		}
+	}
+	if c.IsSet("retry-join") {
+		cfg.RetryJoin = c.StringSlice("retry-join")
+	}
+}
+
+func applyNumberFlags(c *cli.Context, cfg *cluster.Config) {
+	ints := map[string]*int{"http-port": &cfg.Ports.HTTP, "raft-port": &cfg.Ports.Raft,
+		"gossip-port": &cfg.Ports.Gossip, "bootstrap-expect": &cfg.BootstrapExpect}
+	for name, dst := range ints {
+		if c.IsSet(name) {
+			*dst = c.Int(name)
+		}
+	}
+	if c.IsSet("interval") {
+		cfg.Interval = c.Duration("interval")
+	}
+	if c.IsSet("snapshot-interval") {
+		cfg.SnapshotInterval = c.Duration("snapshot-interval")
+	}
+	if c.IsSet("snapshot-threshold") {
+		cfg.SnapshotThreshold = c.Uint64("snapshot-threshold")
+	}
+	if c.IsSet("trailing-logs") {
+		cfg.TrailingLogs = c.Uint64("trailing-logs")
+	}
+}
+
+func agentAction(c *cli.Context) error {
+	cfg, err := agentConfig(c)
+	if err != nil {
+		return err
+	}
+	level, err := cluster.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	levelVar := new(slog.LevelVar)
+	levelVar.Set(level)
+	cfg.LogLevelVar = levelVar
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: levelVar}))
+	cfg.Version = version
+	agent, err := cluster.New(cfg)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	runAgent(c, agent, cfg.Logger)
+	return agent.Err()
+}
+
+// runAgent blocks until the agent stops: SIGTERM/SIGINT shut it down
+// gracefully; SIGHUP reloads the configuration (file and flags).
+func runAgent(c *cli.Context, agent *cluster.Agent, logger *slog.Logger) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case <-agent.Done():
+			return
+		case sig := <-sigs:
+			if sig != syscall.SIGHUP {
+				logger.Info("signal received, shutting down", "signal", sig.String())
+				if err := agent.Shutdown(context.Background()); err != nil {
+					logger.Warn("shutdown", "err", err)
+				}
+				return
+			}
+			cfg, err := agentConfig(c)
+			if err == nil {
+				err = agent.Reload(cfg)
+			}
+			if err != nil {
+				logger.Error("reload failed; keeping the running configuration", "err", err)
+			}
+		}
+	}
+}
