@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -170,7 +171,8 @@ func BenchmarkRaftApply(b *testing.B) {
 		b.Fatalf("open store: %v", err)
 	}
 	defer func() { _ = store.Close() }()
-	withFSM := startRaft(b, New(store, nil), boltRaftStores(b, b.TempDir()), raftConfig(benchBatch))
+	counted := &countingFSM{FSM: New(store, nil)}
+	withFSM := startRaft(b, counted, boltRaftStores(b, b.TempDir()), raftConfig(benchBatch))
 	defer stopRaft(b, withFSM)
 	noop := startRaft(b, noopFSM{}, boltRaftStores(b, b.TempDir()), raftConfig(benchBatch))
 	defer stopRaft(b, noop)
@@ -196,6 +198,19 @@ func BenchmarkRaftApply(b *testing.B) {
 	b.ReportMetric(fsmTime.Seconds()/noopTime.Seconds(), "fsm/noop")
 	reportCPU(b, fsmCPU, b.N*benchBatch, "fsm-cpu-µs/rec")
 	reportCPU(b, noopCPU, b.N*benchBatch, "noop-cpu-µs/rec")
+	b.ReportMetric(n/float64(counted.batches.Load()), "logs/ApplyBatch")
+}
+
+// countingFSM counts the ApplyBatch calls Raft makes (how well Raft's
+// commit batches fill the FSM's one-transaction batches).
+type countingFSM struct {
+	*FSM
+	batches atomic.Int64
+}
+
+func (c *countingFSM) ApplyBatch(logs []*raft.Log) []any {
+	c.batches.Add(1)
+	return c.FSM.ApplyBatch(logs)
 }
 
 // timeRound proposes cmds concurrently, waits for all their responses and
