@@ -37,7 +37,7 @@ unit:
 
 # End-to-end tests start real ovi processes (built by the tests themselves).
 e2e: build
-	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 15m -tags e2e ./cmd/ovi/...
+	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 15m -tags e2e ./cmd/ovi/... ./cluster/e2e/...
 
 # systemd-analyze comes with Debian's systemd package; install it if missing.
 verify-systemd: build

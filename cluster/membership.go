@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -111,9 +112,25 @@ func (m *membership) join(addrs []string) (int, error) {
 		return n, c
 	}
 	if err != nil {
-		return n, fmt.Errorf("cluster: join %v: %s", addrs, oneLine(err.Error()))
+		return n, transport.Errorf(transport.CodeUnavailable, "cluster: join %s: %s", strings.Join(addrs, ", "), joinReason(err))
 	}
 	return n, nil
+}
+
+// joinReason flattens memberlist's multi-line join error into one line.
+func joinReason(err error) string {
+	var parts []string
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "*"))
+		if line == "" || strings.HasSuffix(line, "error occurred:") || strings.HasSuffix(line, "errors occurred:") {
+			continue
+		}
+		parts = append(parts, line)
+	}
+	if len(parts) == 0 {
+		return oneLine(err.Error())
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (m *membership) conflictErr() error {

@@ -1,0 +1,215 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/yairfalse/ovi/transport"
+)
+
+// sameAnswers checks every running node answers state and WAL replay at
+// rev identically (consistent reads).
+func sameAnswers(t *testing.T, nodes []*node, rev uint64) {
+	t.Helper()
+	ctx := ctxT(t, 30*time.Second)
+	var wantState, wantWAL []byte
+	for _, n := range nodes {
+		if !n.running() {
+			continue
+		}
+		st, err := n.client.State(ctx, transport.StateQuery{Revision: rev, Consistency: transport.Consistent})
+		if err != nil {
+			t.Fatalf("%s: state at %d: %v", n.name, rev, err)
+		}
+		w, err := n.client.WAL(ctx, transport.WALQuery{Until: time.Now().Add(time.Hour), Consistency: transport.Consistent})
+		if err != nil {
+			t.Fatalf("%s: wal: %v", n.name, err)
+		}
+		var recs []transport.WALEntry
+		for _, e := range w.Records {
+			if e.Revision.Main <= rev {
+				recs = append(recs, e)
+			}
+		}
+		gotState, _ := json.Marshal(st)
+		gotWAL, _ := json.Marshal(recs)
+		if wantState == nil {
+			wantState, wantWAL = gotState, gotWAL
+			continue
+		}
+		if string(gotState) != string(wantState) {
+			t.Fatalf("%s: state at %d differs:\n%s\nvs\n%s", n.name, rev, gotState, wantState)
+		}
+		if string(gotWAL) != string(wantWAL) {
+			t.Fatalf("%s: wal replay differs", n.name)
+		}
+	}
+}
+
+func TestClusterFormsAndReplicatesThroughAFollower(t *testing.T) {
+	bin := binary(t)
+	nodes, l := startCluster(t, bin)
+	f := followers(nodes, l)[0]
+	ctx := ctxT(t, 30*time.Second)
+	res, err := f.client.Note(ctx, transport.NoteRequest{ResourceID: "r1", Text: "through a follower"})
+	if err != nil {
+		t.Fatalf("note through follower %s: %v", f.name, err)
+	}
+	sameAnswers(t, nodes, res.Revision)
+	st, err := l.client.State(ctx, transport.StateQuery{Revision: res.Revision, Prefix: "notes/"})
+	if err != nil || len(st.Entries) != 1 || st.Entries[0].Record.Note.Text != "through a follower" || st.Entries[0].Record.Node != f.name {
+		t.Fatalf("state = %+v, %v", st, err)
+	}
+	ms, err := f.client.Members(ctx)
+	if err != nil || len(ms.Members) != 3 {
+		t.Fatalf("members = %+v, %v", ms, err)
+	}
+	for _, m := range ms.Members {
+		if m.Status != transport.MemberAlive || !m.Voter {
+			t.Fatalf("member %+v", m)
+		}
+	}
+}
+
+func TestLeaderKillFailoverAndCatchUp(t *testing.T) {
+	bin := binary(t)
+	nodes, l := startCluster(t, bin)
+	ctx := ctxT(t, 90*time.Second)
+	var last uint64
+	for i := range 20 {
+		res, err := nodes[i%3].client.Note(ctx, transport.NoteRequest{ResourceID: fmt.Sprintf("k%d", i%5), Text: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatalf("note %d: %v", i, err)
+		}
+		last = res.Revision
+	}
+	killed := time.Now()
+	l.stop(syscall.SIGKILL)
+	survivor := followers(nodes, l)[0]
+	var gapRev uint64
+	waitFor(t, "a write after the leader was killed", 30*time.Second, func() bool {
+		res, err := survivor.client.Note(ctx, transport.NoteRequest{ResourceID: "after", Text: "kill"})
+		gapRev = res.Revision
+		return err == nil
+	})
+	t.Logf("failover gap (kill -9 to next committed write): %s", time.Since(killed).Round(time.Millisecond))
+	if gapRev <= last {
+		t.Fatalf("revision went back: %d <= %d", gapRev, last)
+	}
+	sameAnswers(t, nodes, last)
+	l.start()
+	waitFor(t, "the old leader to catch up", 30*time.Second, func() bool {
+		st, ok := l.status()
+		return ok && st.AppliedIndex >= gapRev
+	})
+	sameAnswers(t, nodes, gapRev)
+	w, err := l.client.WAL(ctx, transport.WALQuery{Consistency: transport.Stale})
+	if err != nil || len(w.Records) != 21 {
+		t.Fatalf("restarted node holds %d records (want 21), err %v", len(w.Records), err)
+	}
+}
+
+func TestLateJoinerCatchesUpFromSnapshotAndLeave(t *testing.T) {
+	bin := binary(t)
+	nodes, l := startCluster(t, bin, "--snapshot-threshold", "16", "--trailing-logs", "4", "--snapshot-interval", "200ms")
+	ctx := ctxT(t, 90*time.Second)
+	var last uint64
+	for i := range 60 {
+		res, err := l.client.Note(ctx, transport.NoteRequest{ResourceID: fmt.Sprintf("k%d", i%7), Text: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatalf("note %d: %v", i, err)
+		}
+		last = res.Revision
+	}
+	waitFor(t, "a snapshot on the leader", 30*time.Second, func() bool {
+		entries, _ := os.ReadDir(filepath.Join(l.dataDir, "raft", "snapshots"))
+		return len(entries) > 0
+	})
+	late := newNode(t, bin, "ovi-4", "--retry-join", nodes[0].gossipAddr())
+	late.start()
+	nodes = append(nodes, late)
+	waitFor(t, "the late joiner to become a voter and catch up", 30*time.Second, func() bool {
+		st, ok := late.status()
+		return ok && len(st.Peers) == 4 && st.AppliedIndex >= last
+	})
+	sameAnswers(t, nodes, last)
+	b, _ := os.ReadFile(late.logPath)
+	if !strings.Contains(string(b), "snapshot") {
+		t.Fatalf("late joiner did not install a snapshot; log:\n%s", tail(string(b), 2000))
+	}
+	if _, err := late.client.Leave(ctx); err != nil {
+		t.Fatalf("leave: %v", err)
+	}
+	waitFor(t, "the leaver removed from the raft configuration", 30*time.Second, func() bool {
+		p, err := l.client.RaftPeers(ctx)
+		return err == nil && len(p.Peers) == 3
+	})
+	waitFor(t, "the leaver to exit", 30*time.Second, func() bool { return !late.running() })
+}
+
+func TestBadInput(t *testing.T) {
+	bin := binary(t)
+	a := newNode(t, bin, "solo", "--bootstrap-expect", "1")
+	a.start()
+	waitFor(t, "solo leader", 20*time.Second, func() bool { st, ok := a.status(); return ok && st.State == "Leader" })
+	ctx := ctxT(t, 60*time.Second)
+	t.Run("join closed port", func(t *testing.T) {
+		start := time.Now()
+		_, err := a.client.Join(ctx, fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+		if err == nil || !strings.Contains(err.Error(), "join") {
+			t.Fatalf("err = %v", err)
+		}
+		if d := time.Since(start); d > 8*time.Second {
+			t.Fatalf("join to a closed port took %s", d)
+		}
+	})
+	t.Run("join something else", func(t *testing.T) {
+		start := time.Now()
+		_, err := a.client.Join(ctx, a.httpAddr())
+		if err == nil {
+			t.Fatal("join to an HTTP port succeeded")
+		}
+		if d := time.Since(start); d > 8*time.Second {
+			t.Fatalf("join to a non-gossip port took %s: %v", d, err)
+		}
+		t.Logf("join to an HTTP port: %v (%s)", err, time.Since(start).Round(time.Millisecond))
+	})
+	t.Run("duplicate node name", func(t *testing.T) {
+		dup := newNode(t, bin, "solo", "--bootstrap-expect", "1", "--retry-join", a.gossipAddr())
+		dup.start()
+		waitFor(t, "the duplicate to exit", 30*time.Second, func() bool { return !dup.running() })
+		var exitErr *exec.ExitError
+		b, _ := os.ReadFile(dup.logPath)
+		if !errors.As(dup.exitErr, &exitErr) || !strings.Contains(string(b), "node name already in use") {
+			t.Fatalf("duplicate: exit %v, log:\n%s", dup.exitErr, tail(string(b), 1500))
+		}
+	})
+	t.Run("config errors", func(t *testing.T) {
+		dir := t.TempDir()
+		cases := map[string]string{"unknown key": "data_dir: /tmp/x\nretry_joins: []\n", "missing data_dir": "node_name: x\n"}
+		for name, body := range cases {
+			p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
+			if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "agent", "--config", p).CombinedOutput()
+			msg := strings.TrimSpace(string(out))
+			if err == nil || strings.Count(msg, "\n") != 0 {
+				t.Fatalf("%s: err %v, output %q", name, err, msg)
+			}
+			if (name == "unknown key" && !strings.Contains(msg, `"retry_joins"`)) || (name == "missing data_dir" && !strings.Contains(msg, "data_dir")) {
+				t.Fatalf("%s: output %q does not name the key", name, msg)
+			}
+		}
+	})
+}
