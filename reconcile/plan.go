@@ -1,0 +1,139 @@
+package reconcile
+
+import (
+	"github.com/yairfalse/ovi/wal"
+)
+
+// DefaultConfirmations is how many consecutive observations must show a
+// resource as unwanted before it is deleted (2: seen in two cycles in a
+// row), so one stale answer from an eventually consistent cloud API never
+// leads to a deletion.
+const DefaultConfirmations = 2
+
+// Plan is the outcome of Decide: every decision in a fixed order, the
+// drift counts, and the Memory the next cycle needs.
+type Plan struct {
+	Actions []PlannedAction `json:"actions"`
+	Counts  Counts          `json:"counts"`
+	Memory  Memory          `json:"memory"`
+}
+
+// PlannedAction is one decision with its reason in words. Create carries
+// Group, Count, Size, ImageID and the tags to launch with (SetTags); the
+// others concern one ResourceID.
+type PlannedAction struct {
+	Action     wal.Action        `json:"action"`
+	Drift      wal.Drift         `json:"drift"`
+	Reason     string            `json:"reason"`
+	Group      string            `json:"group,omitempty"`
+	ResourceID string            `json:"resource_id,omitempty"`
+	Count      int               `json:"count,omitempty"`
+	Size       string            `json:"size,omitempty"`
+	ImageID    string            `json:"image_id,omitempty"`
+	SetTags    map[string]string `json:"set_tags,omitempty"`
+	RemoveTags []string          `json:"remove_tags,omitempty"`
+}
+
+// Counts classifies the live observed resources (and the missing
+// instances) of one plan.
+type Counts struct {
+	Observed  int `json:"observed"`  // live resources considered (terminating ones are left out)
+	InSync    int `json:"in_sync"`   // managed, wanted, size and tags as desired
+	Missing   int `json:"missing"`   // instances to create
+	Unwanted  int `json:"unwanted"`  // managed, not (or no longer) wanted
+	Drifted   int `json:"drifted"`   // managed, wanted, size or tags differ
+	Unmanaged int `json:"unmanaged"` // not Ovi's: reported only
+	Pending   int `json:"pending"`   // launched earlier, not visible yet
+	Protected int `json:"protected"` // refusals because of ovi:blessed
+}
+
+// Memory is what one cycle hands to the next. It lives in the leader's
+// engine; a new leader starts with an empty Memory, which only delays
+// deletions by one more confirmation (the safe direction).
+type Memory struct {
+	// Unwanted counts, per resource id, the consecutive observations in
+	// which the resource was unwanted.
+	Unwanted map[string]int `json:"unwanted,omitempty"`
+	// Launched holds instances launched by earlier cycles that have not
+	// shown up in an observation yet; they count towards their group for
+	// a few cycles so a slow DescribeInstances never causes a second launch.
+	Launched map[string]Launch `json:"launched,omitempty"`
+	// Failed holds actions whose last attempt failed with a terminal
+	// provider error (key from actionKey, value the error code). They are
+	// held instead of retried blindly until the configuration changes.
+	Failed map[string]string `json:"failed,omitempty"`
+}
+
+// Launch is one instance in Memory.Launched.
+type Launch struct {
+	Group  string `json:"group"`
+	Cycles int    `json:"cycles"` // observations since the launch that did not show it
+}
+
+// Actionable reports whether the action changes the cloud (Create,
+// Delete, UpdateTags, Resize) rather than explaining why not.
+func (a PlannedAction) Actionable() bool {
+	switch a.Action {
+	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize:
+		return true
+	}
+	return false
+}
+
+// Decided is the WAL payload recording the action.
+func (a PlannedAction) Decided(dryRun bool) *wal.Decided {
+	return &wal.Decided{
+		Action: a.Action, Drift: a.Drift, Reason: a.Reason, DryRun: dryRun, Group: a.Group,
+		Count: a.Count, Size: a.Size, ImageID: a.ImageID, SetTags: a.SetTags, RemoveTags: a.RemoveTags,
+	}
+}
+
+// actionKey names an action for Memory.Failed: the group for creates, the
+// resource for everything else.
+func actionKey(action wal.Action, group, resourceID string) string {
+	if action == wal.ActionCreate {
+		return "create/" + group
+	}
+	return ActionName(action) + "/" + resourceID
+}
+
+// ActionName is the lower-case name of an action, as a CLI prints it.
+func ActionName(a wal.Action) string {
+	switch a {
+	case wal.ActionCreate:
+		return "create"
+	case wal.ActionDelete:
+		return "delete"
+	case wal.ActionUpdateTags:
+		return "update-tags"
+	case wal.ActionResize:
+		return "resize"
+	case wal.ActionRefuse:
+		return "refuse"
+	case wal.ActionHold:
+		return "hold"
+	case wal.ActionReport:
+		return "report"
+	}
+	return "unknown"
+}
+
+// actionRank orders a plan: changes first (creates, tag updates, resizes,
+// deletes), then refusals, holds and reports.
+func actionRank(a wal.Action) int {
+	switch a {
+	case wal.ActionCreate:
+		return 0
+	case wal.ActionUpdateTags:
+		return 1
+	case wal.ActionResize:
+		return 2
+	case wal.ActionDelete:
+		return 3
+	case wal.ActionRefuse:
+		return 4
+	case wal.ActionHold:
+		return 5
+	}
+	return 6
+}
