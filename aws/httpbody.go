@@ -1,0 +1,41 @@
+package aws
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// privateBody is an HTTP client that gives net/http its own in-memory copy
+// of each request body.
+//
+// The SDK closes the request body as soon as the response arrives. When
+// the endpoint answers before net/http's write loop has finished with the
+// body (it reads once more past Content-Length), that read fails, the
+// transport closes the connection under the response being read, and the
+// SDK retries a call the endpoint already executed ("use of closed network
+// connection", aws/aws-sdk-go-v2#2737). EC2 Query bodies are small form
+// documents (under 100 KB for 1000 ids), so a copy is cheap, and it keeps
+// every call counted once against EC2's buckets.
+type privateBody struct {
+	next awssdk.HTTPClient
+}
+
+// Do implements aws.HTTPClient.
+func (c privateBody) Do(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return c.next.Do(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("aws: reading request body: %w", err)
+	}
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	out.ContentLength = int64(len(body))
+	return c.next.Do(out)
+}
