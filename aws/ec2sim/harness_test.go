@@ -60,15 +60,16 @@ func newHarness(t testing.TB, opts ec2sim.Options) *harness {
 	return &harness{sim: sim, client: newClient(url), clock: clock, url: url}
 }
 
-// newClient builds the real SDK client the way the brief prescribes.
-func newClient(url string) *ec2.Client {
+// newClient builds the real SDK client the way the brief prescribes, retries
+// disabled unless an option function sets a retryer.
+func newClient(url string, optFns ...func(*ec2.Options)) *ec2.Client {
 	cfg := aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		BaseEndpoint: aws.String(url),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	}
-	return ec2.NewFromConfig(cfg)
+	return ec2.NewFromConfig(cfg, optFns...)
 }
 
 // run launches n instances of al2023 with the given tags and returns their ids.
@@ -154,3 +155,6 @@ func (h *harness) terminate(t testing.TB, ids ...string) *ec2.TerminateInstances
 	}
 	return out
 }
+
+// faultOf is a one-shot fault with the given code.
+func faultOf(code string) ec2sim.Fault { return ec2sim.Fault{Code: code, Times: 1} }

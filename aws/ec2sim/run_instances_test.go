@@ -148,3 +148,24 @@ func manyTags(n int) []types.Tag {
 	}
 	return tags
 }
+
+func TestClientTokenOutlivesTheInstances(t *testing.T) {
+	h := newHarness(t, quietOptions())
+	ids := h.run(t, 2, "decision-7")
+	h.terminate(t, ids...)
+	h.clock.Advance(2 * time.Hour) // terminated and forgotten
+	if n := len(h.sim.Instances()); n != 0 {
+		t.Fatalf("%d instances left", n)
+	}
+	out, err := h.client.RunInstances(context.Background(), runInput(2, "decision-7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{aws.ToString(out.Instances[0].InstanceId), aws.ToString(out.Instances[1].InstanceId)}
+	if !slices.Equal(got, ids) || out.Instances[0].State.Name != types.InstanceStateNameTerminated {
+		t.Fatalf("replay returned %v in state %s, want %v terminated", got, out.Instances[0].State.Name, ids)
+	}
+	if n := len(h.sim.Instances()); n != 0 {
+		t.Fatalf("replay launched %d instances", n)
+	}
+}

@@ -1,18 +1,3 @@
-// Package ec2sim is an EC2 simulator that speaks the EC2 Query protocol
-// (form-encoded requests, EC2's XML responses and error envelope) to the real
-// aws-sdk-go-v2 EC2 client. It backs the provider's tests and benchmarks and
-// Ovi's dev mode.
-//
-// A Server is an http.Handler:
-//
-//	clock := ec2sim.NewManualClock(time.Now())
-//	sim := ec2sim.New(ec2sim.Options{Clock: clock, Seed: 1})
-//	url, stop, err := sim.Start("127.0.0.1:0")
-//	// point the SDK at url (aws.Config.BaseEndpoint or AWS_ENDPOINT_URL_EC2)
-//
-// Supported actions: DescribeInstances, RunInstances, TerminateInstances,
-// StopInstances, StartInstances, ModifyInstanceAttribute, CreateTags,
-// DeleteTags, DescribeImages. Anything else is InvalidAction.
 package ec2sim
 
 import (

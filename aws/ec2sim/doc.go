@@ -1,0 +1,60 @@
+// Package ec2sim is an EC2 simulator that speaks the EC2 Query protocol
+// (form-encoded POST, EC2's namespaced XML responses and its
+// <Response><Errors><Error> envelope) to the real aws-sdk-go-v2 EC2 client.
+// It backs the provider's tests and benchmarks and Ovi's dev mode.
+//
+// # Use
+//
+//	clock := ec2sim.NewManualClock(time.Now())
+//	sim := ec2sim.New(ec2sim.Options{Clock: clock, Seed: 1})
+//	url, stop, err := sim.Start("127.0.0.1:0")
+//	defer stop()
+//	// point the SDK at url: aws.Config.BaseEndpoint, ec2.Options.BaseEndpoint
+//	// or AWS_ENDPOINT_URL_EC2; any static credentials do (requests are not
+//	// authenticated).
+//
+// A long-running endpoint (e.g. `ovi ec2sim --listen 127.0.0.1:4566 --state
+// FILE`) is Open(Options{StateFile: FILE}) followed by ListenAndServe(ctx,
+// addr).
+//
+// # Actions
+//
+// DescribeInstances (InstanceId.N; filters instance-id, instance-state-name,
+// instance-state-code, instance-type, image-id, reservation-id, client-token,
+// availability-zone, tag:KEY, tag-key, tag-value, with * and ? wildcards;
+// MaxResults 5–1000, 1000 when unset, and NextToken), RunInstances
+// (MinCount/MaxCount, TagSpecification for "instance", ClientToken
+// idempotency), TerminateInstances, StopInstances, StartInstances (1–1000
+// ids), ModifyInstanceAttribute (instance type, only when stopped),
+// CreateTags and DeleteTags (1–1000 instance ids, 50 tags a resource, aws:
+// reserved), DescribeImages (the fixed Catalogue). Any other action is
+// InvalidAction. DryRun=true answers DryRunOperation.
+//
+// A call naming an unknown instance fails as a whole with
+// InvalidInstanceID.NotFound, as EC2 does; so does an injected per-instance
+// failure.
+//
+// # Lifecycle
+//
+// pending → running, stopping → stopped and shutting-down → terminated take
+// the durations of Options.Lifecycle on Options.Clock; terminated instances
+// stay listed for Lifecycle.TerminatedRetention and are then forgotten (their
+// ClientToken still replays). Ids are "i-" + 17 hex characters derived from
+// Options.Seed and a counter, so runs are reproducible.
+//
+// # Knobs
+//
+// Options set the initial values; methods change them while serving, safely
+// from any goroutine: SetLatency, SetThrottle (EC2's token buckets per action
+// class, measured on the injected clock: RunInstances 5 refill 2/s, other
+// mutating calls 50 refill 5/s, CreateTags/DeleteTags 100 refill 10/s,
+// Describe* 100 refill 20/s; RequestLimitExceeded with HTTP 503 when empty),
+// SetConsistencyWindow (new instances invisible, InvalidInstanceID.NotFound,
+// for a while), SetIgnoreClientToken, SetLaunchCapacity (fewer than MaxCount,
+// InsufficientInstanceCapacity below MinCount), FailAction and FailInstance
+// (inject error codes), and for assertions Counts (requests per action) and
+// Instances (a copy of the region).
+//
+// With Options.StateFile the region is loaded on start and saved atomically
+// (temp file + rename) after every successful mutating call.
+package ec2sim
