@@ -89,14 +89,14 @@ func validateEntries(entries []Entry) error {
 
 // writer applies entries inside one read-write transaction.
 type writer struct {
-	meta, kv, revs, wal, idxRes, idxKind, idxTime *bolt.Bucket
-	kvCur                                         *bolt.Cursor
+	meta, kv, keys, revs, wal, idxRes, idxKind, idxTime *bolt.Bucket
+	kvCur                                               *bolt.Cursor
 }
 
 func newWriter(tx *bolt.Tx) *writer {
 	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
 	w := &writer{
-		meta: b(bucketMeta), kv: b(bucketKV), revs: b(bucketRevs), wal: b(bucketWAL),
+		meta: b(bucketMeta), kv: b(bucketKV), keys: b(bucketKeys), revs: b(bucketRevs), wal: b(bucketWAL),
 		idxRes: b(bucketIdxRes), idxKind: b(bucketIdxKind), idxTime: b(bucketIdxTime),
 	}
 	for _, bk := range []*bolt.Bucket{w.revs, w.wal, w.idxKind, w.idxTime} {
@@ -130,9 +130,14 @@ func (w *writer) apply(e *Entry, st *metaState) error {
 
 // applyOp writes one put or tombstone at rev.
 func (w *writer) applyOp(op *Op, rev Revision) error {
-	latest, live, err := w.latest(op.Key)
+	latest, exists, live, err := w.latest(op.Key)
 	if err != nil {
 		return err
+	}
+	if !exists && op.Type == OpPut { // first retained version: enter the key directory
+		if err := w.keys.Put([]byte(op.Key), []byte{}); err != nil {
+			return fmt.Errorf("put keys: %w", err)
+		}
 	}
 	var v []byte
 	switch {
@@ -154,8 +159,9 @@ func (w *writer) applyOp(op *Op, rev Revision) error {
 	return nil
 }
 
-// latest returns the newest version of key and whether it is live (a put).
-func (w *writer) latest(key string) (KeyValue, bool, error) {
+// latest returns the newest version of key, whether there is one and
+// whether it is live (a put).
+func (w *writer) latest(key string) (kv KeyValue, exists, live bool, err error) {
 	var v []byte
 	k, _ := w.kvCur.Seek(kvKeyPastVersions(key))
 	if k == nil {
@@ -164,13 +170,12 @@ func (w *writer) latest(key string) (KeyValue, bool, error) {
 		k, v = w.kvCur.Prev()
 	}
 	if k == nil || !sameKey(k, key) {
-		return KeyValue{}, false, nil
+		return KeyValue{}, false, false, nil
 	}
-	kv, err := decodeKV(k, v)
-	if err != nil {
-		return KeyValue{}, false, err
+	if kv, err = decodeKV(k, v); err != nil {
+		return KeyValue{}, false, false, err
 	}
-	return kv, !kv.Deleted, nil
+	return kv, true, !kv.Deleted, nil
 }
 
 // putRecord writes an audit record and its index entries.

@@ -138,7 +138,7 @@ func (s *Store) compactChunk(p *compaction) (bool, error) {
 		}
 		var err error
 		if !p.kvDone {
-			err = compactKV(tx.Bucket([]byte(bucketKV)), p)
+			err = compactKV(tx, p)
 		} else if finished, err = compactRevs(tx.Bucket([]byte(bucketRevs)), p); finished {
 			st.finished = p.target
 			err = putMeta(meta, map[string]uint64{metaCompactFinished: p.target})
@@ -155,22 +155,35 @@ func (s *Store) compactChunk(p *compaction) (bool, error) {
 	return finished, nil
 }
 
+// kvCompactor is the state of one compactKV chunk.
+type kvCompactor struct {
+	del, gone   [][]byte // kv entries to delete; keys left with no version
+	cur         string   // key being visited
+	pending     []byte   // newest version <= target of cur seen so far
+	pendingTomb bool
+}
+
+// finishKey settles cur once its versions <= target are all seen: the
+// newest of them goes if it is a tombstone, and with it the key's directory
+// entry unless a version above target remains.
+func (kc *kvCompactor) finishKey(hasLater bool) {
+	if kc.pending != nil && kc.pendingTomb {
+		kc.del = append(kc.del, kc.pending)
+		if !hasLater {
+			kc.gone = append(kc.gone, []byte(kc.cur))
+		}
+	}
+	kc.pending = nil
+}
+
 // compactKV visits up to p.chunk kv entries from p.kvFrom. For each key it
 // keeps the newest version with Main <= target unless it is a tombstone,
 // and deletes the older ones. Versions above target are skipped by seeking
 // past the key.
-func compactKV(b *bolt.Bucket, p *compaction) error {
+func compactKV(tx *bolt.Tx, p *compaction) error {
+	b := tx.Bucket([]byte(bucketKV))
 	c := b.Cursor()
-	var del [][]byte
-	var cur string     // key being visited
-	var pending []byte // newest version <= target of cur seen so far
-	var pendingTomb bool
-	flush := func() {
-		if pending != nil && pendingTomb {
-			del = append(del, pending)
-		}
-		pending = nil
-	}
+	var kc kvCompactor
 	var k, v []byte
 	if p.kvFrom == nil {
 		k, v = c.First()
@@ -182,31 +195,34 @@ func compactKV(b *bolt.Bucket, p *compaction) error {
 		if !ok || len(v) == 0 {
 			return fmt.Errorf("%w: kv entry %q", ErrCorrupt, k)
 		}
-		if key != cur {
-			flush()
-			cur = key
+		if key != kc.cur {
+			kc.finishKey(false) // reached by Next: cur had nothing above target
+			kc.cur = key
 		}
 		if rev.Main > p.target {
-			flush()
+			kc.finishKey(true)
 			k, v = c.Seek(kvKeyPastVersions(key))
 			continue
 		}
-		if pending != nil {
-			del = append(del, pending)
+		if kc.pending != nil {
+			kc.del = append(kc.del, kc.pending)
 		}
-		pending, pendingTomb = bytes.Clone(k), v[0] == flagTombstone
+		kc.pending, kc.pendingTomb = bytes.Clone(k), v[0] == flagTombstone
 		k, v = c.Next()
 	}
 	if k == nil {
-		flush()
+		kc.finishKey(false)
 		p.kvDone = true
-	} else if key, _, _ := splitKVKey(k); key == cur && pending != nil {
-		p.kvFrom = pending // resume on the kept version: it may not be the last
+	} else if key, _, _ := splitKVKey(k); key == kc.cur && kc.pending != nil {
+		p.kvFrom = kc.pending // resume on the kept version: it may not be the last
 	} else {
-		flush()
+		kc.finishKey(false)
 		p.kvFrom = bytes.Clone(k)
 	}
-	return deleteAll(b, del)
+	if err := deleteAll(b, kc.del); err != nil {
+		return err
+	}
+	return deleteAll(tx.Bucket([]byte(bucketKeys)), kc.gone)
 }
 
 // compactRevs deletes up to p.chunk revs entries with Main <= target and

@@ -24,6 +24,7 @@ const (
 const (
 	bucketMeta    = "meta"
 	bucketKV      = "kv"
+	bucketKeys    = "keys"
 	bucketRevs    = "revs"
 	bucketWAL     = "wal"
 	bucketIdxRes  = "idx_res"
@@ -33,7 +34,7 @@ const (
 
 // allBuckets lists every bucket a store file must hold.
 func allBuckets() []string {
-	return []string{bucketMeta, bucketKV, bucketRevs, bucketWAL, bucketIdxRes, bucketIdxKind, bucketIdxTime}
+	return []string{bucketMeta, bucketKV, bucketKeys, bucketRevs, bucketWAL, bucketIdxRes, bucketIdxKind, bucketIdxTime}
 }
 
 // putRev appends the 12-byte encoding of rev to dst.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // model is a naive in-memory multi-version store: every version of every
@@ -261,6 +263,7 @@ func checkAll(t *testing.T, s *Store, m *model, keys []string) {
 // checkHistory compares History once compaction has finished.
 func checkHistory(t *testing.T, s *Store, m *model, keys []string) {
 	t.Helper()
+	checkKeyDirectory(t, s, m)
 	for _, k := range keys {
 		got, err := s.History(k)
 		want := m.versions[k]
@@ -273,6 +276,29 @@ func checkHistory(t *testing.T, s *Store, m *model, keys []string) {
 		if err != nil || !slices.EqualFunc(got, want, sameKV) {
 			t.Fatalf("History(%q) =\n%+v, %v\nwant\n%+v", k, got, err, want)
 		}
+	}
+}
+
+// checkKeyDirectory checks the key directory lists exactly the keys with a
+// retained version.
+func checkKeyDirectory(t *testing.T, s *Store, m *model) {
+	t.Helper()
+	var got []string
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketKeys)).ForEach(func(k, _ []byte) error {
+			got = append(got, string(k))
+			return nil
+		})
+	})
+	var want []string
+	for k, vs := range m.versions {
+		if len(vs) > 0 {
+			want = append(want, k)
+		}
+	}
+	slices.Sort(want)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("key directory = %q, %v; want %q", got, err, want)
 	}
 }
 

@@ -10,10 +10,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// maxNextSteps is how many cursor steps List tries before seeking past the
-// remaining versions of a key.
-const maxNextSteps = 4
-
 // resolveRev validates rev against the state in tx: 0 means current, above
 // current is ErrFutureRevision, below the scheduled compaction is
 // ErrCompacted. Reading the state from the same transaction as the data
@@ -44,7 +40,7 @@ func (s *Store) Get(key string, rev uint64) (KeyValue, error) {
 			return err
 		}
 		var found bool
-		kv, found, _, err = versionAt(tx.Bucket([]byte(bucketKV)).Cursor(), key, at)
+		kv, found, err = versionAt(tx.Bucket([]byte(bucketKV)).Cursor(), key, at)
 		if err == nil && !found {
 			err = fmt.Errorf("%w: %q at revision %d", ErrKeyNotFound, key, at)
 		}
@@ -53,11 +49,9 @@ func (s *Store) Get(key string, rev uint64) (KeyValue, error) {
 	return kv, err
 }
 
-// versionAt positions c on the newest version of key with Main <= at. It
-// returns the version if it is live, and the position of the first version
-// after at: either a later version of key or the start of the next key
-// (nil at the end of the bucket).
-func versionAt(c *bolt.Cursor, key string, at uint64) (KeyValue, bool, []byte, error) {
+// versionAt returns the newest version of key with Main <= at, if it is
+// live: one seek to key+0x00+(at+1) and one step back.
+func versionAt(c *bolt.Cursor, key string, at uint64) (KeyValue, bool, error) {
 	var after []byte
 	if at == math.MaxUint64 {
 		after, _ = c.Seek(kvKeyPastVersions(key))
@@ -71,19 +65,19 @@ func versionAt(c *bolt.Cursor, key string, at uint64) (KeyValue, bool, []byte, e
 		k, v = c.Prev()
 	}
 	if k == nil || !sameKey(k, key) {
-		return KeyValue{}, false, after, nil
+		return KeyValue{}, false, nil
 	}
 	kv, err := decodeKV(k, v)
 	if err != nil || kv.Deleted {
-		return KeyValue{}, false, after, err
+		return KeyValue{}, false, err
 	}
-	return kv, true, after, nil
+	return kv, true, nil
 }
 
 // List returns the live keys with the given prefix as of revision rev (0 =
-// current), in key order. For each distinct key it seeks to the version at
-// rev and then past the key, so the cost does not grow with the number of
-// versions per key.
+// current), in key order. It walks the key directory under prefix and
+// seeks once per key to its version at rev, so the cost does not grow with
+// the number of versions per key.
 func (s *Store) List(prefix string, rev uint64) ([]KeyValue, error) {
 	if len(prefix) > MaxKeyLen || strings.IndexByte(prefix, keySep) >= 0 {
 		return nil, fmt.Errorf("%w: prefix %q", ErrInvalidInput, prefix)
@@ -94,52 +88,29 @@ func (s *Store) List(prefix string, rev uint64) ([]KeyValue, error) {
 		if err != nil {
 			return err
 		}
-		out, err = listAt(tx.Bucket([]byte(bucketKV)).Cursor(), prefix, at)
+		out, err = listAt(tx, prefix, at)
 		return err
 	})
 	return out, err
 }
 
-// listAt collects the live versions at revision at of keys under prefix.
-func listAt(c *bolt.Cursor, prefix string, at uint64) ([]KeyValue, error) {
+// listAt collects the live versions at revision at of keys under prefix:
+// it walks the key directory (one entry per key, densely packed) and seeks
+// once per key into kv.
+func listAt(tx *bolt.Tx, prefix string, at uint64) ([]KeyValue, error) {
 	var out []KeyValue
-	k, _ := c.Seek([]byte(prefix))
-	for k != nil {
-		key, _, ok := splitKVKey(k)
-		if !ok {
-			return nil, fmt.Errorf("%w: kv key %q", ErrCorrupt, k)
-		}
-		if !strings.HasPrefix(key, prefix) {
-			break
-		}
-		kv, found, after, err := versionAt(c, key, at)
+	c := tx.Bucket([]byte(bucketKV)).Cursor()
+	kc := tx.Bucket([]byte(bucketKeys)).Cursor()
+	for k, _ := kc.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = kc.Next() {
+		kv, found, err := versionAt(c, string(k), at)
 		if err != nil {
 			return nil, err
 		}
 		if found {
 			out = append(out, kv)
 		}
-		k = nextKey(c, key, after)
 	}
 	return out, nil
-}
-
-// nextKey returns the first kv key of the key after key. after is where
-// versionAt's seek landed (the cursor sits just before it).
-func nextKey(c *bolt.Cursor, key string, after []byte) []byte {
-	if after == nil || !sameKey(after, key) {
-		return after
-	}
-	// Later versions of key follow: step over a few (the first step lands
-	// on after itself), then seek.
-	for range maxNextSteps + 1 {
-		k, _ := c.Next()
-		if k == nil || !sameKey(k, key) {
-			return k
-		}
-	}
-	k, _ := c.Seek(kvKeyPastVersions(key))
-	return k
 }
 
 // History returns every retained version of key, oldest first, tombstones
@@ -206,11 +177,11 @@ func diffAt(tx *bolt.Tx, from, to uint64) ([]Change, error) {
 	c := tx.Bucket([]byte(bucketKV)).Cursor()
 	var out []Change
 	for _, key := range keys {
-		before, hadBefore, _, err := versionAt(c, key, from)
+		before, hadBefore, err := versionAt(c, key, from)
 		if err != nil {
 			return nil, err
 		}
-		after, hasAfter, _, err := versionAt(c, key, to)
+		after, hasAfter, err := versionAt(c, key, to)
 		if err != nil {
 			return nil, err
 		}

@@ -188,7 +188,7 @@ func validateSnapshot(path string) (err error) {
 	if err != nil {
 		return fmt.Errorf("mvcc: restore: %w", err)
 	}
-	db, _, err := openDB(path, true, true)
+	db, err := bolt.Open(path, 0o400, &bolt.Options{Timeout: openTimeout, ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("mvcc: restore: invalid snapshot: %w", err)
 	}
@@ -196,6 +196,9 @@ func validateSnapshot(path string) (err error) {
 	return db.View(func(tx *bolt.Tx) error {
 		if tx.Size() > fi.Size() {
 			return fmt.Errorf("%w: snapshot truncated: %d bytes, needs %d", ErrCorrupt, fi.Size(), tx.Size())
+		}
+		if _, err := checkLayout(tx); err != nil {
+			return fmt.Errorf("mvcc: restore: invalid snapshot: %w", err)
 		}
 		return nil
 	})

@@ -1,0 +1,219 @@
+package mvcc
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// crashChildEnv, when set, makes the test binary run runCrashChild on the
+// store in that directory instead of the tests.
+const (
+	crashChildEnv = "OVI_MVCC_CRASH_CHILD_DIR"
+	crashMaxBatch = 16
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		os.Exit(runCrashChild(dir))
+	}
+	code := m.Run()
+	benchCleanup()
+	os.Exit(code)
+}
+
+// crashEntry is the deterministic content of entry i.
+func crashEntry(i uint64) Entry {
+	e := Entry{Index: i, Term: 1 + i/100, Ops: []Op{
+		put(fmt.Sprintf("c/%02d", i%37), fmt.Sprintf("v%d", i)),
+		put(fmt.Sprintf("seq/%08d", i), strconv.FormatUint(i, 10)),
+	}}
+	if i%3 == 0 {
+		e.Ops = append(e.Ops, del(fmt.Sprintf("c/%02d", (i+5)%37)))
+	}
+	at := time.Unix(1_700_000_000+int64(i), 0)
+	for j := range 2 {
+		e.Records = append(e.Records, note(fmt.Sprintf("r-%d", i%7), fmt.Sprintf("%d/%d", i, j), at))
+	}
+	if i%50 == 0 {
+		e.Compact = i - 20
+	}
+	return e
+}
+
+// runCrashChild commits batches of crash entries forever, printing the
+// last index of each batch once Commit has returned (fsync on).
+func runCrashChild(dir string) int {
+	s, err := Open(filepath.Join(dir, "state.db"), Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), 3))
+	next, _ := s.AppliedIndex()
+	for {
+		var batch []Entry
+		for range 1 + rng.IntN(crashMaxBatch) {
+			next++
+			batch = append(batch, crashEntry(next))
+		}
+		if err := s.Commit(batch); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 3
+		}
+		if _, err := fmt.Printf("%d\n", next); err != nil {
+			return 4
+		}
+	}
+}
+
+// TestCrashKill9 kills a committing child process with SIGKILL at random
+// points and checks the store holds exactly the acknowledged entries (plus
+// at most the one batch in flight), never part of an entry.
+func TestCrashKill9(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(99, 1))
+	var acked uint64
+	for round := range 8 {
+		kills := rng.IntN(40)
+		if round%4 == 0 {
+			kills = 0 // kill while opening or in the first commit
+		}
+		delay := time.Duration(rng.IntN(5000)) * time.Microsecond
+		acked = max(acked, crashRound(t, dir, kills, delay))
+		verifyCrashStore(t, dir, acked)
+	}
+	if acked == 0 {
+		t.Fatal("no batch was ever acknowledged")
+	}
+}
+
+// crashRound runs the child until it has acknowledged `after` batches, kills
+// it and returns the highest acknowledged index.
+func crashRound(t *testing.T, dir string, after int, delay time.Duration) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	var acked uint64
+	lines := 0
+	killed := false
+	for {
+		if lines >= after && !killed {
+			// The kill lands a random moment later, anywhere in the
+			// child's next commits (not a wait: the loop keeps reading).
+			time.AfterFunc(delay, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+			killed = true
+		}
+		if !sc.Scan() {
+			break
+		}
+		n, err := strconv.ParseUint(sc.Text(), 10, 64)
+		if err != nil {
+			t.Fatalf("child printed %q", sc.Text())
+		}
+		acked = max(acked, n)
+		lines++
+	}
+	err = cmd.Wait()
+	if !killed {
+		t.Fatalf("child exited by itself: %v, stderr: %s", err, stderr.String())
+	}
+	return acked
+}
+
+// verifyCrashStore reopens the store and checks its content against the
+// deterministic entries.
+func verifyCrashStore(t *testing.T, dir string, acked uint64) {
+	t.Helper()
+	s, err := Open(filepath.Join(dir, "state.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("reopen after kill: %v", err)
+	}
+	defer func() { _ = s.Close() }()
+	applied, _ := s.AppliedIndex()
+	t.Logf("acknowledged %d, applied %d", acked, applied)
+	if applied < acked || applied > acked+crashMaxBatch {
+		t.Fatalf("applied index %d; acknowledged %d (at most one batch of %d may be in flight)", applied, acked, crashMaxBatch)
+	}
+	m := newModel()
+	for i := uint64(1); i <= applied; i++ {
+		m.apply(crashEntry(i))
+	}
+	if got, want := s.CompactedRevision(), m.compacted; got != want {
+		t.Fatalf("CompactedRevision = %d, want %d", got, want)
+	}
+	seq, err := s.List("seq/", 0)
+	if err != nil || uint64(len(seq)) != applied {
+		t.Fatalf("seq/ keys = %d, %v; want %d", len(seq), err, applied)
+	}
+	for _, p := range []string{"c/", "seq/"} {
+		got, err := s.List(p, 0)
+		if err != nil || !slices.EqualFunc(got, m.list(p, applied), sameKV) {
+			t.Fatalf("List(%q) differs from the model: %v", p, err)
+		}
+	}
+	verifyCrashRecords(t, s, applied)
+	checkBoltConsistent(t, s)
+}
+
+// verifyCrashRecords checks the audit log holds both records of every
+// applied entry and nothing else.
+func verifyCrashRecords(t *testing.T, s *Store, applied uint64) {
+	t.Helper()
+	recs, err := s.Replay(ReplayFilter{})
+	if err != nil || uint64(len(recs)) != 2*applied {
+		t.Fatalf("audit log holds %d records, %v; want %d", len(recs), err, 2*applied)
+	}
+	for n, r := range recs {
+		i, j := uint64(n/2+1), n%2
+		if r.Revision != (Revision{Main: i, Sub: uint32(j)}) || r.Record.Note.Text != fmt.Sprintf("%d/%d", i, j) {
+			t.Fatalf("record %d = %v %q", n, r.Revision, r.Record.Note.Text)
+		}
+	}
+	if n, err := s.RecordCount(); err != nil || n != 2*applied {
+		t.Fatalf("RecordCount = %d, %v; want %d", n, err, 2*applied)
+	}
+	if res, err := s.Replay(ReplayFilter{ResourceID: "r-3", Kinds: []wal.Kind{wal.KindNote}}); err != nil || len(res) == 0 && applied >= 3 {
+		t.Fatalf("Replay by resource: %d records, %v", len(res), err)
+	}
+}
+
+// checkBoltConsistent runs bbolt's page-level consistency check.
+func checkBoltConsistent(t *testing.T, s *Store) {
+	t.Helper()
+	err := s.view(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("bbolt check: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
