@@ -133,9 +133,15 @@ func (a *Agent) waitApplied(ctx context.Context, idx uint64) error {
 }
 
 // onlyNonFSM reports whether every log in [from, to] is one the FSM never
-// sees. Logs no longer in the log store are covered by a snapshot the FSM
-// restored or applied past.
+// sees. Logs at or below the latest snapshot are covered by it: the FSM
+// either applied past them or restored that snapshot (after a restore the
+// store's applied index is the one recorded in the snapshot's data, older
+// than the Raft index the snapshot was installed at). Logs no longer in the
+// log store are covered the same way.
 func (a *Agent) onlyNonFSM(from, to uint64) bool {
+	if snaps, err := a.snapshots.List(); err == nil && len(snaps) > 0 {
+		from = max(from, snaps[0].Index+1)
+	}
 	if to < from || to-from >= maxGapScan {
 		return to < from
 	}
