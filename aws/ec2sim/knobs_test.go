@@ -28,10 +28,14 @@ func httpStatus(t *testing.T, err error) int {
 	return re.HTTPStatusCode()
 }
 
+// noRetries disables the SDK's retryer, so throttling reaches the test.
+func noRetries(o *ec2.Options) { o.Retryer = retry.AddWithMaxAttempts(retry.NewStandard(), 1) }
+
 func TestThrottlingRunInstancesBucket(t *testing.T) {
 	opts := quietOptions()
 	opts.Throttle = ec2sim.Throttle{} // EC2's buckets
 	h := newHarness(t, opts)
+	h.client = newClient(h.url, noRetries)
 	for i := range 5 {
 		if _, err := h.client.RunInstances(context.Background(), runInput(1, "")); err != nil {
 			t.Fatalf("call %d within the burst of 5: %v", i+1, err)
@@ -64,6 +68,7 @@ func TestThrottlingBucketSizesPerClass(t *testing.T) {
 	opts := quietOptions()
 	opts.Throttle = ec2sim.Throttle{}
 	h := newHarness(t, opts)
+	h.client = newClient(h.url, noRetries)
 	id := h.run(t, 1, "")[0]
 	h.clock.Advance(10 * time.Second) // refills RunInstances, running now
 	ctx := context.Background()

@@ -11,7 +11,8 @@ type Options struct {
 	// Clock drives lifecycle transitions, visibility windows and throttling
 	// refills. nil means SystemClock.
 	Clock Clock
-	// Logger receives one line per failed state save. nil discards.
+	// Logger receives state-file errors (Error) and one line per request
+	// (Debug). nil discards.
 	Logger *slog.Logger
 	// Seed makes instance and reservation ids reproducible: two servers with
 	// the same seed and the same calls hand out the same ids.

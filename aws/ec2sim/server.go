@@ -126,9 +126,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, id, aerr := s.handle(name, r.Form)
 	if aerr != nil {
+		s.opts.Logger.Debug("ec2sim: request failed", "action", name, "request_id", id, "code", aerr.Code, "message", aerr.Message)
 		writeError(w, aerr, id)
 		return
 	}
+	s.opts.Logger.Debug("ec2sim: request", "action", name, "request_id", id)
 	writeXML(w, resp)
 }
 
