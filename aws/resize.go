@@ -22,7 +22,8 @@ var ErrStopTimeout = errors.New("aws: instance did not reach the expected state 
 // ModifyInstanceAttribute(InstanceType), StartInstances. EC2 only changes
 // the type of a stopped instance; the restart replaces its public IPv4.
 // A blessed instance is never stopped (CodeBlessed). An instance that was
-// stopped already is resized and left stopped. If the change is refused,
+// stopped (or stopping) already is resized and left stopped; one still
+// pending is waited for first, since EC2 cannot stop it yet. If the change is refused,
 // the instance is started again before the error is returned.
 func (p *Provider) Resize(ctx context.Context, id, size string) error {
 	if _, err := cleanIDs([]string{id}); err != nil {
@@ -47,7 +48,8 @@ func (p *Provider) Resize(ctx context.Context, id, size string) error {
 			return err
 		}
 	}
-	return p.swapType(ctx, id, size, inst.State == string(types.InstanceStateNameStopped))
+	halted := inst.State == string(types.InstanceStateNameStopped) || inst.State == string(types.InstanceStateNameStopping)
+	return p.swapType(ctx, id, size, halted)
 }
 
 // swapType is stop → wait until stopped → modify → start. A stopped
