@@ -22,6 +22,8 @@ func newApp() *cli.App {
 		ExitErrHandler:       ignoreExitCoder,
 		Commands: []*cli.Command{
 			versionCommand(), agentCommand(),
+			reconcileCommand(), walCommand(), stateCommand(),
+			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
 		},
 	}
 	setUsageErrors(app.Commands)

@@ -85,7 +85,9 @@ func reportError(w io.Writer, err error) int {
 	if ee, ok := errors.AsType[*exitError](err); ok && ee.silent() {
 		return code
 	}
-	_, _ = fmt.Fprintf(w, "ovi: %s\n", oneLine(err.Error()))
+	for _, line := range errorLines(err) {
+		_, _ = fmt.Fprintf(w, "ovi: %s\n", line)
+	}
 	if hint := hintFor(err); hint != "" {
 		_, _ = fmt.Fprintf(w, "hint: %s\n", oneLine(hint))
 	}
@@ -108,6 +110,28 @@ func hintFor(err error) string {
 		return "the agent did not answer in time; check --address / OVI_ADDR and the network"
 	}
 	return ""
+}
+
+// errorLines splits an error into one line per problem: a message of
+// several lines (e.g. every problem of a configuration file) becomes
+// several "ovi: ..." lines, each with the cliError's "what" in front.
+func errorLines(err error) []string {
+	prefix, msg := "", err.Error()
+	// Only a cliError that is the whole message (nothing wrapped around
+	// it) lends its "what" to every line.
+	if ce, ok := errors.AsType[*cliError](err); ok && ce.err != nil && ce.Error() == msg {
+		prefix, msg = ce.what+": ", ce.err.Error()
+	}
+	var lines []string
+	for _, line := range strings.Split(msg, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, prefix+line)
+		}
+	}
+	if len(lines) == 0 {
+		return []string{strings.TrimSuffix(prefix, ": ")}
+	}
+	return lines
 }
 
 // oneLine folds a multi-line message onto one line.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -54,3 +55,6 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// runtimeCaller is runtime.Caller(0) of this file.
+func runtimeCaller() (uintptr, string, int, bool) { return runtime.Caller(0) }

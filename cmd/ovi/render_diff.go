@@ -47,7 +47,11 @@ func renderDiff(w io.Writer, o renderOptions, d diffView) error {
 		}
 	}
 	out := &errWriter{w: w}
-	out.printf("Revision %d → %d: %d added, %d removed, %d changed\n", d.From, d.To, added, removed, changed)
+	to := "current"
+	if d.To > 0 {
+		to = fmt.Sprint(d.To)
+	}
+	out.printf("Revision %d → %s: %d added, %d removed, %d changed\n", d.From, to, added, removed, changed)
 	if out.err != nil || len(d.Changes) == 0 {
 		return out.err
 	}

@@ -156,3 +156,30 @@ func plural(n int, word string) string {
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }
+
+// renderTimelineSummary prints analyze without --timeline: the path of
+// states, the current one, and the counts.
+func renderTimelineSummary(w io.Writer, o renderOptions, t timeline) error {
+	out := &errWriter{w: w}
+	out.printf("%s\n", timelineHeader(t))
+	if n := len(t.States); n > 0 {
+		path := make([]string, 0, n)
+		for _, s := range t.States {
+			path = append(path, s.State)
+		}
+		last := t.States[n-1]
+		out.printf("States: %s\n", strings.Join(path, " → "))
+		out.printf("Last: %s since %s", last.State, last.Since.In(o.location()).Format(replayDateTime))
+		if last.Current {
+			out.printf(" (%s)", formatDuration(time.Duration(last.Seconds)*time.Second))
+		}
+		if last.DecisionID != "" {
+			out.printf(", moved by decision %s (%s)", last.DecisionID, last.Action)
+		}
+		out.printf("\n")
+	} else {
+		out.printf("No observations of %s.\n", t.ResourceID)
+	}
+	out.printf("%s\n", countsLine(t.Counts))
+	return out.err
+}

@@ -161,3 +161,12 @@ func TestGoldenTimelineJSON(t *testing.T) {
 		t.Fatalf("timeline JSON does not round-trip:\n got %+v\nwant %+v", back, tl)
 	}
 }
+
+func TestGoldenTimelineSummaryTable(t *testing.T) {
+	var out bytes.Buffer
+	tl := buildTimeline("i-0bbb000000000002", timelineFixture(), at(3*time.Hour))
+	if err := renderTimelineSummary(&out, tableOptions(), tl); err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	assertGolden(t, "analyze_summary_table", out.Bytes())
+}

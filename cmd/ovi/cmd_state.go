@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// State keys (the FSM's key scheme: see fsm/keys.go).
+const (
+	stateKeyConfig       = "config"
+	stateResourcesPrefix = "resources/"
+)
+
+// stateCommand is `ovi state [--revision N] [--prefix P]` with the
+// history and diff subcommands.
+func stateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "state",
+		Usage:     "show the resources and configuration at a revision (time travel)",
+		UsageText: "ovi state [--revision N] [--prefix P]\n   ovi state history ID\n   ovi state diff --from N [--to M]",
+		Description: `Examples:
+   ovi state                      # now
+   ovi state --revision 42        # as it was at revision 42
+   ovi state --prefix resources/i-0a`,
+		Flags: []cli.Flag{
+			&cli.Uint64Flag{Name: "revision", Usage: "the revision to read (0 = current)"},
+			&cli.StringFlag{Name: "prefix", Usage: "only keys starting with this (e.g. resources/i-0a)"},
+		},
+		Action: stateAction,
+		Subcommands: []*cli.Command{
+			stateHistoryCommand(),
+			stateDiffCommand(),
+		},
+	}
+}
+
+func stateAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return newCLIError("state", errors.New("unexpected argument "+c.Args().First()),
+			"see one resource's versions with 'ovi state history ID'")
+	}
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	q := transport.StateQuery{Revision: c.Uint64("revision"), Prefix: c.String("prefix"), Consistency: s.consistency()}
+	resp, err := s.client.State(c.Context, q)
+	if err != nil {
+		return s.apiFailure("read the state", err)
+	}
+	view := stateViewOf(resp)
+	if view.Config == nil && q.Prefix != "" {
+		// The prefix left the configuration out: read it at the same revision.
+		cfg, err := s.client.State(c.Context, transport.StateQuery{Revision: resp.Revision, Prefix: stateKeyConfig, Consistency: s.consistency()})
+		if err != nil {
+			return s.apiFailure("read the configuration", err)
+		}
+		view.Config = stateViewOf(cfg).Config
+	}
+	return renderState(c.App.Writer, s.render, view)
+}
+
+// stateViewOf picks the resources and the configuration out of the keys.
+func stateViewOf(resp transport.StateResponse) stateView {
+	v := stateView{Revision: resp.Revision, Time: resp.Time, Compacted: resp.Compacted, Resources: []wal.Resource{}}
+	for _, kv := range resp.Entries {
+		switch {
+		case kv.Record == nil:
+		case kv.Key == stateKeyConfig && kv.Record.Config != nil:
+			cfg := *kv.Record.Config
+			v.Config = &cfg
+		case strings.HasPrefix(kv.Key, stateResourcesPrefix) && kv.Record.Observed != nil:
+			v.Resources = append(v.Resources, kv.Record.Observed.Resource)
+		}
+	}
+	return v
+}
+
+// stateKey turns a resource id into its key; a key (with a "/", or
+// "config") is used as it is.
+func stateKey(id string) string {
+	if strings.Contains(id, "/") || id == stateKeyConfig {
+		return id
+	}
+	return stateResourcesPrefix + id
+}
+
+func stateHistoryCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "history",
+		Usage:     "every retained version of one resource (or key)",
+		UsageText: "ovi state history ID",
+		Description: `Examples:
+   ovi state history i-0abc123
+   ovi state history config`,
+		Action: stateHistoryAction,
+	}
+}
+
+func stateHistoryAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return newCLIError("state history", errors.New("want exactly one resource id"), "e.g. ovi state history i-0abc123")
+	}
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	key := stateKey(strings.TrimSpace(c.Args().First()))
+	resp, err := s.client.History(c.Context, transport.HistoryQuery{Key: key, Consistency: s.consistency()})
+	if err != nil {
+		return s.apiFailure("read the history of "+key, err)
+	}
+	h := historyView{Key: resp.Key, Versions: make([]historyVersion, 0, len(resp.Versions))}
+	for _, kv := range resp.Versions {
+		h.Versions = append(h.Versions, historyVersion{Revision: revision{Main: kv.ModRevision.Main, Sub: kv.ModRevision.Sub},
+			Version: kv.Version, Deleted: kv.Deleted, Record: kv.Record})
+	}
+	return renderHistory(c.App.Writer, s.render, h)
+}
+
+func stateDiffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "what changed between two revisions",
+		UsageText: "ovi state diff --from N [--to M]",
+		Description: `Example:
+   ovi state diff --from 12 --to 42`,
+		Flags: []cli.Flag{
+			&cli.Uint64Flag{Name: "from", Usage: "the older revision (required)"},
+			&cli.Uint64Flag{Name: "to", Usage: "the newer revision (0 = current)"},
+		},
+		Action: stateDiffAction,
+	}
+}
+
+func stateDiffAction(c *cli.Context) error {
+	if !c.IsSet("from") {
+		return newCLIError("state diff", errors.New("--from is required"), "e.g. ovi state diff --from 12 --to 42")
+	}
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	q := transport.DiffQuery{From: c.Uint64("from"), To: c.Uint64("to"), Consistency: s.consistency()}
+	resp, err := s.client.Diff(c.Context, q)
+	if err != nil {
+		return s.apiFailure("diff the state", err)
+	}
+	d := diffView{From: resp.From, To: resp.To, Changes: make([]keyChange, 0, len(resp.Changes))}
+	for _, ch := range resp.Changes {
+		d.Changes = append(d.Changes, keyChange{Key: ch.Key, Before: recordOf(ch.Before), After: recordOf(ch.After)})
+	}
+	return renderDiff(c.App.Writer, s.render, d)
+}
+
+// recordOf is the record a key holds, nil when absent or not a record.
+func recordOf(kv *transport.KeyValue) *wal.Record {
+	if kv == nil || kv.Deleted {
+		return nil
+	}
+	return kv.Record
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// errBadKind is wrapped when --type names no record kind.
+var errBadKind = errors.New("unknown record kind")
+
+// walCommand is `ovi wal replay|analyze`.
+func walCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "wal",
+		Usage: "read the audit log: every observation, decision and execution",
+		Subcommands: []*cli.Command{
+			walReplayCommand(),
+			walAnalyzeCommand(),
+		},
+	}
+}
+
+// walFilterFlags are the flags that select records.
+func walFilterFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "resource-id", Usage: "only records about this resource"},
+		&cli.StringFlag{Name: "since", Usage: `from this time (e.g. "1 hour ago", 30m, yesterday, 15:04, RFC3339)`},
+		&cli.StringFlag{Name: "until", Usage: "before this time (same forms as --since)"},
+	}
+}
+
+func walReplayCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "replay",
+		Usage:     "print audit records in order, one a line",
+		UsageText: "ovi wal replay [--resource-id ID] [--since T] [--until T] [--type KIND]... [--limit N] [-f]",
+		Description: `Examples:
+   # Why did Ovi delete that resource?
+   ovi wal replay --resource-id i-123456 --since "1 hour ago"
+   # Every decision of the last hour, then every failure of the last day
+   ovi wal replay --since "1 hour ago" --type decided
+   ovi wal replay --type failed --since "1 day ago"
+   # Watch records as they are committed
+   ovi wal replay -f`,
+		Flags: append(walFilterFlags(),
+			&cli.StringSliceFlag{Name: "type", Usage: "only these kinds (repeatable or comma-separated): observed, decided, executing, executed, failed, config, summary, compaction, note"},
+			&cli.IntFlag{Name: "limit", Usage: "at most N records (the first N in order; 0 = all)"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new records until interrupted"},
+		),
+		Action: walReplayAction,
+	}
+}
+
+func walReplayAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return newCLIError("wal replay", fmt.Errorf("unexpected argument %q", c.Args().First()), "filter by resource with --resource-id ID")
+	}
+	q, err := walQueryFrom(c, time.Now())
+	if err != nil {
+		return err
+	}
+	if c.Int("limit") < 0 {
+		return newCLIError("--limit", errors.New("must be 0 or more"), "")
+	}
+	q.Limit = c.Int("limit")
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	q.Consistency = s.consistency()
+	resp, err := s.client.WAL(c.Context, q)
+	if err != nil {
+		return s.apiFailure("replay the WAL", err)
+	}
+	entries := walEntries(resp.Records)
+	if !c.Bool("follow") {
+		return renderReplay(c.App.Writer, s.render, entries, q.ResourceID == "")
+	}
+	return followReplay(c, s, q, entries, resp.Revision)
+}
+
+// followReplay prints the records so far, then new ones as they are
+// committed, until the command is interrupted.
+func followReplay(c *cli.Context, s *session, q transport.WALQuery, entries []walEntry, rev uint64) error {
+	times := []time.Time{q.Since, s.render.now}
+	for _, e := range entries {
+		times = append(times, e.Record.Time)
+	}
+	rw := newReplayWriter(c.App.Writer, s.render, replayOptions{
+		withDate: spansDays(s.render.location(), times...), showResource: q.ResourceID == ""})
+	q.After = transport.Revision{Main: rev, Sub: math.MaxUint32}
+	for _, e := range entries {
+		if err := rw.Write(e); err != nil {
+			return err
+		}
+		q.After = transport.Revision{Main: e.Revision.Main, Sub: e.Revision.Sub}
+	}
+	q.Limit = 0
+	err := s.client.Follow(c.Context, q, func(e transport.WALEntry) error { return rw.Write(walEntryOf(e)) })
+	if err != nil && c.Err() == nil {
+		return s.apiFailure("follow the WAL", err)
+	}
+	return nil
+}
+
+// walQueryFrom reads the filter flags.
+func walQueryFrom(c *cli.Context, now time.Time) (transport.WALQuery, error) {
+	q := transport.WALQuery{ResourceID: strings.TrimSpace(c.String("resource-id"))}
+	var err error
+	for _, name := range []string{"since", "until"} {
+		if c.String(name) == "" {
+			continue
+		}
+		t, perr := parseTimeExpr(c.String(name), now, time.Local)
+		if perr != nil {
+			return q, newCLIError("--"+name, perr, "")
+		}
+		if name == "since" {
+			q.Since = t
+		} else {
+			q.Until = t
+		}
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		return q, newCLIError("--until", errors.New("must be after --since"), "")
+	}
+	if c.IsSet("type") {
+		q.Kinds, err = parseKinds(c.StringSlice("type"))
+	}
+	return q, err
+}
+
+// parseKinds reads --type values, each possibly comma-separated.
+func parseKinds(values []string) ([]wal.Kind, error) {
+	var kinds []wal.Kind
+	for _, v := range values {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name == "" {
+				continue
+			}
+			k, err := wal.ParseKind(name)
+			if err != nil {
+				return nil, newCLIError(fmt.Sprintf("--type %q", name), errBadKind,
+					"want observed, decided, executing, executed, failed, config, summary, compaction or note")
+			}
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, nil
+}
+
+// walEntries maps the API's entries to the renderers'.
+func walEntries(in []transport.WALEntry) []walEntry {
+	out := make([]walEntry, 0, len(in))
+	for _, e := range in {
+		out = append(out, walEntryOf(e))
+	}
+	return out
+}
+
+// walEntryOf maps one API entry.
+func walEntryOf(e transport.WALEntry) walEntry {
+	return walEntry{Revision: revision{Main: e.Revision.Main, Sub: e.Revision.Sub}, Record: e.Record}
+}
+
+func walAnalyzeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "analyze",
+		Usage:     "explain one resource's lifecycle from its records",
+		UsageText: "ovi wal analyze --resource-id ID [--timeline] [--since T] [--until T]",
+		Description: `Shows each state the resource went through, when, for how long, and which
+decision moved it, with counts of observations, decisions and failures.
+
+Example:
+   ovi wal analyze --resource-id i-0abc123 --timeline`,
+		Flags: append(walFilterFlags(),
+			&cli.BoolFlag{Name: "timeline", Usage: "draw every state and event on a timeline (default: a summary)"},
+		),
+		Action: walAnalyzeAction,
+	}
+}
+
+func walAnalyzeAction(c *cli.Context) error {
+	q, err := walQueryFrom(c, time.Now())
+	if err != nil {
+		return err
+	}
+	if q.ResourceID == "" {
+		q.ResourceID = strings.TrimSpace(c.Args().First())
+	}
+	if q.ResourceID == "" {
+		return newCLIError("wal analyze", errors.New("no resource given"), "name it with --resource-id ID")
+	}
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	q.Consistency = s.consistency()
+	resp, err := s.client.WAL(c.Context, q)
+	if err != nil {
+		return s.apiFailure("read the WAL of "+q.ResourceID, err)
+	}
+	t := buildTimeline(q.ResourceID, walEntries(resp.Records), s.render.now)
+	if c.Bool("timeline") || s.render.json() {
+		return renderTimeline(c.App.Writer, s.render, t)
+	}
+	return renderTimelineSummary(c.App.Writer, s.render, t)
+}
