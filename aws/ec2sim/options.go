@@ -121,9 +121,10 @@ func (o Options) withDefaults() Options {
 	if o.AccountID == "" {
 		o.AccountID = "123456789012"
 	}
-	if o.Lifecycle == nil {
-		lc := DefaultLifecycle()
-		o.Lifecycle = &lc
+	lc := DefaultLifecycle()
+	if o.Lifecycle != nil {
+		lc = *o.Lifecycle // a copy: the caller may reuse its value
 	}
+	o.Lifecycle = &lc
 	return o
 }
