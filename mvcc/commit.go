@@ -172,7 +172,7 @@ func (w *writer) latest(key string) (kv KeyValue, exists, live bool, err error) 
 	if k == nil || !sameKey(k, key) {
 		return KeyValue{}, false, false, nil
 	}
-	if kv, err = decodeKV(k, v); err != nil {
+	if kv, err = decodeKVHeader(k, v); err != nil {
 		return KeyValue{}, false, false, err
 	}
 	return kv, true, !kv.Deleted, nil

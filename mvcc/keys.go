@@ -91,8 +91,18 @@ func kvValue(flag byte, create Revision, version int64, value []byte) []byte {
 	return append(b, value...)
 }
 
-// decodeKV decodes a kv-bucket key and value into a KeyValue.
+// decodeKV decodes a kv-bucket key and value into a KeyValue (the value
+// copied out of the transaction's memory).
 func decodeKV(k, v []byte) (KeyValue, error) {
+	kv, err := decodeKVHeader(k, v)
+	if err == nil && !kv.Deleted {
+		kv.Value = append([]byte{}, v[kvHeaderLen:]...)
+	}
+	return kv, err
+}
+
+// decodeKVHeader decodes everything but the value.
+func decodeKVHeader(k, v []byte) (KeyValue, error) {
 	key, rev, ok := splitKVKey(k)
 	if !ok || len(v) < kvHeaderLen || (v[0] != flagPut && v[0] != flagTombstone) {
 		return KeyValue{}, fmt.Errorf("%w: kv entry %q", ErrCorrupt, k)
@@ -103,9 +113,6 @@ func decodeKV(k, v []byte) (KeyValue, error) {
 		CreateRevision: parseRev(v[1 : 1+revLen]),
 		Version:        int64(binary.BigEndian.Uint64(v[1+revLen : kvHeaderLen])),
 		Deleted:        v[0] == flagTombstone,
-	}
-	if !kv.Deleted {
-		kv.Value = append([]byte{}, v[kvHeaderLen:]...)
 	}
 	return kv, nil
 }
