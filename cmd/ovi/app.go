@@ -24,6 +24,7 @@ func newApp() *cli.App {
 			versionCommand(), agentCommand(),
 			reconcileCommand(), walCommand(), stateCommand(),
 			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
+			ec2simCommand(),
 		},
 	}
 	setUsageErrors(app.Commands)
