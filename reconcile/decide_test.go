@@ -57,7 +57,7 @@ var deleteOn = wal.Policy{DeleteUnwanted: true, MaxDeletions: 5}
 func brief(p Plan) []string {
 	out := make([]string, 0, len(p.Actions))
 	for _, a := range p.Actions {
-		out = append(out, fmt.Sprintf("%s %s/%s: %s", ActionName(a.Action), a.Group, a.ResourceID, a.Reason))
+		out = append(out, fmt.Sprintf("%s %s/%s: %s", a.Action.String(), a.Group, a.ResourceID, a.Reason))
 	}
 	return out
 }
@@ -349,12 +349,14 @@ func TestDecideDoesNotModifyInputs(t *testing.T) {
 // --- benchmark --------------------------------------------------------------
 
 // benchFleet builds 100 groups of 1,000 desired instances and 100,000
-// observations: mostly in sync, with drifted, surplus, orphaned and
-// unmanaged instances mixed in, and some missing.
-func benchFleet() (wal.Config, []wal.Resource) {
+// observations: 97 % in sync, 1 % tag-drifted, 1 % unmanaged and 1 %
+// orphaned (already seen unwanted once, per the returned Memory), so 2 %
+// of each group is missing.
+func benchFleet() (wal.Config, []wal.Resource, Memory) {
 	const groups, per = 100, 1000
 	cfg := testConfig(wal.Policy{DeleteUnwanted: true, MaxDeletions: 50, AllowDisruptive: true})
 	obs := make([]wal.Resource, 0, groups*per)
+	mem := Memory{Unwanted: map[string]int{}}
 	for g := range groups {
 		name := fmt.Sprintf("g%03d", g)
 		cfg.Groups = append(cfg.Groups, wal.Group{Name: name, Type: "ec2", Count: per, Size: "t3.micro",
@@ -367,6 +369,7 @@ func benchFleet() (wal.Config, []wal.Resource) {
 				r = unmanaged(id)
 			case 2:
 				r = inst(id, "removed", "t3.micro", int64(i), "env", "prod")
+				mem.Unwanted[id] = 1
 			case 3:
 				r = inst(id, name, "t3.micro", int64(i), "team", "b", "env", "prod")
 			default:
@@ -376,23 +379,27 @@ func benchFleet() (wal.Config, []wal.Resource) {
 		}
 	}
 	rand.New(rand.NewPCG(7, 7)).Shuffle(len(obs), func(i, j int) { obs[i], obs[j] = obs[j], obs[i] })
-	return cfg, obs
+	return cfg, obs, mem
 }
 
 // BenchmarkDecide also reports process CPU time per op (cpu-ns/op), which
 // stays meaningful when the machine is shared and wall time is not.
 func BenchmarkDecide(b *testing.B) {
-	cfg, obs := benchFleet()
+	cfg, obs, mem := benchFleet()
 	b.ReportAllocs()
 	var p Plan
 	cpu0 := cpuTime(b)
 	n := 0
 	for b.Loop() {
-		p = Decide(cfg, obs, Memory{})
+		p = Decide(cfg, obs, mem)
 		n++
 	}
 	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(n), "cpu-ns/op")
 	b.ReportMetric(float64(len(p.Actions)), "actions")
+	want := Counts{Observed: 100000, InSync: 97000, Missing: 2000, Unwanted: 1000, Drifted: 1000, Unmanaged: 1000}
+	if p.Counts != want {
+		b.Fatalf("counts = %+v, want %+v", p.Counts, want)
+	}
 }
 
 // cpuTime is the user+system CPU time of the process so far.

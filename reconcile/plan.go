@@ -94,28 +94,7 @@ func actionKey(action wal.Action, group, resourceID string) string {
 	if action == wal.ActionCreate {
 		return "create/" + group
 	}
-	return ActionName(action) + "/" + resourceID
-}
-
-// ActionName is the lower-case name of an action, as a CLI prints it.
-func ActionName(a wal.Action) string {
-	switch a {
-	case wal.ActionCreate:
-		return "create"
-	case wal.ActionDelete:
-		return "delete"
-	case wal.ActionUpdateTags:
-		return "update-tags"
-	case wal.ActionResize:
-		return "resize"
-	case wal.ActionRefuse:
-		return "refuse"
-	case wal.ActionHold:
-		return "hold"
-	case wal.ActionReport:
-		return "report"
-	}
-	return "unknown"
+	return action.String() + "/" + resourceID
 }
 
 // actionRank orders a plan: changes first (creates, tag updates, resizes,

@@ -1,0 +1,200 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// record builds a record of this cycle; set fills in the payload.
+func (c *cycle) record(kind wal.Kind, resourceID, decisionID string, set func(*wal.Record)) wal.Record {
+	r := wal.Record{Kind: kind, ResourceID: resourceID, Time: c.e.opts.Now(), DecisionID: decisionID, CycleID: c.id}
+	set(&r)
+	return r
+}
+
+// propose commits records in batches of Options.BatchSize, reporting
+// each committed record to Progress. A failure means this node can no
+// longer write the WAL (typically: leadership lost); the cycle stops.
+func (c *cycle) propose(ctx context.Context, recs ...wal.Record) error {
+	for len(recs) > 0 {
+		n := min(len(recs), c.e.opts.BatchSize)
+		if _, err := c.e.opts.Log.Propose(ctx, recs[:n]); err != nil {
+			return fmt.Errorf("reconcile: propose %d %s record(s): %w", n, recs[0].Kind, err)
+		}
+		c.report.Records += n
+		if c.progress != nil {
+			for _, r := range recs[:n] {
+				c.progress(r)
+			}
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
+
+// proposeOutcome records outcomes of calls that were made: even if ctx is
+// done by now, what happened must reach the WAL if this node still leads.
+func (c *cycle) proposeOutcome(ctx context.Context, recs ...wal.Record) error {
+	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.e.opts.OutcomeTimeout)
+	defer cancel()
+	return c.propose(octx, recs...)
+}
+
+// decide runs Decide against the engine's memory, resolves the default
+// image for creates that name none, and keeps the next memory (real
+// cycles only: a dry run leaves no trace in the engine).
+func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
+	plan := Decider{Confirmations: c.e.opts.Confirmations}.Decide(c.desired.Config, observed, c.e.memory)
+	c.resolveImages(ctx, &plan)
+	c.report.Counts = plan.Counts
+	if !c.req.DryRun {
+		if plan.Memory.Failed == nil {
+			plan.Memory.Failed = map[string]string{}
+		}
+		c.e.memory = plan.Memory
+	}
+	return plan
+}
+
+// resolveImages fills in Provider.DefaultImage for creates without an
+// image; if it cannot be resolved those creates are held.
+func (c *cycle) resolveImages(ctx context.Context, plan *Plan) {
+	var image string
+	var err error
+	for i := range plan.Actions {
+		a := &plan.Actions[i]
+		if a.Action != wal.ActionCreate || a.ImageID != "" {
+			continue
+		}
+		if image == "" && err == nil {
+			image, err = c.e.opts.Provider.DefaultImage(ctx)
+		}
+		if err != nil {
+			a.Action = wal.ActionHold
+			a.Reason = fmt.Sprintf("Held: %s, but the default image could not be resolved (%s)", a.Reason, errorCode(err))
+			continue
+		}
+		a.ImageID = image
+	}
+}
+
+// recordDecisions numbers the decisions (cycle id + index) and records
+// them. A Refuse/Hold/Report decision identical to one the previous real
+// cycle recorded is not written again, so a steady fleet does not grow the
+// log; a dry run records all of them, flagged dry_run.
+func (c *cycle) recordDecisions(ctx context.Context, plan Plan) error {
+	quiet := make(map[string]string)
+	recs := make([]wal.Record, 0, len(plan.Actions))
+	c.report.Decisions = make([]DecisionReport, 0, len(plan.Actions))
+	for i, a := range plan.Actions {
+		id := c.id + "-" + strconv.Itoa(i+1)
+		if a.Action == wal.ActionCreate {
+			a.SetTags = withTag(a.SetTags, wal.TagDecision, id)
+		}
+		dr := DecisionReport{DecisionID: id, Action: a, Status: StatusPlanned, Recorded: true}
+		if a.Actionable() && !c.req.DryRun {
+			dr.Status = StatusNotRun
+		}
+		if !a.Actionable() && !c.req.DryRun {
+			key := quietKey(a)
+			quiet[key] = a.Reason
+			dr.Recorded = c.e.quiet[key] != a.Reason
+		}
+		if dr.Recorded {
+			d := a.Decided(c.req.DryRun)
+			recs = append(recs, c.record(wal.KindDecided, a.ResourceID, id, func(r *wal.Record) { r.Decided = d }))
+		}
+		c.report.Decisions = append(c.report.Decisions, dr)
+	}
+	if !c.req.DryRun {
+		c.e.quiet = quiet
+	}
+	return c.propose(ctx, recs...)
+}
+
+// quietKey identifies a non-actionable decision across cycles.
+func quietKey(a PlannedAction) string {
+	return a.Action.String() + "/" + a.Group + "/" + a.ResourceID
+}
+
+// withTag returns a copy of tags with k=v added.
+func withTag(tags map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(tags)+1)
+	for tk, tv := range tags {
+		out[tk] = tv
+	}
+	out[k] = v
+	return out
+}
+
+// summarize records the cycle summary.
+func (c *cycle) summarize(ctx context.Context) error {
+	s := wal.CycleSummary{
+		DryRun: c.req.DryRun, Observed: c.report.Counts.Observed, InSync: c.report.Counts.InSync,
+		Missing: c.report.Counts.Missing, Unwanted: c.report.Counts.Unwanted, Drifted: c.report.Counts.Drifted,
+		Unmanaged: c.report.Counts.Unmanaged, Failures: c.report.Failures,
+		DurationMS: c.e.opts.Now().Sub(c.start).Milliseconds(),
+	}
+	for _, d := range c.report.Decisions {
+		if d.Action.Actionable() {
+			s.Actions++
+		}
+	}
+	return c.propose(ctx, c.record(wal.KindCycleSummary, "", "", func(r *wal.Record) { r.Summary = &s }))
+}
+
+// ClientToken is the RunInstances idempotency token of a decision: fixed
+// length, ASCII, derived only from the decision id, so a new leader
+// retrying the same decision sends the same token.
+func ClientToken(decisionID string) string {
+	sum := sha256.Sum256([]byte(decisionID))
+	return "ovi-" + hex.EncodeToString(sum[:16])
+}
+
+// executingRecord is the intent committed before the provider call.
+func (c *cycle) executingRecord(d *DecisionReport, attempt int) wal.Record {
+	a := d.Action
+	ex := &wal.Executing{Action: a.Action, Description: startMessage(a, attempt), Attempt: attempt}
+	if a.Action == wal.ActionCreate {
+		ex.ClientToken = ClientToken(d.DecisionID)
+	}
+	return c.record(wal.KindExecuting, a.ResourceID, d.DecisionID, func(r *wal.Record) { r.Executing = ex })
+}
+
+func startMessage(a PlannedAction, attempt int) string {
+	var msg string
+	switch a.Action {
+	case wal.ActionCreate:
+		msg = "Starting launch of " + instances(a.Count)
+	case wal.ActionDelete:
+		msg = "Starting deletion"
+	case wal.ActionUpdateTags:
+		msg = "Starting tag update"
+	case wal.ActionResize:
+		msg = "Starting resize to " + a.Size + " (stop, change type, start)"
+	}
+	if attempt > 1 {
+		msg += fmt.Sprintf(" (attempt %d, after failover)", attempt)
+	}
+	return msg
+}
+
+// executedRecord is the success outcome.
+func (c *cycle) executedRecord(d *DecisionReport) wal.Record {
+	ex := &wal.Executed{Action: d.Action.Action, Message: d.Message, Recovered: d.Recovered}
+	if d.Action.Action == wal.ActionCreate {
+		ex.ResourceIDs = d.ResourceIDs
+	}
+	return c.record(wal.KindExecuted, d.Action.ResourceID, d.DecisionID, func(r *wal.Record) { r.Executed = ex })
+}
+
+// failedRecord is the failure outcome, with the provider's error code.
+func (c *cycle) failedRecord(d *DecisionReport, retryable bool) wal.Record {
+	f := &wal.Failed{Action: d.Action.Action, Code: d.Code, Message: d.Message, Retryable: retryable}
+	return c.record(wal.KindFailed, d.Action.ResourceID, d.DecisionID, func(r *wal.Record) { r.Failed = f })
+}

@@ -1,0 +1,242 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// Recover resolves the decisions a previous leader left without an
+// outcome. The cluster calls it on a new leader after Barrier(), before
+// the first cycle (Run also does it first, for intents its own node left
+// open). For each open decision, in decision-id order:
+//
+//   - no intent (decided, never started): record failed "Abandoned"; the
+//     next cycle decides again from a fresh observation.
+//   - Create: look for instances tagged ovi:decision=<id> (FindByDecision);
+//     if all are there record executed (Recovered); otherwise commit a new
+//     intent (next attempt) and launch only the missing ones with the same
+//     ClientToken, then record executed (Recovered) with every id.
+//   - Delete: observe; if the resource is gone record executed (Recovered),
+//     if it is now blessed record failed "Protected", else delete it again.
+//   - Resize: observe; already at the size → executed; gone → failed
+//     "NotFound"; blessed → failed "Protected"; else resize again.
+//   - UpdateTags: apply again (idempotent).
+//
+// Crash safety rests on two guards: the ovi:decision tag finds what an
+// interrupted launch did even when the ClientToken has expired or EC2
+// refuses it, and the ClientToken makes a repeated launch a no-op when the
+// tag search missed instances EC2 had not yet made visible.
+func (e *Engine) Recover(ctx context.Context) (Report, error) {
+	if err := e.acquire(ctx); err != nil {
+		return Report{}, err
+	}
+	defer e.release()
+	return e.recoverOpen(ctx, nil)
+}
+
+// recovery is one Recover in progress.
+type recovery struct {
+	*cycle
+	observed map[string]wal.Resource // lazily filled by lookup
+}
+
+// recoverOpen is Recover without taking the turn.
+func (e *Engine) recoverOpen(ctx context.Context, progress func(wal.Record)) (Report, error) {
+	intents, err := e.opts.State.OpenIntents(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("reconcile: read open intents: %w", err)
+	}
+	if len(intents) == 0 {
+		return Report{}, nil
+	}
+	e.ensureMemory()
+	slices.SortFunc(intents, func(a, b Intent) int { return strings.Compare(a.Decided.DecisionID, b.Decided.DecisionID) })
+	r := &recovery{cycle: &cycle{e: e, start: e.opts.Now(), progress: progress}}
+	cfg, err := e.opts.State.Config(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("reconcile: read the stored configuration: %w", err)
+	}
+	if cfg != nil {
+		r.desired = *cfg
+	}
+	for _, in := range intents {
+		if err := ctx.Err(); err != nil {
+			return r.report, fmt.Errorf("reconcile: recovery stopped: %w", err)
+		}
+		if err := r.resolve(ctx, in); err != nil {
+			return r.report, err
+		}
+	}
+	r.report.Duration = e.opts.Now().Sub(r.start)
+	return r.report, nil
+}
+
+// ensureMemory makes the memory's maps writable.
+func (e *Engine) ensureMemory() {
+	if e.memory.Unwanted == nil {
+		e.memory.Unwanted = map[string]int{}
+	}
+	if e.memory.Launched == nil {
+		e.memory.Launched = map[string]Launch{}
+	}
+	if e.memory.Failed == nil {
+		e.memory.Failed = map[string]string{}
+	}
+}
+
+// resolve settles one open decision. Its records carry the decision's
+// original cycle id.
+func (r *recovery) resolve(ctx context.Context, in Intent) error {
+	dec := in.Decided
+	if dec.Decided == nil {
+		r.e.opts.Logger.Warn("reconcile: open decision without payload", "decision", dec.DecisionID)
+		return nil
+	}
+	r.id = dec.CycleID
+	d := &DecisionReport{DecisionID: dec.DecisionID, Action: plannedFrom(dec), Recorded: true, Recovered: true}
+	attempt := 1
+	if in.Executing != nil && in.Executing.Executing != nil {
+		attempt = in.Executing.Executing.Attempt + 1
+	}
+	var err error
+	switch {
+	case in.Executing == nil:
+		d.Status, d.Code = StatusFailed, CodeAbandoned
+		d.Message = "Abandoned: decided but never started; the next cycle decides again"
+		err = r.proposeOutcome(ctx, r.failedRecord(d, true))
+	case d.Action.Action == wal.ActionCreate:
+		err = r.recoverCreate(ctx, d, attempt)
+	case d.Action.Action == wal.ActionDelete || d.Action.Action == wal.ActionResize:
+		err = r.recoverOnResource(ctx, d, attempt)
+	default:
+		err = r.retry(ctx, d, attempt)
+	}
+	r.report.Decisions = append(r.report.Decisions, *d)
+	return err
+}
+
+// plannedFrom rebuilds the planned action of a decided record.
+func plannedFrom(rec wal.Record) PlannedAction {
+	p := rec.Decided
+	return PlannedAction{Action: p.Action, Drift: p.Drift, Reason: p.Reason, Group: p.Group, ResourceID: rec.ResourceID,
+		Count: p.Count, Size: p.Size, ImageID: p.ImageID, SetTags: p.SetTags, RemoveTags: p.RemoveTags}
+}
+
+// retry runs the decision again as a one-element batch.
+func (r *recovery) retry(ctx context.Context, d *DecisionReport, attempt int) error {
+	batch := []DecisionReport{*d}
+	err := r.runBatch(ctx, batch, attempt)
+	*d = batch[0]
+	return err
+}
+
+// recoverCreate finds what an interrupted launch did and launches only
+// what is missing, with the decision's ClientToken.
+func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt int) error {
+	found, err := r.e.opts.Provider.FindByDecision(ctx, d.DecisionID)
+	if err != nil {
+		r.unknown(d, fmt.Errorf("find instances of decision: %w", err))
+		return nil
+	}
+	live := liveIDs(found)
+	missing := d.Action.Count - len(live)
+	if missing <= 0 {
+		r.remember(d, live)
+		d.Status, d.ResourceIDs = StatusExecuted, live
+		d.Message = fmt.Sprintf("Recovered: %s already launched", instances(len(live)))
+		return r.proposeOutcome(ctx, r.executedRecord(d))
+	}
+	intent := r.executingRecord(d, attempt)
+	intent.Executing.Description = fmt.Sprintf("Resuming launch: %d of %s missing (attempt %d, after failover)",
+		missing, instances(d.Action.Count), attempt)
+	if err := r.propose(ctx, intent); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("reconcile: stopped before calling the provider: %w", err)
+	}
+	res, err := r.e.opts.Provider.Create(ctx, r.createRequest(d.DecisionID, d.Action, missing))
+	rec, ok := r.outcome(d, err, append(live, res.IDs...))
+	if !ok {
+		return nil
+	}
+	if d.Status == StatusExecuted {
+		d.Message = fmt.Sprintf("Recovered: launched %d missing (%d were already running)", len(res.IDs), len(live))
+		rec = r.executedRecord(d)
+	}
+	return r.proposeOutcome(ctx, rec)
+}
+
+// remember adds launched ids to the memory until they are observed.
+func (r *recovery) remember(d *DecisionReport, ids []string) {
+	for _, id := range ids {
+		r.e.memory.Launched[id] = Launch{Group: d.Action.Group}
+	}
+}
+
+// recoverOnResource settles a Delete or Resize by looking at the resource.
+func (r *recovery) recoverOnResource(ctx context.Context, d *DecisionReport, attempt int) error {
+	res, exists, err := r.lookup(ctx, d.Action.ResourceID)
+	if err != nil {
+		r.unknown(d, err)
+		return nil
+	}
+	a := d.Action
+	switch {
+	case !exists && a.Action == wal.ActionDelete:
+		d.Status, d.ResourceIDs, d.Message = StatusExecuted, []string{a.ResourceID}, "Recovered: already deleted"
+		return r.proposeOutcome(ctx, r.executedRecord(d))
+	case exists && a.Action == wal.ActionResize && res.Size == a.Size:
+		d.Status, d.ResourceIDs, d.Message = StatusExecuted, []string{a.ResourceID}, "Recovered: already resized to "+a.Size
+		return r.proposeOutcome(ctx, r.executedRecord(d))
+	case !exists:
+		d.Status, d.Code, d.Message = StatusFailed, CodeNotFound, "Resource no longer exists"
+		return r.proposeOutcome(ctx, r.failedRecord(d, false))
+	case res.Blessed():
+		d.Status, d.Code, d.Message = StatusFailed, CodeProtected, "Protected: tagged ovi:blessed"
+		return r.proposeOutcome(ctx, r.failedRecord(d, false))
+	}
+	return r.retry(ctx, d, attempt)
+}
+
+// lookup observes the fleet once per recovery and returns one live resource.
+func (r *recovery) lookup(ctx context.Context, id string) (wal.Resource, bool, error) {
+	if r.observed == nil {
+		all, err := r.e.opts.Provider.Observe(ctx)
+		if err != nil {
+			return wal.Resource{}, false, fmt.Errorf("observe: %w", err)
+		}
+		r.observed = make(map[string]wal.Resource, len(all))
+		for _, res := range all {
+			if !terminating(&res) {
+				r.observed[res.ID] = res
+			}
+		}
+	}
+	res, ok := r.observed[id]
+	return res, ok, nil
+}
+
+// unknown marks a decision whose state could not be established; its
+// intent stays open for the next attempt.
+func (r *recovery) unknown(d *DecisionReport, err error) {
+	d.Status, d.Message = StatusUnknown, err.Error()
+	r.report.Failures++
+	r.e.opts.Logger.Warn("reconcile: recovery could not settle a decision", "decision", d.DecisionID, "error", err)
+}
+
+// liveIDs are the sorted ids of resources that are not terminating.
+func liveIDs(rs []wal.Resource) []string {
+	var ids []string
+	for i := range rs {
+		if !terminating(&rs[i]) {
+			ids = append(ids, rs[i].ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
