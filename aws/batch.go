@@ -120,8 +120,7 @@ func (p *Provider) isolate(ctx context.Context, op string, ids []string, call ba
 		}
 		return
 	}
-	named := namedIDs(err, ids)
-	if len(named) > 0 && len(named) < len(ids) {
+	if named := namedIDs(err, ids); len(named) > 0 {
 		rest := make([]string, 0, len(ids)-len(named))
 		for _, id := range ids {
 			if slices.Contains(named, id) {
@@ -130,7 +129,9 @@ func (p *Provider) isolate(ctx context.Context, op string, ids []string, call ba
 				rest = append(rest, id)
 			}
 		}
-		p.isolate(ctx, op, rest, call, res)
+		if len(rest) > 0 {
+			p.isolate(ctx, op, rest, call, res)
+		}
 		return
 	}
 	mid := len(ids) / 2

@@ -52,7 +52,7 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		o.HTTPClient = privateBody{next: o.HTTPClient}
 	})
 	p := newProvider(client, opts)
-	if err := p.probe(ctx, opts.ProbeTimeout); err != nil {
+	if err := p.probe(ctx, opts.ProbeTimeout, opts.MaxAttempts); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -165,7 +165,7 @@ func firstNonEmpty(s ...string) string {
 // probe makes one small DescribeInstances call so an endpoint that refuses
 // connections, or rejects the credentials, fails New within the timeout
 // (the retryer's attempts are bounded) instead of the first reconcile.
-func (p *Provider) probe(ctx context.Context, timeout time.Duration) error {
+func (p *Provider) probe(ctx context.Context, timeout time.Duration, attempts int) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err := p.api.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: awssdk.Int32(5)})
@@ -175,7 +175,7 @@ func (p *Provider) probe(ctx context.Context, timeout time.Duration) error {
 	var uerr *url.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED) && errors.As(err, &uerr):
-		return fmt.Errorf("aws: EC2 endpoint %s refuses connections (gave up after bounded retries)", endpointOf(uerr))
+		return fmt.Errorf("aws: EC2 endpoint %s refuses connections (gave up after %d attempts)", endpointOf(uerr), attempts)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("aws: EC2 endpoint in %s did not answer within %s: %s", p.region, timeout, oneLine(err.Error()))
 	case errorCode(err) != "":

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"testing"
+	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -117,6 +118,22 @@ func TestDeleteIsolatesUnknownInstance(t *testing.T) {
 	}
 	if n := e.calls("TerminateInstances"); n != 1 {
 		t.Fatalf("TerminateInstances calls = %d, want 1", n)
+	}
+}
+
+func TestDeleteOnlyUnknownInstancesTerminatesNothing(t *testing.T) {
+	e := newEnv(t, ec2sim.Options{}, Options{Consistency: Backoff{Initial: time.Second, Max: time.Second, Total: 3 * time.Second}})
+	ghosts := []string{"i-0123456789abcdef0", "i-0123456789abcdef1", "i-0123456789abcdef2"}
+	out, err := e.p.Delete(context.Background(), ghosts)
+	if err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	for _, o := range out {
+		wantCode(t, o.Err, CodeNotFound, false)
+	}
+	// One describe names all three, then one retry per second of the window.
+	if n, tc := e.calls("DescribeInstances"), e.calls("TerminateInstances"); n != 4 || tc != 0 {
+		t.Fatalf("DescribeInstances %d, TerminateInstances %d calls; want 4 and 0", n, tc)
 	}
 }
 
