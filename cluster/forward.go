@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -146,8 +147,13 @@ func applyError(err error) error {
 }
 
 // retryable reports errors for which the proposal certainly did not
-// commit and another attempt may succeed.
+// commit and another attempt may succeed: no leader known, a follower
+// answered not_leader, or the leader could not be dialled.
 func retryable(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true // the leader we knew is gone; the request was never sent
+	}
 	var apiErr *transport.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.Code == transport.CodeNotLeader || apiErr.Code == transport.CodeNoLeader

@@ -80,8 +80,9 @@ func (a *Agent) readIndex(ctx context.Context) (uint64, error) {
 				return res.Index, nil
 			}
 		}
-		if !retryable(err) {
-			return 0, err
+		var apiErr *transport.APIError
+		if !retryable(err) && errors.As(err, &apiErr) {
+			return 0, err // network errors are retried: asking for the index is idempotent
 		}
 		select {
 		case <-ctx.Done():
