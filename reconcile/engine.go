@@ -78,7 +78,7 @@ type Options struct {
 	Confirmations  int                                  // see Decider; 0 = DefaultConfirmations
 	BatchSize      int                                  // records per proposal; 0 = DefaultBatchSize
 	Now            func() time.Time                     // default time.Now
-	Rand           *rand.Rand                           // jitter and cycle ids; default seeded from the clock
+	Rand           *rand.Rand                           // jitter and cycle ids; default randomly seeded
 	After          func(time.Duration) <-chan time.Time // default time.After
 	MinBackoff     time.Duration                        // 0 = DefaultMinBackoff
 	OutcomeTimeout time.Duration                        // 0 = DefaultOutcomeTimeout
@@ -113,8 +113,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Now = time.Now
 	}
 	if opts.Rand == nil {
-		seed := uint64(opts.Now().UnixNano())
-		opts.Rand = rand.New(rand.NewPCG(seed, seed>>17|1))
+		opts.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) // randomly seeded per process
 	}
 	if opts.After == nil {
 		opts.After = time.After

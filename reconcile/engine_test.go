@@ -34,6 +34,7 @@ type rig struct {
 	sw    *crashSwitch
 	clock *tick
 	cfg   wal.ConfigApplied
+	seeds uint64 // each engine gets its own random source, as separate processes would
 }
 
 func newRig(t *testing.T, yaml string) *rig {
@@ -52,8 +53,9 @@ func newRig(t *testing.T, yaml string) *rig {
 // engine is a (new) leader's engine over the rig's log and cloud.
 func (r *rig) engine(mod ...func(*Options)) *Engine {
 	r.t.Helper()
+	r.seeds++
 	opts := Options{Provider: r.cloud, Log: r.log, State: r.log, Node: "n1", Now: r.clock.now,
-		Rand: rand.New(rand.NewPCG(1, 2))}
+		Rand: rand.New(rand.NewPCG(r.seeds, 2))}
 	for _, m := range mod {
 		m(&opts)
 	}

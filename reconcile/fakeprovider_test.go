@@ -36,6 +36,10 @@ type fakeProvider struct {
 	mu        sync.Mutex
 	instances map[string]wal.Resource
 	tokens    map[string][]string // ClientToken → ids it launched
+	// tokenCount is the Count first sent with a token.
+	tokenCount map[string]int
+	// launchCap, if > 0, launches at most that many per call (capacity).
+	launchCap int
 	next      int
 	calls     map[string]int
 	creates   []CreateRequest
@@ -58,7 +62,8 @@ type fakeProvider struct {
 }
 
 func newFakeProvider(sw *crashSwitch) *fakeProvider {
-	return &fakeProvider{instances: map[string]wal.Resource{}, tokens: map[string][]string{}, calls: map[string]int{},
+	return &fakeProvider{instances: map[string]wal.Resource{}, tokens: map[string][]string{}, tokenCount: map[string]int{},
+		calls:    map[string]int{},
 		failures: map[string]error{}, crash: sw, hidden: map[string]int{}}
 }
 
@@ -158,8 +163,16 @@ func (p *fakeProvider) Create(_ context.Context, req CreateRequest) (CreateResul
 		return CreateResult{}, err
 	}
 	ids, seen := p.tokens[req.ClientToken]
+	if seen && p.tokenCount[req.ClientToken] != req.Count {
+		return CreateResult{}, &ProviderError{Code: "IdempotentParameterMismatch", Message: "token reused", Terminal: true}
+	}
 	if !seen {
-		for range req.Count {
+		p.tokenCount[req.ClientToken] = req.Count
+		n := req.Count
+		if p.launchCap > 0 {
+			n = min(n, p.launchCap)
+		}
+		for range n {
 			p.next++
 			id := fmt.Sprintf("i-%04d", p.next)
 			ids = append(ids, id)

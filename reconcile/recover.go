@@ -16,10 +16,11 @@ import (
 //
 //   - no intent (decided, never started): record failed "Abandoned"; the
 //     next cycle decides again from a fresh observation.
-//   - Create: look for instances tagged ovi:decision=<id> (FindByDecision);
-//     if all are there record executed (Recovered); otherwise commit a new
-//     intent (next attempt) and launch only the missing ones with the same
-//     ClientToken, then record executed (Recovered) with every id.
+//   - Create: look for instances tagged ovi:decision=<id> (FindByDecision).
+//     Found: record executed (Recovered) with their ids, launch nothing (a
+//     partial launch's remainder is decided again by the next cycle). None
+//     found: commit a new intent (next attempt) and send the same launch
+//     with the same ClientToken, then record executed (Recovered).
 //   - Delete: observe; if the resource is gone record executed (Recovered),
 //     if it is now blessed record failed "Protected", else delete it again.
 //   - Resize: observe; already at the size → executed; gone → failed
@@ -134,38 +135,45 @@ func (r *recovery) retry(ctx context.Context, d *DecisionReport, attempt int) er
 	return err
 }
 
-// recoverCreate finds what an interrupted launch did and launches only
-// what is missing, with the decision's ClientToken.
+// recoverCreate finds what an interrupted launch did. Nothing found: the
+// same request is sent again with the same ClientToken, so EC2 returns the
+// first call's instances if it did happen (the tag search can lag) and
+// launches them otherwise. Some or all found: they are recorded and
+// nothing is launched; a remainder (a partial launch) is left to the next
+// cycle under a new decision, because the same token with another count is
+// IdempotentParameterMismatch.
 func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt int) error {
 	found, err := r.e.opts.Provider.FindByDecision(ctx, d.DecisionID)
 	if err != nil {
 		r.unknown(d, fmt.Errorf("find instances of decision: %w", err))
 		return nil
 	}
-	live := liveIDs(found)
-	missing := d.Action.Count - len(live)
-	if missing <= 0 {
+	if live := liveIDs(found); len(live) > 0 {
 		r.remember(d, live)
 		d.Status, d.ResourceIDs = StatusExecuted, live
 		d.Message = fmt.Sprintf("Recovered: %s already launched", instances(len(live)))
+		if len(live) < d.Action.Count {
+			d.Message = fmt.Sprintf("Recovered: %d of %s launched; the next cycle decides the rest",
+				len(live), instances(d.Action.Count))
+		}
 		return r.proposeOutcome(ctx, r.executedRecord(d))
 	}
 	intent := r.executingRecord(d, attempt)
-	intent.Executing.Description = fmt.Sprintf("Resuming launch: %d of %s missing (attempt %d, after failover)",
-		missing, instances(d.Action.Count), attempt)
+	intent.Executing.Description = fmt.Sprintf("Resuming launch of %s with the same client token (attempt %d, after failover)",
+		instances(d.Action.Count), attempt)
 	if err := r.propose(ctx, intent); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("reconcile: stopped before calling the provider: %w", err)
 	}
-	res, err := r.e.opts.Provider.Create(ctx, r.createRequest(d.DecisionID, d.Action, missing))
-	rec, ok := r.outcome(d, err, append(live, res.IDs...))
+	res, err := r.e.opts.Provider.Create(ctx, r.createRequest(d.DecisionID, d.Action, d.Action.Count))
+	rec, ok := r.outcome(d, err, res.IDs)
 	if !ok {
 		return nil
 	}
 	if d.Status == StatusExecuted {
-		d.Message = fmt.Sprintf("Recovered: launched %d missing (%d were already running)", len(res.IDs), len(live))
+		d.Message = "Recovered: " + executedMessage(d.Action, len(res.IDs))
 		rec = r.executedRecord(d)
 	}
 	return r.proposeOutcome(ctx, rec)

@@ -159,3 +159,29 @@ func TestRecoverDeleteChecksTheCloudFirst(t *testing.T) {
 		t.Errorf("deletes = %d", r.cloud.count("delete"))
 	}
 }
+
+// A partial launch (less capacity than asked) interrupted before its
+// outcome: recovery records what is there and launches nothing; the next
+// cycle creates the remainder under a new decision (a new token).
+func TestRecoverPartialLaunchLeavesTheRestToTheNextCycle(t *testing.T) {
+	r := newRig(t, webYAML)
+	r.cloud.launchCap = 1
+	crashRun(t, r, crashAfterCall)
+	r.cloud.launchCap = 0
+	e := r.restart()
+	mark := r.log.len()
+	if _, err := e.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantKinds(t, r.log.since(mark), "executed:create")
+	if msg := r.log.since(mark)[0].Executed.Message; msg != "Recovered: 1 of 2 instances launched; the next cycle decides the rest" {
+		t.Errorf("message = %q", msg)
+	}
+	rep := r.run(e, Request{})
+	if got := r.cloud.byGroup()["web"]; got != 2 || r.cloud.count("create") != 2 {
+		t.Fatalf("web = %d, creates = %d", got, r.cloud.count("create"))
+	}
+	if rep.Decisions[0].Action.Count != 1 || r.cloud.creates[0].ClientToken == r.cloud.creates[1].ClientToken {
+		t.Errorf("remainder = %+v", rep.Decisions[0].Action)
+	}
+}
