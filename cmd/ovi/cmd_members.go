@@ -17,6 +17,7 @@ func membersCommand() *cli.Command {
 		UsageText: "ovi members",
 		Description: `Example:
    ovi --address 10.0.0.2:7400 members`,
+		Flags:  outputFlags(),
 		Action: membersAction,
 	}
 }
@@ -54,6 +55,7 @@ func joinCommand() *cli.Command {
 
 Example:
    ovi --address 10.0.0.3:7400 join 10.0.0.1:7402`,
+		Flags:  outputFlags(),
 		Action: joinAction,
 	}
 }
@@ -86,6 +88,7 @@ func leaveCommand() *cli.Command {
 		UsageText: "ovi leave",
 		Description: `Example:
    ovi --address 10.0.0.3:7400 leave`,
+		Flags:  outputFlags(),
 		Action: leaveAction,
 	}
 }

@@ -13,11 +13,13 @@ import (
 // operatorCommand is `ovi operator raft list-peers|remove-peer`.
 func operatorCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "operator",
-		Usage: "cluster operator tools",
+		Name:        "operator",
+		Usage:       "cluster operator tools",
+		Description: "Example:\n   ovi operator raft list-peers",
 		Subcommands: []*cli.Command{{
-			Name:  "raft",
-			Usage: "inspect and repair the Raft configuration",
+			Name:        "raft",
+			Usage:       "inspect and repair the Raft configuration",
+			Description: "Examples:\n   ovi operator raft list-peers\n   ovi operator raft remove-peer --id ovi-3",
 			Subcommands: []*cli.Command{
 				raftListPeersCommand(),
 				raftRemovePeerCommand(),
@@ -33,6 +35,7 @@ func raftListPeersCommand() *cli.Command {
 		UsageText: "ovi operator raft list-peers",
 		Description: `Example:
    ovi operator raft list-peers`,
+		Flags:  outputFlags(),
 		Action: raftListPeersAction,
 	}
 }
@@ -64,10 +67,10 @@ agent leaves with 'ovi leave'.
 
 Example:
    ovi operator raft remove-peer --id ovi-3`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "id", Usage: "the server's node name (its Raft id)"},
 			&cli.StringFlag{Name: "peer-address", Usage: "the server's Raft address, instead of --id"},
-		},
+		}, outputFlags()...),
 		Action: raftRemovePeerAction,
 	}
 }

@@ -38,12 +38,12 @@ Examples:
    ovi reconcile --dry-run
    ovi reconcile -f prod.yaml
    ovi reconcile --dry-run --detailed-exitcode || echo "drift!"`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Value: defaultInfrastructureFile,
 				Usage: "the desired configuration (without it and with no such file, the agent's own is used)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "plan only: change nothing"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes, 0 when none, 1 on error"},
-		},
+		}, outputFlags()...),
 		Action: reconcileAction,
 	}
 }

@@ -21,20 +21,27 @@ func snapshotCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "snapshot",
 		Usage: "save, restore and inspect snapshots of the cluster's state",
+		Description: `Examples:
+   ovi snapshot save backup.snap
+   ovi snapshot inspect backup.snap
+   ovi snapshot restore backup.snap`,
 		Subcommands: []*cli.Command{
 			{
 				Name: "save", Usage: "save a consistent snapshot of the agent's store to FILE",
 				UsageText: "ovi snapshot save FILE", Description: "Example:\n   ovi snapshot save backup.snap",
+				Flags:  outputFlags(),
 				Action: snapshotSaveAction,
 			},
 			{
 				Name: "restore", Usage: "replace the whole cluster's state with the snapshot in FILE",
 				UsageText: "ovi snapshot restore FILE", Description: "Example:\n   ovi snapshot restore backup.snap",
+				Flags:  outputFlags(),
 				Action: snapshotRestoreAction,
 			},
 			{
 				Name: "inspect", Usage: "describe the snapshot in FILE (offline: no agent needed)",
 				UsageText: "ovi snapshot inspect FILE", Description: "Example:\n   ovi snapshot inspect backup.snap",
+				Flags:  outputFlags(),
 				Action: snapshotInspectAction,
 			},
 		},

@@ -27,10 +27,10 @@ func stateCommand() *cli.Command {
    ovi state                      # now
    ovi state --revision 42        # as it was at revision 42
    ovi state --prefix resources/i-0a`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.Uint64Flag{Name: "revision", Usage: "the revision to read (0 = current)"},
 			&cli.StringFlag{Name: "prefix", Usage: "only keys starting with this (e.g. resources/i-0a)"},
-		},
+		}, outputFlags()...),
 		Action: stateAction,
 		Subcommands: []*cli.Command{
 			stateHistoryCommand(),
@@ -99,6 +99,7 @@ func stateHistoryCommand() *cli.Command {
 		Description: `Examples:
    ovi state history i-0abc123
    ovi state history config`,
+		Flags:  outputFlags(),
 		Action: stateHistoryAction,
 	}
 }
@@ -132,10 +133,10 @@ func stateDiffCommand() *cli.Command {
 		UsageText: "ovi state diff --from N [--to M]",
 		Description: `Example:
    ovi state diff --from 12 --to 42`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.Uint64Flag{Name: "from", Usage: "the older revision (required)"},
 			&cli.Uint64Flag{Name: "to", Usage: "the newer revision (0 = current)"},
-		},
+		}, outputFlags()...),
 		Action: stateDiffAction,
 	}
 }

@@ -21,6 +21,9 @@ func walCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "wal",
 		Usage: "read the audit log: every observation, decision and execution",
+		Description: `Examples:
+   ovi wal replay --resource-id i-123456 --since "1 hour ago"
+   ovi wal analyze --resource-id prod-database --timeline`,
 		Subcommands: []*cli.Command{
 			walReplayCommand(),
 			walAnalyzeCommand(),
@@ -30,11 +33,11 @@ func walCommand() *cli.Command {
 
 // walFilterFlags are the flags that select records.
 func walFilterFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "resource-id", Usage: "only records about this resource"},
 		&cli.StringFlag{Name: "since", Usage: `from this time (e.g. "1 hour ago", 30m, yesterday, 15:04, RFC3339)`},
 		&cli.StringFlag{Name: "until", Usage: "before this time (same forms as --since)"},
-	}
+	}, outputFlags()...)
 }
 
 func walReplayCommand() *cli.Command {

@@ -69,6 +69,44 @@ func globalFlags() []cli.Flag {
 	}
 }
 
+// outputFlags lets a command take -o/--output and --no-color after its
+// name too (ovi state -o json); the value closest to the command wins.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagOutput, Aliases: []string{"o"}, Usage: "output format: table or json"},
+		&cli.BoolFlag{Name: flagNoColor, Usage: "never colour the output"},
+	}
+}
+
+// lineageFlag returns the context closest to the command that set the
+// flag, or else the root command's context (the global flag: its value,
+// environment or default).
+func lineageFlag(c *cli.Context, name string) *cli.Context {
+	root := c
+	for _, ctx := range c.Lineage() {
+		if ctx.Command == nil {
+			break // urfave/cli's empty context above the root
+		}
+		root = ctx
+		if definesFlag(ctx.Command.Flags, name) && ctx.IsSet(name) {
+			return ctx
+		}
+	}
+	return root
+}
+
+// definesFlag reports whether flags has one named name.
+func definesFlag(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // validateGlobals checks the global flags before any command runs, so a
 // bad value is one line of error and nothing else.
 func validateGlobals(c *cli.Context) error {
@@ -83,13 +121,13 @@ func globalsFrom(c *cli.Context) (globalOptions, error) {
 		CAFile:   c.String(flagCAFile),
 		CertFile: c.String(flagCertFile),
 		KeyFile:  c.String(flagKeyFile),
-		NoColor:  c.Bool(flagNoColor),
+		NoColor:  lineageFlag(c, flagNoColor).Bool(flagNoColor),
 	}
 	var err error
 	if g.Address, err = parseAddress(c.String(flagAddress)); err != nil {
 		return g, err
 	}
-	if g.Output, err = parseOutputFormat(c.String(flagOutput)); err != nil {
+	if g.Output, err = parseOutputFormat(lineageFlag(c, flagOutput).String(flagOutput)); err != nil {
 		return g, err
 	}
 	if g.Consistency, err = parseConsistency(c.String(flagConsistency)); err != nil {

@@ -9,9 +9,10 @@ import (
 // versionCommand prints the version.
 func versionCommand() *cli.Command {
 	return &cli.Command{
-		Name:   "version",
-		Usage:  "print Ovi's version",
-		Action: versionAction,
+		Name:        "version",
+		Usage:       "print Ovi's version",
+		Description: "Example:\n   ovi version",
+		Action:      versionAction,
 	}
 }
 
