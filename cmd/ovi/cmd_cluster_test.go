@@ -113,3 +113,24 @@ func TestUnreachableAddressFailsFastWithOneLine(t *testing.T) {
 		t.Fatalf("unreachable: %d %q", code, stderr)
 	}
 }
+
+func TestLeaveStopsTheAgent(t *testing.T) {
+	ta := startTestAgent(t, nil)
+	code, stdout, stderr := ta.run("leave")
+	if code != exitOK || stdout != "Node ovi-test left the cluster.\n" || stderr != "" {
+		t.Fatalf("leave: %d %q %q", code, stdout, stderr)
+	}
+	select {
+	case <-ta.agent.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the agent did not shut down after leave")
+	}
+}
+
+func TestJoinReportsTheAgentsAnswer(t *testing.T) {
+	ta := startTestAgent(t, nil)
+	code, stdout, stderr := ta.run("join", ta.agent.GossipAddr())
+	if code != exitOK || stdout != "Joined through 1 of 1 address(es).\n" {
+		t.Fatalf("join self: %d %q %q", code, stdout, stderr)
+	}
+}
