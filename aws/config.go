@@ -101,15 +101,18 @@ func loadConfig(ctx context.Context, opts Options) (awssdk.Config, error) {
 			WithDialerOptions(func(d *net.Dialer) { d.Timeout = defaultDialTimeout }).
 			WithTimeout(defaultAttemptTimeout)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(opts.Region),
+	loaders := []func(*config.LoadOptions) error{config.WithRegion(opts.Region)}
+	if opts.Credentials != nil {
+		loaders = append(loaders, config.WithCredentialsProvider(opts.Credentials))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, append(loaders,
 		config.WithHTTPClient(httpClient),
 		config.WithRetryer(func() awssdk.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = opts.MaxAttempts
 				o.MaxBackoff = opts.MaxBackoff
 			})
-		}),
+		}))...,
 	)
 	if err != nil {
 		return awssdk.Config{}, fmt.Errorf("aws: load configuration: %s", oneLine(err.Error()))

@@ -18,6 +18,9 @@ type Options struct {
 	// field), e.g. http://127.0.0.1:4566 for the simulator. It takes
 	// precedence over AWS_ENDPOINT_URL_EC2 and AWS_ENDPOINT_URL.
 	Endpoint string
+	// Credentials replaces the standard chain's credentials (dev mode's
+	// simulator takes any static keys); nil uses the chain.
+	Credentials awssdk.CredentialsProvider
 	// HTTPClient replaces the default client (5 s dial timeout, 60 s per
 	// request attempt).
 	HTTPClient awssdk.HTTPClient

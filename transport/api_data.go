@@ -145,6 +145,7 @@ type RestoreResponse struct {
 type ReconcileRequest struct {
 	DryRun bool        `json:"dry_run"`
 	Source string      `json:"source,omitempty"`
+	Digest string      `json:"digest,omitempty"` // hex SHA-256 of the source file's bytes
 	Config *wal.Config `json:"config,omitempty"`
 }
 

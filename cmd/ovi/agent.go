@@ -20,6 +20,7 @@ func agentCommand() *cli.Command {
 		Usage: "run an Ovi node: Raft, gossip and the HTTP API",
 		Description: "Every key of the YAML config file is also a flag; flags win.\n\n" +
 			"Example:\n   ovi agent --config /etc/ovi/ovi.yaml\n" +
+			"   ovi agent -dev     # one node, simulated EC2, example infrastructure.yaml\n" +
 			"   ovi agent --node-name ovi-1 --data-dir /var/lib/ovi --bootstrap-expect 3 --retry-join 10.0.0.12:7402",
 		Flags:  agentFlags(),
 		Action: agentAction,
@@ -29,6 +30,7 @@ func agentCommand() *cli.Command {
 func agentFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "config", Usage: "YAML configuration file"},
+		&cli.BoolFlag{Name: "dev", Usage: "dev mode: a one-node cluster in a temporary data dir, an embedded EC2 simulator, and the example infrastructure.yaml"},
 		&cli.StringFlag{Name: "node-name", Usage: "node name, unique in the cluster (default: host name)"},
 		&cli.StringFlag{Name: "data-dir", Usage: "directory for the Raft log, snapshots and the state store (required)"},
 		&cli.StringFlag{Name: "bind-addr", Usage: "IP address to listen on (default 127.0.0.1)"},
@@ -53,8 +55,19 @@ func agentFlags() []cli.Flag {
 	}
 }
 
-// agentConfig reads --config (if any) and applies the flags that were set.
+// agentConfig reads --config (if any), applies the flags that were set,
+// and validates the result.
 func agentConfig(c *cli.Context) (cluster.Config, error) {
+	cfg, err := agentFileAndFlags(c)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// agentFileAndFlags reads --config (if any) and applies the flags that
+// were set, without validating (dev mode fills in the rest first).
+func agentFileAndFlags(c *cli.Context) (cluster.Config, error) {
 	cfg := cluster.DefaultConfig()
 	if path := c.String("config"); path != "" {
 		loaded, err := cluster.LoadConfig(path)
@@ -65,7 +78,7 @@ func agentConfig(c *cli.Context) (cluster.Config, error) {
 	}
 	applyStringFlags(c, &cfg)
 	applyNumberFlags(c, &cfg)
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
 func applyStringFlags(c *cli.Context, cfg *cluster.Config) {
@@ -108,25 +121,64 @@ func applyNumberFlags(c *cli.Context, cfg *cluster.Config) {
 }
 
 func agentAction(c *cli.Context) error {
-	cfg, err := agentConfig(c)
+	cfg, err := agentFileAndFlags(c)
 	if err != nil {
 		return err
 	}
-	level, err := cluster.ParseLevel(cfg.LogLevel)
+	logger, err := agentLogger(&cfg)
 	if err != nil {
 		return err
+	}
+	providers := awsProviders("", logger)
+	if c.Bool("dev") {
+		dev, err := startDev(c.Context, &cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer dev.close()
+		providers = dev.providers(logger)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	agent, err := startAgent(cfg, providers, logger)
+	if err != nil {
+		return err
+	}
+	runAgent(c, agent, logger)
+	return agent.Err()
+}
+
+// agentLogger sets up the agent's text logger on stderr at the configured
+// level (reloadable with SIGHUP).
+func agentLogger(cfg *cluster.Config) (*slog.Logger, error) {
+	level, err := cluster.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, err
 	}
 	levelVar := new(slog.LevelVar)
 	levelVar.Set(level)
 	cfg.LogLevelVar = levelVar
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: levelVar}))
 	cfg.Version = version
+	return cfg.Logger, nil
+}
+
+// startAgent starts the node with its reconciler wired in: the loop runs
+// while the node leads, and POST /v1/reconcile runs one cycle.
+func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logger) (*cluster.Agent, error) {
+	rec := newReconciler(logger)
+	cfg.OnLeader = rec.onLeader
+	cfg.Reconcile = rec.reconcile
 	agent, err := cluster.New(cfg)
 	if err != nil {
-		return fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
-	runAgent(c, agent, cfg.Logger)
-	return agent.Err()
+	if err := rec.start(agent, providers); err != nil {
+		_ = agent.Shutdown(context.Background())
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	return agent, nil
 }
 
 // runAgent blocks until the agent stops: SIGTERM/SIGINT shut it down

@@ -88,7 +88,7 @@ func reconcileRequest(c *cli.Context) (transport.ReconcileRequest, error) {
 	if err != nil {
 		return req, newCLIError("read "+path, err, "")
 	}
-	req.Source, req.Config = applied.Source, &applied.Config
+	req.Source, req.Digest, req.Config = applied.Source, applied.Digest, &applied.Config
 	return req, nil
 }
 

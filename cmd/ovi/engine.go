@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/reconcile"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// agentState serves the reconciler's reads from the agent's local FSM. It
+// is used on the leader only, right after its Barrier, so local reads see
+// every committed record.
+type agentState struct{ agent *cluster.Agent }
+
+// Resources returns the last observation of every resource.
+func (s agentState) Resources(context.Context) ([]wal.Resource, error) {
+	states, err := s.agent.FSM().Resources(0)
+	if err != nil {
+		return nil, fmt.Errorf("read observed resources: %w", err)
+	}
+	out := make([]wal.Resource, 0, len(states))
+	for _, st := range states {
+		if st.Record.Observed != nil {
+			out = append(out, st.Record.Observed.Resource)
+		}
+	}
+	return out, nil
+}
+
+// Config returns the configuration in force (nil if none yet).
+func (s agentState) Config(context.Context) (*wal.ConfigApplied, error) {
+	cfg, _, err := s.agent.FSM().Config(0)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration in force: %w", err)
+	}
+	return cfg, nil
+}
+
+// OpenIntents returns the decisions that have no outcome yet.
+func (s agentState) OpenIntents(context.Context) ([]reconcile.Intent, error) {
+	intents, err := s.agent.FSM().OpenIntents(0)
+	if err != nil {
+		return nil, fmt.Errorf("read open intents: %w", err)
+	}
+	out := make([]reconcile.Intent, len(intents))
+	for i, in := range intents {
+		out[i] = reconcile.Intent{Decided: in.Decided, Executing: in.Executing}
+	}
+	return out, nil
+}
+
+// newAgentEngine builds the reconciler of an agent: proposals go through
+// the agent's Raft log, reads come from its FSM, cloud calls go to a
+// provider built for the configuration in force.
+func newAgentEngine(agent *cluster.Agent, providers providerFactory, logger *slog.Logger) (*reconcile.Engine, error) {
+	eng, err := reconcile.New(reconcile.Options{
+		Provider: newLazyProvider(providers, agentState{agent: agent}, logger),
+		Log:      agent,
+		State:    agentState{agent: agent},
+		Logger:   logger,
+		Node:     agent.NodeName(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build the reconciler: %w", err)
+	}
+	return eng, nil
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/reconcile"
+	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// reconciler runs an agent's reconcile engine: the continuous loop while
+// the agent leads, and the runs asked for through POST /v1/reconcile.
+type reconciler struct {
+	logger  *slog.Logger
+	ready   chan struct{} // closed once agent and engine are set
+	agent   *cluster.Agent
+	eng     *reconcile.Engine
+	trigger chan struct{}
+}
+
+func newReconciler(logger *slog.Logger) *reconciler {
+	return &reconciler{logger: logger, ready: make(chan struct{}), trigger: make(chan struct{}, 1)}
+}
+
+// start completes the wiring once the agent exists; the hooks wait for it.
+func (r *reconciler) start(agent *cluster.Agent, providers providerFactory) error {
+	eng, err := newAgentEngine(agent, providers, r.logger)
+	if err != nil {
+		return err
+	}
+	r.agent, r.eng = agent, eng
+	close(r.ready)
+	return nil
+}
+
+// wait blocks until start has run or ctx is done.
+func (r *reconciler) wait(ctx context.Context) error {
+	select {
+	case <-r.ready:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("reconciler not started: %w", ctx.Err())
+	}
+}
+
+// kick asks the loop for a cycle now (coalesced).
+func (r *reconciler) kick() {
+	select {
+	case r.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// onLeader is the agent's leadership hook (run after the Barrier, once per
+// term; ctx ends with the term): finish what a previous leader left open,
+// keep the configuration file in force, and reconcile every interval.
+func (r *reconciler) onLeader(ctx context.Context) {
+	if r.wait(ctx) != nil {
+		return
+	}
+	if _, err := r.eng.Recover(ctx); err != nil && ctx.Err() == nil {
+		r.logger.Warn("reconcile: recovering open intents failed; the next cycle retries", "error", err)
+	}
+	if path := r.agent.Infrastructure(); path != "" {
+		w := newConfigWatcher(r.agent, path, r.logger, r.kick)
+		w.syncAtStart(ctx)
+		go w.run(ctx)
+	}
+	err := r.eng.Loop(ctx, r.agent.Interval(), r.trigger)
+	if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+		r.logger.Error("reconcile loop stopped", "error", err)
+	}
+}
+
+// reconcile serves POST /v1/reconcile on the leader: one cycle, every
+// record it commits streamed to the caller through emit.
+func (r *reconciler) reconcile(ctx context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
+	if err := r.wait(ctx); err != nil {
+		return err
+	}
+	var cfg *wal.ConfigApplied
+	if req.Config != nil {
+		cfg = &wal.ConfigApplied{Source: req.Source, Digest: req.Digest, Config: *req.Config}
+	}
+	_, err := r.eng.Run(withDesired(ctx, cfg), reconcile.Request{DryRun: req.DryRun, Config: cfg, Progress: emit})
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	return nil
+}

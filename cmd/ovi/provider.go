@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/yairfalse/ovi/aws"
+	"github.com/yairfalse/ovi/reconcile"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// providerFactory builds a cloud provider for a configuration's region and
+// endpoint.
+type providerFactory func(ctx context.Context, cfg wal.Config) (reconcile.Provider, error)
+
+// awsProviders builds EC2 providers from the standard AWS chain. A
+// non-empty endpoint overrides the file's endpoint (dev mode's simulator).
+func awsProviders(endpoint string, logger *slog.Logger) providerFactory {
+	return func(ctx context.Context, cfg wal.Config) (reconcile.Provider, error) {
+		ep := cfg.Endpoint
+		if endpoint != "" {
+			ep = endpoint
+		}
+		p, err := aws.New(ctx, aws.Options{Region: cfg.Region, Endpoint: ep, Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("aws provider for %s: %w", cfg.Region, err)
+		}
+		return p, nil
+	}
+}
+
+// providerKey identifies the provider a configuration needs.
+type providerKey struct{ provider, region, endpoint string }
+
+// lazyProvider builds the real provider on first use for the configuration
+// in force, and again when its region or endpoint changes: the agent may
+// start before any configuration exists.
+type lazyProvider struct {
+	factory providerFactory
+	state   reconcile.State
+	logger  *slog.Logger
+
+	mu      sync.Mutex
+	key     providerKey
+	current reconcile.Provider
+}
+
+func newLazyProvider(f providerFactory, st reconcile.State, logger *slog.Logger) *lazyProvider {
+	return &lazyProvider{factory: f, state: st, logger: logger}
+}
+
+// desiredKey carries a request's configuration through the engine to the
+// provider, for a run whose configuration is not (yet) the one in force,
+// such as a dry run of a new file.
+type desiredKey struct{}
+
+// withDesired makes cfg the configuration providers are built for in ctx.
+func withDesired(ctx context.Context, cfg *wal.ConfigApplied) context.Context {
+	if cfg == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, desiredKey{}, cfg)
+}
+
+// desired returns the configuration a provider must serve: the request's,
+// else the one in force.
+func (l *lazyProvider) desired(ctx context.Context) (*wal.ConfigApplied, error) {
+	if cfg, ok := ctx.Value(desiredKey{}).(*wal.ConfigApplied); ok {
+		return cfg, nil
+	}
+	cfg, err := l.state.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return nil, reconcile.ErrNoConfig
+	}
+	return cfg, nil
+}
+
+// get returns the provider for the configuration in force.
+func (l *lazyProvider) get(ctx context.Context) (reconcile.Provider, error) {
+	cfg, err := l.desired(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := providerKey{cfg.Config.Provider, cfg.Config.Region, cfg.Config.Endpoint}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.current != nil && l.key == key {
+		return l.current, nil
+	}
+	p, err := l.factory(ctx, cfg.Config)
+	if err != nil {
+		return nil, err
+	}
+	l.logger.Info("cloud provider ready", "provider", key.provider, "region", key.region, "endpoint", key.endpoint)
+	l.key, l.current = key, p
+	return p, nil
+}
+
+func (l *lazyProvider) Observe(ctx context.Context) ([]wal.Resource, error) {
+	p, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.Observe(ctx)
+}
+
+func (l *lazyProvider) FindByDecision(ctx context.Context, decisionID string) ([]wal.Resource, error) {
+	p, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.FindByDecision(ctx, decisionID)
+}
+
+func (l *lazyProvider) Create(ctx context.Context, req reconcile.CreateRequest) (reconcile.CreateResult, error) {
+	p, err := l.get(ctx)
+	if err != nil {
+		return reconcile.CreateResult{}, err
+	}
+	return p.Create(ctx, req)
+}
+
+func (l *lazyProvider) Delete(ctx context.Context, ids []string) ([]reconcile.Outcome, error) {
+	p, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.Delete(ctx, ids)
+}
+
+func (l *lazyProvider) UpdateTags(ctx context.Context, req reconcile.TagRequest) ([]reconcile.Outcome, error) {
+	p, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p.UpdateTags(ctx, req)
+}
+
+func (l *lazyProvider) Resize(ctx context.Context, id, size string) error {
+	p, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return p.Resize(ctx, id, size)
+}
+
+func (l *lazyProvider) DefaultImage(ctx context.Context) (string, error) {
+	p, err := l.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return p.DefaultImage(ctx)
+}
