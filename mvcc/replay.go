@@ -1,6 +1,7 @@
 package mvcc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -142,7 +143,7 @@ func (r *replayer) byResource(b *bolt.Bucket, id string, after Revision) ([]Reco
 	want := len(id) + 1 + revLen
 	prefix := resIndexKey(id, Revision{})[:len(id)+1]
 	for k, _ := c.Seek(resIndexKey(id, next(after))); k != nil && !r.full(); k, _ = c.Next() {
-		if string(k[:min(len(k), len(prefix))]) != string(prefix) {
+		if !bytes.HasPrefix(k, prefix) {
 			break
 		}
 		if len(k) != want { // another id that extends this one past a 0x00 byte

@@ -113,6 +113,11 @@ func openDB(path string, noSync, readOnly bool) (*bolt.DB, metaState, error) {
 // initLayout creates the buckets of a new file, then checks the layout.
 func initLayout(tx *bolt.Tx) (metaState, error) {
 	if tx.Bucket([]byte(bucketMeta)) == nil {
+		var other []byte
+		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error { other = name; return nil })
+		if other != nil {
+			return metaState{}, fmt.Errorf("%w: not an mvcc store (has bucket %q and no %q)", ErrCorrupt, other, bucketMeta)
+		}
 		for _, name := range allBuckets() {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return metaState{}, fmt.Errorf("create bucket %s: %w", name, err)

@@ -3,9 +3,12 @@ package mvcc
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/yairfalse/ovi/wal"
 )
@@ -138,5 +141,37 @@ func TestCommitRejectsBadInput(t *testing.T) {
 	}
 	if idx, _ := s.AppliedIndex(); idx != 0 {
 		t.Fatalf("a failed commit applied something: index %d", idx)
+	}
+}
+
+func TestOpenRefusesForeignFile(t *testing.T) {
+	dir := t.TempDir()
+	notBolt := filepath.Join(dir, "text")
+	if err := os.WriteFile(notBolt, []byte("hello, this is not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(notBolt, Options{NoSync: true}); err == nil {
+		t.Fatal("Open accepted a text file")
+	}
+	other := filepath.Join(dir, "other.db")
+	if err := os.WriteFile(other, foreignBolt(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(other, Options{NoSync: true}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open of a bbolt file with an unknown format version: %v, want ErrCorrupt", err)
+	}
+	raftLike := filepath.Join(dir, "raft.db")
+	db, err := bolt.Open(raftLike, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("logs")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(raftLike, Options{NoSync: true}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open of another program's bbolt file: %v, want ErrCorrupt", err)
 	}
 }
