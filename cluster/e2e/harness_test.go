@@ -21,7 +21,7 @@ import (
 )
 
 // binary returns the ovi binary to test.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	if b := os.Getenv("OVI_BIN"); b != "" {
 		abs, err := filepath.Abs(b)
@@ -39,7 +39,7 @@ func binary(t *testing.T) string {
 }
 
 // freePort reserves a port by listening on 127.0.0.1:0 and closing.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,7 +51,7 @@ func freePort(t *testing.T) int {
 
 // node is one agent process and its fixed ports and data dir.
 type node struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	name     string
 	dataDir  string
@@ -67,7 +67,7 @@ type node struct {
 	restarts int
 }
 
-func newNode(t *testing.T, bin, name string, extra ...string) *node {
+func newNode(t testing.TB, bin, name string, extra ...string) *node {
 	t.Helper()
 	n := &node{t: t, bin: bin, name: name, dataDir: t.TempDir(), http: freePort(t), raft: freePort(t), gossip: freePort(t), extra: extra}
 	c, err := transport.NewClient(n.httpAddr(), transport.ClientOptions{Timeout: 5 * time.Second})
@@ -156,7 +156,7 @@ func (n *node) running() bool {
 }
 
 // waitFor polls cond every 20 ms until it holds or d passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -167,7 +167,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
-func ctxT(t *testing.T, d time.Duration) context.Context {
+func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
@@ -197,7 +197,7 @@ func leader(nodes []*node, voters int) *node {
 
 // startCluster starts three agents with bootstrap_expect 3 and retry_join
 // and waits for a leader with three voters.
-func startCluster(t *testing.T, bin string, extra ...string) ([]*node, *node) {
+func startCluster(t testing.TB, bin string, extra ...string) ([]*node, *node) {
 	t.Helper()
 	nodes := make([]*node, 3)
 	for i := range nodes {
