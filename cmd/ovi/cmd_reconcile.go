@@ -30,6 +30,9 @@ drift: + create, - delete, ~ update, ! refused (protected, with the reason),
 ? unmanaged (reported, never touched), … held. Without --dry-run it then
 applies the plan and shows each action as it happens.
 
+With -o json, --dry-run prints the plan as one JSON document; an apply
+prints every record as a JSON line, then {"apply_complete":{...}}.
+
 Exit codes: 0 success; 1 error (or an action failed). With
 --detailed-exitcode: 0 no changes, 2 changes present (planned or applied),
 1 error.

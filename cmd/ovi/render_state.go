@@ -99,12 +99,12 @@ func writeResourceTable(w io.Writer, o renderOptions, resources []wal.Resource) 
 	return t.flush()
 }
 
-// userTags drops the tags the table shows as columns (managed, blessed,
-// group).
+// userTags drops Ovi's own tags (ovi:managed, ovi:blessed and ovi:group
+// are table columns; ovi:decision is in the JSON and the WAL).
 func userTags(tags map[string]string) map[string]string {
 	out := make(map[string]string, len(tags))
 	for k, v := range tags {
-		if k != wal.TagManaged && k != wal.TagBlessed && k != wal.TagGroup {
+		if !strings.HasPrefix(k, "ovi:") {
 			out[k] = v
 		}
 	}

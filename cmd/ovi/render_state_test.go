@@ -24,7 +24,7 @@ func stateFixture() stateView {
 		Resources: []wal.Resource{
 			resource("i-0aaa000000000001", "web", "t3.micro", "running", map[string]string{"team": "platform", "environment": "prod"}),
 			db,
-			resource("i-0ggg000000000007", "web", "t3.micro", "pending", map[string]string{"team": "platform"}),
+			resource("i-0ggg000000000007", "web", "t3.micro", "pending", map[string]string{"team": "platform", wal.TagDecision: "d-0002-01"}),
 			unmanaged,
 		},
 	}
