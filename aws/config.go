@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/smithy-go/logging"
 	"net"
 	"net/url"
 	"regexp"
@@ -101,7 +102,8 @@ func loadConfig(ctx context.Context, opts Options) (awssdk.Config, error) {
 			WithDialerOptions(func(d *net.Dialer) { d.Timeout = defaultDialTimeout }).
 			WithTimeout(defaultAttemptTimeout)
 	}
-	loaders := []func(*config.LoadOptions) error{config.WithRegion(opts.Region)}
+	// The SDK's own logger writes to stderr; Ovi reports through slog.
+	loaders := []func(*config.LoadOptions) error{config.WithRegion(opts.Region), config.WithLogger(logging.Nop{})}
 	if opts.Credentials != nil {
 		loaders = append(loaders, config.WithCredentialsProvider(opts.Credentials))
 	}

@@ -141,7 +141,7 @@ func agentAction(c *cli.Context) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	agent, err := startAgent(cfg, providers, logger)
+	agent, err := startAgent(cfg, providers, logger, true)
 	if err != nil {
 		return err
 	}
@@ -164,11 +164,15 @@ func agentLogger(cfg *cluster.Config) (*slog.Logger, error) {
 	return cfg.Logger, nil
 }
 
-// startAgent starts the node with its reconciler wired in: the loop runs
-// while the node leads, and POST /v1/reconcile runs one cycle.
-func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logger) (*cluster.Agent, error) {
+// startAgent starts the node with its reconciler wired in: POST
+// /v1/reconcile runs one cycle, and with continuous set the loop runs
+// while the node leads (standalone CLI runs leave it off: they act only
+// when asked).
+func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logger, continuous bool) (*cluster.Agent, error) {
 	rec := newReconciler(logger)
-	cfg.OnLeader = rec.onLeader
+	if continuous {
+		cfg.OnLeader = rec.onLeader
+	}
 	cfg.Reconcile = rec.reconcile
 	agent, err := cluster.New(cfg)
 	if err != nil {

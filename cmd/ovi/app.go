@@ -24,7 +24,7 @@ func newApp() *cli.App {
 			versionCommand(), agentCommand(),
 			reconcileCommand(), walCommand(), stateCommand(),
 			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
-			ec2simCommand(),
+			daemonCommand(), ec2simCommand(),
 		},
 	}
 	setUsageErrors(app.Commands)

@@ -61,9 +61,10 @@ func clientTLS(g globalOptions) (*tls.Config, error) {
 // session is what a client command needs: validated globals, the client
 // and the render options.
 type session struct {
-	g      globalOptions
-	client *transport.Client
-	render renderOptions
+	g        globalOptions
+	client   *transport.Client
+	render   renderOptions
+	embedded *embedded // standalone mode's node, nil otherwise
 }
 
 // newSession validates the globals and connects the client (lazily: no
@@ -73,11 +74,18 @@ func newSession(c *cli.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	var node *embedded
+	if wantsStandalone(c, g) {
+		if node, g.Address, err = startEmbedded(c.Context, c.App.ErrWriter); err != nil {
+			return nil, newCLIError("standalone", err, "start an agent with 'ovi agent -dev', or point --address / OVI_ADDR at a running node")
+		}
+	}
 	client, err := newClient(g)
 	if err != nil {
+		node.stop()
 		return nil, err
 	}
-	return &session{g: g, client: client, render: renderOptionsFrom(c, g)}, nil
+	return &session{g: g, client: client, render: renderOptionsFrom(c, g), embedded: node}, nil
 }
 
 // consistency is the transport's read consistency level.
@@ -86,7 +94,10 @@ func (s *session) consistency() transport.Consistency {
 }
 
 // close releases the client's connections.
-func (s *session) close() { s.client.Close() }
+func (s *session) close() {
+	s.client.Close()
+	s.embedded.stop()
+}
 
 // apiFailure turns a failed API call into a one-line error with a hint
 // for the well-known failures.

@@ -87,8 +87,5 @@ func (r *reconciler) reconcile(ctx context.Context, req transport.ReconcileReque
 		cfg = &wal.ConfigApplied{Source: req.Source, Digest: req.Digest, Config: *req.Config}
 	}
 	_, err := r.eng.Run(withDesired(ctx, cfg), reconcile.Request{DryRun: req.DryRun, Config: cfg, Progress: emit})
-	if err != nil {
-		return fmt.Errorf("reconcile: %w", err)
-	}
-	return nil
+	return err
 }
