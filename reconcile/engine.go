@@ -62,6 +62,15 @@ const (
 	MaxBatchIDs           = 1000             // ids per TerminateInstances / CreateTags call
 )
 
+// Failpoints: the named points of execution at which Options.Failpoint is
+// called, in the order one action passes them.
+const (
+	FailpointBeforeIntent = "before-intent" // decided committed, executing not yet proposed
+	FailpointAfterIntent  = "after-intent"  // executing committed, provider not yet called
+	FailpointAfterCall    = "after-call"    // provider returned, outcome not yet proposed
+	FailpointAfterOutcome = "after-outcome" // executed/failed committed
+)
+
 // Errors of the engine.
 var (
 	ErrNoConfig       = errors.New("reconcile: no configuration in force")
@@ -82,6 +91,10 @@ type Options struct {
 	After          func(time.Duration) <-chan time.Time // default time.After
 	MinBackoff     time.Duration                        // 0 = DefaultMinBackoff
 	OutcomeTimeout time.Duration                        // 0 = DefaultOutcomeTimeout
+	// Failpoint, if set, is called at the named points of execution
+	// (FailpointBeforeIntent … FailpointAfterOutcome). Test-only: the fault
+	// suite uses it to kill the process at a chosen point. nil costs nothing.
+	Failpoint func(name string)
 }
 
 // Engine runs reconcile cycles on the leader. Cycles never overlap: Run,
@@ -125,6 +138,13 @@ func New(opts Options) (*Engine, error) {
 		opts.OutcomeTimeout = DefaultOutcomeTimeout
 	}
 	return &Engine{opts: opts, turn: make(chan struct{}, 1)}, nil
+}
+
+// failpoint calls Options.Failpoint, if set.
+func (e *Engine) failpoint(name string) {
+	if e.opts.Failpoint != nil {
+		e.opts.Failpoint(name)
+	}
 }
 
 // sanitizeNode keeps the characters that are safe in tag values and keys.

@@ -63,20 +63,27 @@ func (c *cycle) runBatch(ctx context.Context, batch []DecisionReport, attempt in
 	for i := range batch {
 		intents[i] = c.executingRecord(&batch[i], attempt)
 	}
+	c.e.failpoint(FailpointBeforeIntent)
 	if err := c.propose(ctx, intents...); err != nil {
 		return err
 	}
+	c.e.failpoint(FailpointAfterIntent)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("reconcile: stopped before calling the provider: %w", err)
 	}
 	errs, launched := c.call(ctx, batch)
+	c.e.failpoint(FailpointAfterCall)
 	outcomes := make([]wal.Record, 0, len(batch))
 	for i := range batch {
 		if rec, ok := c.outcome(&batch[i], errs[i], launched); ok {
 			outcomes = append(outcomes, rec)
 		}
 	}
-	return c.proposeOutcome(ctx, outcomes...)
+	if err := c.proposeOutcome(ctx, outcomes...); err != nil {
+		return err
+	}
+	c.e.failpoint(FailpointAfterOutcome)
+	return nil
 }
 
 // call makes the provider call for a batch: one error per decision, and

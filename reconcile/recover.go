@@ -161,13 +161,16 @@ func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt
 	intent := r.executingRecord(d, attempt)
 	intent.Executing.Description = fmt.Sprintf("Resuming launch of %s with the same client token (attempt %d, after failover)",
 		instances(d.Action.Count), attempt)
+	r.e.failpoint(FailpointBeforeIntent)
 	if err := r.propose(ctx, intent); err != nil {
 		return err
 	}
+	r.e.failpoint(FailpointAfterIntent)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("reconcile: stopped before calling the provider: %w", err)
 	}
 	res, err := r.e.opts.Provider.Create(ctx, r.createRequest(d.DecisionID, d.Action, d.Action.Count))
+	r.e.failpoint(FailpointAfterCall)
 	rec, ok := r.outcome(d, err, res.IDs)
 	if !ok {
 		return nil
@@ -176,7 +179,11 @@ func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt
 		d.Message = "Recovered: " + executedMessage(d.Action, len(res.IDs))
 		rec = r.executedRecord(d)
 	}
-	return r.proposeOutcome(ctx, rec)
+	if err := r.proposeOutcome(ctx, rec); err != nil {
+		return err
+	}
+	r.e.failpoint(FailpointAfterOutcome)
+	return nil
 }
 
 // remember adds launched ids to the memory until they are observed.
