@@ -79,7 +79,7 @@ type WALQuery struct {
 	Since       time.Time // inclusive
 	Until       time.Time // exclusive
 	After       Revision  // records strictly after this revision
-	Limit       int       // the first Limit records in revision order
+	Limit       int       // the first Limit records in revision order (0: the server's DefaultWALLimit per answer)
 	Consistency Consistency
 }
 
@@ -93,6 +93,9 @@ type WALEntry struct {
 type WALResponse struct {
 	Revision uint64     `json:"revision"` // the store's revision when the query ran
 	Records  []WALEntry `json:"records"`
+	// More is set when the limit cut the answer short: more records
+	// match after the last one (ask again with After set to its revision).
+	More bool `json:"more,omitempty"`
 }
 
 // FollowLine is one line of GET /v1/wal/follow (newline-delimited JSON):

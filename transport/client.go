@@ -155,6 +155,10 @@ func codeForStatus(status int) string {
 		return CodeBadRequest
 	case http.StatusNotFound:
 		return CodeNotFound
+	case http.StatusUnauthorized:
+		return CodeUnauthorized
+	case http.StatusForbidden:
+		return CodeForbidden
 	case http.StatusMethodNotAllowed:
 		return CodeMethod
 	case http.StatusRequestEntityTooLarge:

@@ -76,9 +76,28 @@ func (c *Client) Diff(ctx context.Context, q DiffQuery) (DiffResponse, error) {
 }
 
 // WAL replays the audit log with filters (GET /v1/wal).
+//
+// With q.Limit set the answer is one call (More reports that records were
+// left out). Without a limit the agent answers at most DefaultWALLimit
+// records at a time, and WAL asks again after the last one until nothing
+// is left, so the caller gets every matching record.
 func (c *Client) WAL(ctx context.Context, q WALQuery) (WALResponse, error) {
 	var out WALResponse
-	return out, call[struct{}](ctx, c, http.MethodGet, PathWAL, q.Values(), nil, &out)
+	for {
+		var page WALResponse
+		if err := call[struct{}](ctx, c, http.MethodGet, PathWAL, q.Values(), nil, &page); err != nil {
+			return WALResponse{}, err
+		}
+		out.Revision, out.More = page.Revision, page.More
+		out.Records = append(out.Records, page.Records...)
+		if q.Limit > 0 || !page.More || len(page.Records) == 0 {
+			if out.Records == nil {
+				out.Records = []WALEntry{}
+			}
+			return out, nil
+		}
+		q.After = page.Records[len(page.Records)-1].Revision
+	}
 }
 
 // Note proposes a KindNote record (POST /v1/wal/note) and returns its

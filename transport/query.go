@@ -26,8 +26,13 @@ const (
 	qLimit       = "limit"
 )
 
-// MaxWALLimit caps the number of records one WAL query returns.
-const MaxWALLimit = 100000
+// WAL query limits: a query asks for at most MaxWALLimit records; one
+// without a limit gets at most DefaultWALLimit per answer (with More set
+// when it was cut short). Client.WAL pages through such answers itself.
+const (
+	MaxWALLimit     = 100000
+	DefaultWALLimit = 10000
+)
 
 // Values encodes q as query parameters.
 func (q StateQuery) Values() url.Values {

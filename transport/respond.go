@@ -26,6 +26,8 @@ func StatusForCode(code string) int {
 		return http.StatusGone
 	case CodeUnauthorized:
 		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
 	case CodeConflict:
 		return http.StatusConflict
 	case CodeNoLeader, CodeNotLeader, CodeStale, CodeUnavailable:

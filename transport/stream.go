@@ -23,7 +23,21 @@ type StreamOption func(*TCPStreamLayer)
 // plain TCP. For mutual TLS, cfg carries Certificates, RootCAs, ClientCAs
 // and ClientAuth = tls.RequireAndVerifyClientCert.
 func WithTLS(cfg *tls.Config) StreamOption {
-	return func(s *TCPStreamLayer) { s.tls = cfg }
+	return func(s *TCPStreamLayer) { s.serverTLS, s.clientTLS = cfg, cfg }
+}
+
+// WithMutualTLS makes the stream layer speak mutual TLS with a node's
+// pair of configurations: accepted connections use m.Server (the peer must
+// present a certificate of the cluster CA) and dialed ones m.Client (the
+// peer's certificate must verify against the CA and name the host part of
+// the dialed Raft address, which is the peer's advertise address). A nil m
+// keeps plain TCP.
+func WithMutualTLS(m *MutualTLS) StreamOption {
+	return func(s *TCPStreamLayer) {
+		if m != nil {
+			s.serverTLS, s.clientTLS = m.Server, m.Client
+		}
+	}
 }
 
 // TCPStreamLayer is a raft.StreamLayer over TCP, optionally TLS. It serves
@@ -32,7 +46,8 @@ func WithTLS(cfg *tls.Config) StreamOption {
 type TCPStreamLayer struct {
 	ln        net.Listener
 	advertise net.Addr
-	tls       *tls.Config
+	serverTLS *tls.Config
+	clientTLS *tls.Config
 }
 
 // compile-time check.
@@ -68,10 +83,10 @@ func (s *TCPStreamLayer) Dial(address raft.ServerAddress, timeout time.Duration)
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial raft peer %s: %w", address, err)
 	}
-	if s.tls == nil {
+	if s.clientTLS == nil {
 		return conn, nil
 	}
-	cfg := s.tls.Clone()
+	cfg := s.clientTLS.Clone()
 	if cfg.ServerName == "" {
 		if host, _, splitErr := net.SplitHostPort(string(address)); splitErr == nil {
 			cfg.ServerName = host
@@ -91,10 +106,10 @@ func (s *TCPStreamLayer) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err // raft inspects listener errors as they are
 	}
-	if s.tls == nil {
+	if s.serverTLS == nil {
 		return conn, nil
 	}
-	return tls.Server(conn, s.tls), nil
+	return tls.Server(conn, s.serverTLS), nil
 }
 
 // Close stops accepting connections.
