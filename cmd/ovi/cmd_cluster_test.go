@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yairfalse/ovi/transport"
 )
 
 func TestMembersAndRaftPeersAgainstAnAgent(t *testing.T) {
@@ -21,7 +23,7 @@ func TestMembersAndRaftPeersAgainstAnAgent(t *testing.T) {
 		t.Fatalf("members table:\n%s", stdout)
 	}
 	_, stdout, _ = ta.run("-o", "json", "members")
-	var doc membersDocument
+	var doc transport.MembersResponse
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Members) != 1 || !doc.Members[0].Voter {
 		t.Fatalf("members JSON: %v\n%s", err, stdout)
 	}
@@ -31,7 +33,7 @@ func TestMembersAndRaftPeersAgainstAnAgent(t *testing.T) {
 		t.Fatalf("list-peers: %d %q %q", code, stdout, stderr)
 	}
 	_, stdout, _ = ta.run("-o", "json", "operator", "raft", "list-peers")
-	var peers raftPeersDocument
+	var peers transport.RaftPeersResponse
 	if err := json.Unmarshal([]byte(stdout), &peers); err != nil || len(peers.Peers) != 1 || !peers.Peers[0].Leader {
 		t.Fatalf("list-peers JSON: %v\n%s", err, stdout)
 	}

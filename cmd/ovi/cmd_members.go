@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/yairfalse/ovi/transport"
 )
 
 // membersCommand is `ovi members`.
@@ -32,17 +30,7 @@ func membersAction(c *cli.Context) error {
 	if err != nil {
 		return s.apiFailure("list members", err)
 	}
-	members := make([]memberView, 0, len(resp.Members))
-	for _, m := range resp.Members {
-		members = append(members, memberViewOf(m))
-	}
-	return renderMembers(c.App.Writer, s.render, members)
-}
-
-// memberViewOf maps the API's member.
-func memberViewOf(m transport.Member) memberView {
-	return memberView{Name: m.Name, GossipAddr: m.GossipAddr, RaftAddr: m.RaftAddr, HTTPAddr: m.HTTPAddr,
-		Version: m.Version, Status: m.Status, RaftRole: m.RaftRole, Voter: m.Voter}
+	return renderMembers(c.App.Writer, s.render, resp.Members)
 }
 
 // joinCommand is `ovi join ADDR...`.

@@ -50,11 +50,7 @@ func raftListPeersAction(c *cli.Context) error {
 	if err != nil {
 		return s.apiFailure("list Raft peers", err)
 	}
-	doc := raftPeersDocument{Index: resp.Index, Peers: make([]raftPeerView, 0, len(resp.Peers))}
-	for _, p := range resp.Peers {
-		doc.Peers = append(doc.Peers, raftPeerView{ID: p.ID, Address: p.Address, Suffrage: p.Suffrage, Leader: p.Leader})
-	}
-	return renderRaftPeers(c.App.Writer, s.render, doc)
+	return renderRaftPeers(c.App.Writer, s.render, resp)
 }
 
 func raftRemovePeerCommand() *cli.Command {

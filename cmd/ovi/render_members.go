@@ -3,33 +3,17 @@ package main
 import (
 	"fmt"
 	"io"
+
+	"github.com/yairfalse/ovi/transport"
 )
 
-// memberView is one node known through gossip, with its Raft role (the
-// agent API's member, as the CLI shows it).
-type memberView struct {
-	Name       string `json:"name"`
-	GossipAddr string `json:"gossip_addr"`
-	RaftAddr   string `json:"raft_addr"`
-	HTTPAddr   string `json:"http_addr"`
-	Version    string `json:"version,omitempty"`
-	Status     string `json:"status"`    // alive, suspect, failed, left
-	RaftRole   string `json:"raft_role"` // leader, follower, or "" when not a Raft server
-	Voter      bool   `json:"voter"`
-}
-
-// membersDocument is the JSON form of `ovi members`.
-type membersDocument struct {
-	Members []memberView `json:"members"`
-}
-
 // renderMembers prints `ovi members`: one node a row, STATUS coloured.
-func renderMembers(w io.Writer, o renderOptions, members []memberView) error {
+func renderMembers(w io.Writer, o renderOptions, members []transport.Member) error {
 	if o.json() {
 		if members == nil {
-			members = []memberView{}
+			members = []transport.Member{}
 		}
-		return writeJSONDocument(w, membersDocument{Members: members})
+		return writeJSONDocument(w, transport.MembersResponse{Members: members})
 	}
 	t := newTable(w)
 	t.row("NAME", "GOSSIP", "RAFT", "HTTP", o.style.paint(colorDefault, "STATUS"), "ROLE", "VOTER", "VERSION")
@@ -53,28 +37,14 @@ func memberStatusColor(status string) string {
 	return colorGrey
 }
 
-// raftPeerView is one server of the Raft configuration.
-type raftPeerView struct {
-	ID       string `json:"id"`
-	Address  string `json:"address"`
-	Suffrage string `json:"suffrage"` // voter, nonvoter, staging
-	Leader   bool   `json:"leader"`
-}
-
-// raftPeersDocument is the JSON form of `ovi operator raft list-peers`.
-type raftPeersDocument struct {
-	Index uint64         `json:"index"` // the configuration's Raft index
-	Peers []raftPeerView `json:"peers"`
-}
-
 // renderRaftPeers prints `ovi operator raft list-peers`, Consul-style:
 //
 //	NODE   ADDRESS         STATE     VOTER
 //	ovi-1  10.0.0.1:7401   leader    true
-func renderRaftPeers(w io.Writer, o renderOptions, doc raftPeersDocument) error {
+func renderRaftPeers(w io.Writer, o renderOptions, doc transport.RaftPeersResponse) error {
 	if o.json() {
 		if doc.Peers == nil {
-			doc.Peers = []raftPeerView{}
+			doc.Peers = []transport.RaftPeer{}
 		}
 		return writeJSONDocument(w, doc)
 	}

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/yairfalse/ovi/transport"
 )
 
-func membersFixture() []memberView {
-	return []memberView{
+func membersFixture() []transport.Member {
+	return []transport.Member{
 		{Name: "ovi-1", GossipAddr: "10.0.0.1:7402", RaftAddr: "10.0.0.1:7401", HTTPAddr: "10.0.0.1:7400", Version: "0.1.0",
 			Status: "alive", RaftRole: "leader", Voter: true},
 		{Name: "ovi-2", GossipAddr: "10.0.0.2:7402", RaftAddr: "10.0.0.2:7401", HTTPAddr: "10.0.0.2:7400", Version: "0.1.0",
@@ -18,8 +20,8 @@ func membersFixture() []memberView {
 	}
 }
 
-func peersFixture() raftPeersDocument {
-	return raftPeersDocument{Index: 17, Peers: []raftPeerView{
+func peersFixture() transport.RaftPeersResponse {
+	return transport.RaftPeersResponse{Index: 17, Peers: []transport.RaftPeer{
 		{ID: "ovi-1", Address: "10.0.0.1:7401", Suffrage: "voter", Leader: true},
 		{ID: "ovi-2", Address: "10.0.0.2:7401", Suffrage: "voter"},
 		{ID: "ovi-4", Address: "10.0.0.4:7401", Suffrage: "staging"},
@@ -40,7 +42,7 @@ func TestGoldenMembersJSON(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	assertGolden(t, "members_json", out.Bytes())
-	var got membersDocument
+	var got transport.MembersResponse
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("members JSON does not parse: %v", err)
 	}
@@ -78,7 +80,7 @@ func TestGoldenRaftPeersJSON(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	assertGolden(t, "raft_peers_json", out.Bytes())
-	var got raftPeersDocument
+	var got transport.RaftPeersResponse
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("peers JSON does not parse: %v", err)
 	}
