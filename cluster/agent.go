@@ -53,8 +53,10 @@ type Agent struct {
 	raftAddr string
 	httpAddr string
 
-	readyTerm atomic.Uint64 // term in which this node, as leader, passed its Barrier
-	reload    reloadable
+	readyTerm   atomic.Uint64 // term in which this node, as leader, passed its Barrier
+	readBatch   readBatcher   // shares read-index rounds among concurrent consistent reads
+	leaderBatch readBatcher   // the same, for followers' read-index requests to this leader
+	reload      reloadable
 
 	stopCh   chan struct{} // closed when shutdown starts
 	doneCh   chan struct{} // closed when shutdown completes

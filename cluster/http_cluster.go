@@ -193,14 +193,18 @@ func (a *Agent) handlePropose(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *Agent) handleReadIndex(w http.ResponseWriter, _ *http.Request) error {
+func (a *Agent) handleReadIndex(w http.ResponseWriter, r *http.Request) error {
 	if a.raft.State() != raft.Leader {
 		return transport.Errorf(transport.CodeNotLeader, "%s is not the leader", a.cfg.NodeName)
 	}
-	out, err := a.leaderReadIndex()
+	idx, err := a.leaderBatch.get(r.Context(), func(context.Context) (uint64, error) {
+		res, err := a.leaderReadIndex()
+		return res.Index, err
+	})
 	if err != nil {
 		return err
 	}
+	out := transport.ReadIndexResponse{Index: idx, Term: a.raft.CurrentTerm()}
 	transport.WriteJSON(w, http.StatusOK, &out)
 	return nil
 }

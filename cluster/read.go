@@ -65,20 +65,13 @@ func (a *Agent) checkFresh() error {
 	return nil
 }
 
-// readIndex returns a commit index confirmed by the leader.
+// readIndex returns a commit index confirmed by the leader. Concurrent
+// callers share rounds (see readBatcher).
 func (a *Agent) readIndex(ctx context.Context) (uint64, error) {
-	if a.raft.State() == raft.Leader {
-		res, err := a.leaderReadIndex()
-		return res.Index, err
-	}
 	for {
-		leader, err := a.leaderClient()
+		idx, err := a.readBatch.get(ctx, a.readIndexOnce)
 		if err == nil {
-			var res transport.ReadIndexResponse
-			res, err = leader.ReadIndex(ctx)
-			if err == nil {
-				return res.Index, nil
-			}
+			return idx, nil
 		}
 		var apiErr *transport.APIError
 		if !retryable(err) && errors.As(err, &apiErr) {
@@ -90,6 +83,20 @@ func (a *Agent) readIndex(ctx context.Context) (uint64, error) {
 		case <-time.After(noLeaderRetry):
 		}
 	}
+}
+
+// readIndexOnce asks the leader (or, leading, itself) once.
+func (a *Agent) readIndexOnce(ctx context.Context) (uint64, error) {
+	if a.raft.State() == raft.Leader {
+		res, err := a.leaderReadIndex()
+		return res.Index, err
+	}
+	leader, err := a.leaderClient()
+	if err != nil {
+		return 0, err
+	}
+	res, err := leader.ReadIndex(ctx)
+	return res.Index, err
 }
 
 // leaderReadIndex is the leader's side: the commit index, read before

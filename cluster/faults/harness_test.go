@@ -1,0 +1,377 @@
+//go:build e2e
+
+// Package faults is Ovi's fault suite: real `ovi agent` processes, each on
+// its own loopback address (127.0.0.2, .3, .4), an EC2 simulator process
+// (`ovi ec2sim --state FILE`) behind a recording HTTP proxy, real kill -9
+// at named points of execution (OVI_FAILPOINT / OVI_FAILPOINT_FILE, see
+// cmd/ovi/failpoint.go) and fault-injecting TCP proxies in front of the
+// Raft ports for partitions. docs/reliability.md lists what each test
+// promises and measured. The binary comes from $OVI_BIN (make e2e builds
+// it); without it the test builds one.
+package faults
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/yairfalse/ovi/transport"
+)
+
+// binary returns the ovi binary to test.
+func binary(t *testing.T) string {
+	t.Helper()
+	if b := os.Getenv("OVI_BIN"); b != "" {
+		abs, err := filepath.Abs(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return abs
+	}
+	out := filepath.Join(t.TempDir(), "ovi")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/yairfalse/ovi/cmd/ovi")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build ovi: %v\n%s", err, msg)
+	}
+	return out
+}
+
+// nodeIP is the loopback address node i binds (127.0.0.2, .3, .4).
+func nodeIP(i int) string { return fmt.Sprintf("127.0.0.%d", i+2) }
+
+// proxyIP is the loopback address node i advertises when its traffic goes
+// through proxies (127.0.1.2, .3, .4).
+func proxyIP(i int) string { return fmt.Sprintf("127.0.1.%d", i+2) }
+
+// freePort returns a port that is free, for TCP (and UDP if udp) on every
+// one of ips: a node binds it on its own address and, in partition tests,
+// its proxy on the advertised address.
+func freePort(t *testing.T, udp bool, ips ...string) int {
+	t.Helper()
+	for range 100 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ips[0], "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		_ = ln.Close()
+		if portFree(port, udp, ips...) {
+			return port
+		}
+	}
+	t.Fatalf("no port free on %v", ips)
+	return 0
+}
+
+func portFree(port int, udp bool, ips ...string) bool {
+	for _, ip := range ips {
+		addr := net.JoinHostPort(ip, strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return false
+		}
+		_ = ln.Close()
+		if udp {
+			pc, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				return false
+			}
+			_ = pc.Close()
+		}
+	}
+	return true
+}
+
+// node is one agent process: its addresses, ports, data dir and the
+// environment it is started with.
+type node struct {
+	t        *testing.T
+	bin      string
+	name     string
+	bindIP   string
+	advIP    string
+	dataDir  string
+	http     int
+	raft     int
+	gossip   int
+	flags    []string // extra agent flags
+	env      []string // environment of every start (credentials)
+	fpFile   string   // OVI_FAILPOINT_FILE of this node
+	cmd      *exec.Cmd
+	logPath  string
+	exited   chan struct{}
+	state    *os.ProcessState
+	restarts int
+	client   *transport.Client
+}
+
+func newNode(t *testing.T, bin string, i int, behindProxy bool) *node {
+	t.Helper()
+	n := &node{t: t, bin: bin, name: fmt.Sprintf("ovi-%d", i+1), bindIP: nodeIP(i), advIP: nodeIP(i), dataDir: t.TempDir()}
+	ips := []string{n.bindIP}
+	if behindProxy {
+		n.advIP = proxyIP(i)
+		ips = append(ips, n.advIP)
+	}
+	n.http, n.raft, n.gossip = freePort(t, false, ips...), freePort(t, false, ips...), freePort(t, true, ips...)
+	n.fpFile = filepath.Join(n.dataDir, "failpoint")
+	n.env = []string{
+		"AWS_ACCESS_KEY_ID=" + accessKey(n.name), "AWS_SECRET_ACCESS_KEY=fault-suite-secret",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"OVI_FAILPOINT_FILE=" + n.fpFile,
+	}
+	c, err := transport.NewClient(n.httpAddr(), transport.ClientOptions{Timeout: 5 * time.Second, DialTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.client = c
+	return n
+}
+
+// accessKey is the AWS access key id a node signs with, so the simulator
+// proxy can tell which node made a call.
+func accessKey(name string) string {
+	return "AKIAFAULT" + strings.ToUpper(strings.ReplaceAll(name, "-", ""))
+}
+
+func (n *node) httpAddr() string   { return net.JoinHostPort(n.bindIP, strconv.Itoa(n.http)) }
+func (n *node) gossipAddr() string { return net.JoinHostPort(n.advIP, strconv.Itoa(n.gossip)) }
+func (n *node) raftAddr() string   { return net.JoinHostPort(n.advIP, strconv.Itoa(n.raft)) }
+
+func (n *node) args() []string {
+	a := []string{"agent", "--node-name", n.name, "--data-dir", n.dataDir,
+		"--bind-addr", n.bindIP, "--advertise-addr", n.advIP,
+		"--http-port", strconv.Itoa(n.http), "--raft-port", strconv.Itoa(n.raft), "--gossip-port", strconv.Itoa(n.gossip)}
+	return append(a, n.flags...)
+}
+
+// start launches the process with extraEnv added to the node's
+// environment; its output goes to a log file shown when the test fails.
+func (n *node) start(extraEnv ...string) {
+	n.t.Helper()
+	n.logPath = filepath.Join(n.dataDir, fmt.Sprintf("agent-%d.log", n.restarts))
+	n.restarts++
+	logf, err := os.Create(n.logPath)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.cmd = exec.Command(n.bin, n.args()...)
+	n.cmd.Env = append(append(os.Environ(), n.env...), extraEnv...)
+	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	if err := n.cmd.Start(); err != nil {
+		n.t.Fatalf("start %s: %v", n.name, err)
+	}
+	exited := make(chan struct{})
+	n.exited = exited
+	cmd := n.cmd
+	go func() {
+		_ = cmd.Wait()
+		_ = logf.Close()
+		close(exited)
+	}()
+	logPath := n.logPath
+	n.t.Cleanup(func() {
+		n.signal(cmd, exited, syscall.SIGKILL)
+		if n.t.Failed() {
+			if b, err := os.ReadFile(logPath); err == nil {
+				n.t.Logf("--- log of %s (%s, last 4000 bytes) ---\n%s", n.name, filepath.Base(logPath), tail(string(b), 4000))
+			}
+		}
+	})
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// signal sends sig to one process and waits for it to exit.
+func (n *node) signal(cmd *exec.Cmd, exited chan struct{}, sig syscall.Signal) {
+	select {
+	case <-exited:
+		return
+	default:
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// kill is kill -9 of the running process.
+func (n *node) kill() { n.signal(n.cmd, n.exited, syscall.SIGKILL) }
+
+func (n *node) running() bool {
+	if n.exited == nil {
+		return false
+	}
+	select {
+	case <-n.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// killedBySIGKILL reports whether the last process ended by SIGKILL.
+func (n *node) killedBySIGKILL() bool {
+	if n.running() || n.cmd.ProcessState == nil {
+		return false
+	}
+	ws, ok := n.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+// log returns the current process's log.
+func (n *node) log() string {
+	b, _ := os.ReadFile(n.logPath)
+	return string(b)
+}
+
+// arm writes spec ("after-call", "after-intent:2", "" to disarm) to the
+// node's failpoint file; the agent reads it at every failpoint hit.
+func (n *node) arm(spec string) {
+	n.t.Helper()
+	tmp := n.fpFile + ".tmp"
+	if err := os.WriteFile(tmp, []byte(spec), 0o600); err != nil {
+		n.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, n.fpFile); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+// waitFor polls cond every 25 ms until it holds or d passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// status returns a node's status, or false if it does not answer.
+func (n *node) status() (transport.StatusResponse, bool) {
+	if !n.running() {
+		return transport.StatusResponse{}, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := n.client.Status(ctx)
+	return st, err == nil
+}
+
+// leader returns the running node that leads with all voters in place and
+// whose leadership is established (it answers a consistent read).
+func leader(nodes []*node, voters int) *node {
+	for _, n := range nodes {
+		st, ok := n.status()
+		if ok && st.State == "Leader" && len(st.Peers) == voters {
+			return n
+		}
+	}
+	return nil
+}
+
+// caughtUp reports whether every running node has applied at least what
+// the leader had committed when asked.
+func caughtUp(nodes []*node, l *node) bool {
+	lst, ok := l.status()
+	if !ok {
+		return false
+	}
+	for _, n := range nodes {
+		st, ok := n.status()
+		if !ok || st.AppliedIndex < lst.CommitIndex {
+			return false
+		}
+	}
+	return true
+}
+
+// cluster is three agents and the cloud they reconcile.
+type cluster struct {
+	t     *testing.T
+	bin   string
+	nodes []*node
+	cloud *cloud
+	infra string // the shared infrastructure.yaml
+}
+
+// newCluster prepares (does not start) three agents with bootstrap_expect
+// 3 that reconcile infra every second against the cloud.
+func newCluster(t *testing.T, bin string, c *cloud, behindProxy bool) *cluster {
+	t.Helper()
+	cl := &cluster{t: t, bin: bin, cloud: c, infra: filepath.Join(t.TempDir(), "infrastructure.yaml")}
+	for i := range 3 {
+		cl.nodes = append(cl.nodes, newNode(t, bin, i, behindProxy))
+	}
+	for _, n := range cl.nodes {
+		n.flags = []string{"--bootstrap-expect", "3", "--infrastructure", cl.infra, "--interval", "1s"}
+		for _, p := range cl.nodes {
+			n.flags = append(n.flags, "--retry-join", p.gossipAddr())
+		}
+	}
+	return cl
+}
+
+// start starts every node with extraEnv and waits for a leader with three
+// voters.
+func (cl *cluster) start(extraEnv ...string) *node {
+	cl.t.Helper()
+	for _, n := range cl.nodes {
+		n.start(extraEnv...)
+	}
+	return cl.waitLeader(60 * time.Second)
+}
+
+// waitLeader waits for a leader with three voters.
+func (cl *cluster) waitLeader(d time.Duration) *node {
+	cl.t.Helper()
+	var l *node
+	waitFor(cl.t, "a leader with 3 voters", d, func() bool { l = leader(cl.nodes, 3); return l != nil })
+	return l
+}
+
+// restart starts a dead node again (without extra environment) and waits
+// until it has caught up with the leader.
+func (cl *cluster) restart(n *node) *node {
+	cl.t.Helper()
+	n.arm("")
+	n.start()
+	l := cl.waitLeader(60 * time.Second)
+	waitFor(cl.t, n.name+" caught up", 60*time.Second, func() bool { return caughtUp(cl.nodes, l) })
+	return l
+}
+
+// deadNode returns the node whose process has exited, waiting up to d.
+func (cl *cluster) waitDeath(n *node, d time.Duration) {
+	cl.t.Helper()
+	select {
+	case <-n.exited:
+	case <-time.After(d):
+		cl.t.Fatalf("%s did not die at its failpoint within %s", n.name, d)
+	}
+	if !n.killedBySIGKILL() {
+		cl.t.Fatalf("%s exited, but not by SIGKILL: %v", n.name, n.cmd.ProcessState)
+	}
+	if !strings.Contains(n.log(), "failpoint reached") {
+		cl.t.Fatalf("%s was killed, but its log has no \"failpoint reached\" line", n.name)
+	}
+}
