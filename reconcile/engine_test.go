@@ -267,3 +267,26 @@ func TestNewRequiresCollaborators(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// An explicit run (one with a Progress watcher, such as `ovi reconcile`)
+// records every decision, so its caller sees the whole plan even when the
+// continuous loop already recorded the unchanged ones.
+func TestRequestedRunRecordsUnchangedDecisions(t *testing.T) {
+	r := newRig(t, webYAML)
+	r.cloud.add(unmanaged("i-legacy"))
+	e := r.engine()
+	r.run(e, Request{})
+	r.run(e, Request{})
+	var streamed []wal.Record
+	rep := r.run(e, Request{Progress: func(rec wal.Record) { streamed = append(streamed, rec) }})
+	if len(rep.Decisions) != 1 || !rep.Decisions[0].Recorded {
+		t.Fatalf("requested run report = %+v, want its one decision recorded", rep.Decisions)
+	}
+	kinds := make([]string, 0, len(streamed))
+	for _, rec := range streamed {
+		kinds = append(kinds, rec.Kind.String())
+	}
+	if strings.Join(kinds, ",") != "decided,summary" {
+		t.Fatalf("streamed kinds = %v, want the report decision and the summary", kinds)
+	}
+}

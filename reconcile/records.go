@@ -86,7 +86,9 @@ func (c *cycle) resolveImages(ctx context.Context, plan *Plan) {
 // recordDecisions numbers the decisions (cycle id + index) and records
 // them. A Refuse/Hold/Report decision identical to one the previous real
 // cycle recorded is not written again, so a steady fleet does not grow the
-// log; a dry run records all of them, flagged dry_run.
+// log; a dry run records all of them, flagged dry_run, and so does a run
+// someone asked for and watches (Request.Progress set, e.g. `ovi
+// reconcile`), so its caller sees the whole plan.
 func (c *cycle) recordDecisions(ctx context.Context, plan Plan) error {
 	quiet := make(map[string]string)
 	recs := make([]wal.Record, 0, len(plan.Actions))
@@ -103,7 +105,7 @@ func (c *cycle) recordDecisions(ctx context.Context, plan Plan) error {
 		if !a.Actionable() && !c.req.DryRun {
 			key := quietKey(a)
 			quiet[key] = a.Reason
-			dr.Recorded = c.e.quiet[key] != a.Reason
+			dr.Recorded = c.req.Progress != nil || c.e.quiet[key] != a.Reason
 		}
 		if dr.Recorded {
 			d := a.Decided(c.req.DryRun)
