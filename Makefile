@@ -35,9 +35,15 @@ lint: $(GOLANGCI) lint-untyped
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
-# End-to-end tests start real ovi processes (built by the tests themselves).
+# End-to-end tests start real ovi processes from bin/ovi: the cluster's
+# (cluster/e2e) and the users' story and README quick start (cmd/ovi/e2e).
 e2e: build
-	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 15m -tags e2e ./cmd/ovi/... ./cluster/e2e/...
+	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 15m -tags e2e ./cluster/e2e/ ./cmd/ovi/e2e/
+
+# The README's first command: the main job on the embedded default (a dev
+# agent with a simulated EC2), narrated; see scripts/demo.sh.
+demo: build
+	scripts/demo.sh $(OVI)
 
 # systemd-analyze comes with Debian's systemd package; install it if missing.
 verify-systemd: build
@@ -47,7 +53,7 @@ verify-systemd: build
 	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "$$out"; echo "deploy/systemd/ovi.service: systemd-analyze verify failed"; exit 1; fi; \
 	echo "deploy/systemd/ovi.service: verified"
 
-test: build vet lint verify-systemd unit
+test: build vet lint verify-systemd unit e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./wal/ ./mvcc/ ./fsm/
