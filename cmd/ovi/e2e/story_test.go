@@ -176,7 +176,7 @@ type walLine struct {
 	Record struct {
 		Kind       string `json:"kind"`
 		DecisionID string `json:"decision_id"`
-		Executing *struct {
+		Executing  *struct {
 			Description string `json:"description"`
 		} `json:"executing"`
 	} `json:"record"`
