@@ -108,7 +108,6 @@ type node struct {
 	cmd      *exec.Cmd
 	logPath  string
 	exited   chan struct{}
-	state    *os.ProcessState
 	restarts int
 	client   *transport.Client
 }
@@ -144,7 +143,6 @@ func accessKey(name string) string {
 
 func (n *node) httpAddr() string   { return net.JoinHostPort(n.bindIP, strconv.Itoa(n.http)) }
 func (n *node) gossipAddr() string { return net.JoinHostPort(n.advIP, strconv.Itoa(n.gossip)) }
-func (n *node) raftAddr() string   { return net.JoinHostPort(n.advIP, strconv.Itoa(n.raft)) }
 
 func (n *node) args() []string {
 	a := []string{"agent", "--node-name", n.name, "--data-dir", n.dataDir,
@@ -277,8 +275,7 @@ func (n *node) status() (transport.StatusResponse, bool) {
 	return st, err == nil
 }
 
-// leader returns the running node that leads with all voters in place and
-// whose leadership is established (it answers a consistent read).
+// leader returns the running node that leads with all voters in place.
 func leader(nodes []*node, voters int) *node {
 	for _, n := range nodes {
 		st, ok := n.status()
@@ -360,7 +357,7 @@ func (cl *cluster) restart(n *node) *node {
 	return l
 }
 
-// deadNode returns the node whose process has exited, waiting up to d.
+// waitDeath waits up to d for n to die at its failpoint (by SIGKILL).
 func (cl *cluster) waitDeath(n *node, d time.Duration) {
 	cl.t.Helper()
 	select {

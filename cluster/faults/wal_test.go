@@ -46,7 +46,7 @@ func replayCLI(t *testing.T, bin string, n *node) []transport.WALEntry {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "wal", "replay", "-o", "json", "--consistency", "stale", "--address", "http://"+n.httpAddr())
+	cmd := exec.CommandContext(ctx, bin, "--address", "http://"+n.httpAddr(), "--consistency", "stale", "-o", "json", "wal", "replay")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -167,30 +167,6 @@ func (w *witness) verify(t *testing.T, nodes []*node) (int, []string) {
 	w.mu.Unlock()
 	sort.Strings(msgs)
 	return lost, msgs
-}
-
-// records returns every witnessed record, in revision order.
-func (w *witness) records(t *testing.T) []transport.WALEntry {
-	t.Helper()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make([]transport.WALEntry, 0, len(w.seen))
-	for rev, b := range w.seen {
-		var rec wal.Record
-		if err := json.Unmarshal(b, &rec); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, transport.WALEntry{Revision: rev, Record: rec})
-	}
-	sort.Slice(out, func(i, j int) bool { return revLess(out[i].Revision, out[j].Revision) })
-	return out
-}
-
-func revLess(a, b transport.Revision) bool {
-	if a.Main != b.Main {
-		return a.Main < b.Main
-	}
-	return a.Sub < b.Sub
 }
 
 // actionable reports whether a decided record asks for a provider call.

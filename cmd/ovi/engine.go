@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/yairfalse/ovi/cluster"
 	"github.com/yairfalse/ovi/reconcile"
@@ -56,12 +57,17 @@ func (s agentState) OpenIntents(context.Context) ([]reconcile.Intent, error) {
 // the agent's Raft log, reads come from its FSM, cloud calls go to a
 // provider built for the configuration in force.
 func newAgentEngine(agent *cluster.Agent, providers providerFactory, logger *slog.Logger) (*reconcile.Engine, error) {
+	failpoint, err := failpointFromEnv(os.Getenv, logger) // test-only; nil unless OVI_FAILPOINT* is set
+	if err != nil {
+		return nil, err
+	}
 	eng, err := reconcile.New(reconcile.Options{
-		Provider: newLazyProvider(providers, agentState{agent: agent}, logger),
-		Log:      agent,
-		State:    agentState{agent: agent},
-		Logger:   logger,
-		Node:     agent.NodeName(),
+		Provider:  newLazyProvider(providers, agentState{agent: agent}, logger),
+		Log:       agent,
+		State:     agentState{agent: agent},
+		Logger:    logger,
+		Node:      agent.NodeName(),
+		Failpoint: failpoint,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build the reconciler: %w", err)
