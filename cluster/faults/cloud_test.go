@@ -53,9 +53,10 @@ type simRequest struct {
 	At     time.Time // arrival at the proxy
 	Key    string    // access key id of the caller
 	Action string
-	Token  string   // ClientToken of RunInstances
-	IDs    []string // InstanceId.N
-	Status int      // HTTP status of the answer (0 while in flight)
+	Token  string    // ClientToken of RunInstances
+	IDs    []string  // InstanceId.N
+	Status int       // HTTP status of the answer (0 while in flight)
+	Done   time.Time // when the answer was sent back (zero while in flight)
 }
 
 // mutatingActions are the calls that change the region.
@@ -141,7 +142,7 @@ func (c *cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status := c.forward(w, r, body)
 	c.mu.Lock()
-	c.reqs[i].Status = status
+	c.reqs[i].Status, c.reqs[i].Done = status, time.Now()
 	c.mu.Unlock()
 }
 
@@ -253,6 +254,7 @@ func (c *cloud) launchUnmanaged(n int) []string {
 type infra struct {
 	web     int  // count of group web
 	blessed bool // keep group "keep" (2 instances tagged ovi:blessed) in the file
+	extra   int  // groups batch-1 … batch-extra of one instance each (one launch call each)
 }
 
 // write replaces the shared infrastructure file atomically; the leader's
@@ -265,6 +267,9 @@ func (cl *cluster) write(in infra) {
 	fmt.Fprintf(&b, "  - {name: web, type: ec2, count: %d, size: t3.micro, tags: {team: platform}}\n", in.web)
 	if in.blessed {
 		b.WriteString("  - {name: keep, type: ec2, count: 2, size: t3.micro, tags: {team: platform, \"ovi:blessed\": true}}\n")
+	}
+	for i := 1; i <= in.extra; i++ {
+		fmt.Fprintf(&b, "  - {name: batch-%d, type: ec2, count: 1, size: t3.micro}\n", i)
 	}
 	tmp := cl.infra + ".tmp"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
