@@ -36,9 +36,10 @@ unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 # End-to-end tests start real ovi processes from bin/ovi: the cluster's
-# (cluster/e2e) and the users' story and README quick start (cmd/ovi/e2e).
+# (cluster/e2e), the users' story and README quick start (cmd/ovi/e2e), and
+# the fault suite (cluster/faults: kill -9, partitions; docs/reliability.md).
 e2e: build
-	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 15m -tags e2e ./cluster/e2e/ ./cmd/ovi/e2e/
+	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 20m -tags e2e ./cluster/e2e/ ./cmd/ovi/e2e/ ./cluster/faults/
 
 # The README's first command: the main job on the embedded default (a dev
 # agent with a simulated EC2), narrated; see scripts/demo.sh.
