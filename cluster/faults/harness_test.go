@@ -13,6 +13,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -99,6 +100,7 @@ type node struct {
 	bindIP   string
 	advIP    string
 	dataDir  string
+	logDir   string
 	http     int
 	raft     int
 	gossip   int
@@ -114,14 +116,15 @@ type node struct {
 
 func newNode(t *testing.T, bin string, i int, behindProxy bool) *node {
 	t.Helper()
-	n := &node{t: t, bin: bin, name: fmt.Sprintf("ovi-%d", i+1), bindIP: nodeIP(i), advIP: nodeIP(i), dataDir: t.TempDir()}
+	n := &node{t: t, bin: bin, name: fmt.Sprintf("ovi-%d", i+1), bindIP: nodeIP(i), advIP: nodeIP(i),
+		dataDir: t.TempDir(), logDir: t.TempDir()}
 	ips := []string{n.bindIP}
 	if behindProxy {
 		n.advIP = proxyIP(i)
 		ips = append(ips, n.advIP)
 	}
 	n.http, n.raft, n.gossip = freePort(t, false, ips...), freePort(t, false, ips...), freePort(t, true, ips...)
-	n.fpFile = filepath.Join(n.dataDir, "failpoint")
+	n.fpFile = filepath.Join(n.logDir, "failpoint")
 	n.env = []string{
 		"AWS_ACCESS_KEY_ID=" + accessKey(n.name), "AWS_SECRET_ACCESS_KEY=fault-suite-secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
@@ -155,7 +158,7 @@ func (n *node) args() []string {
 // environment; its output goes to a log file shown when the test fails.
 func (n *node) start(extraEnv ...string) {
 	n.t.Helper()
-	n.logPath = filepath.Join(n.dataDir, fmt.Sprintf("agent-%d.log", n.restarts))
+	n.logPath = filepath.Join(n.logDir, fmt.Sprintf("agent-%d.log", n.restarts))
 	n.restarts++
 	logf, err := os.Create(n.logPath)
 	if err != nil {
@@ -163,7 +166,10 @@ func (n *node) start(extraEnv ...string) {
 	}
 	n.cmd = exec.Command(n.bin, n.args()...)
 	n.cmd.Env = append(append(os.Environ(), n.env...), extraEnv...)
-	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	// Through a pipe, not the file itself: a disk fault on the process
+	// (RLIMIT_FSIZE) must not silence its log.
+	n.cmd.Stdout = struct{ io.Writer }{logf}
+	n.cmd.Stderr = n.cmd.Stdout
 	if err := n.cmd.Start(); err != nil {
 		n.t.Fatalf("start %s: %v", n.name, err)
 	}
