@@ -161,17 +161,6 @@ func (p *proc) stop(sig syscall.Signal) {
 	}
 }
 
-// signal sends sig to the running process (SIGSTOP, SIGCONT).
-func (p *proc) signal(sig syscall.Signal) {
-	p.t.Helper()
-	if !p.running() {
-		p.t.Fatalf("%s is not running", p.name)
-	}
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		p.t.Fatalf("signal %s: %v", p.name, err)
-	}
-}
-
 func (p *proc) running() bool {
 	if p.exited == nil {
 		return false
