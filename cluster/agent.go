@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/yairfalse/ovi/fsm"
 	"github.com/yairfalse/ovi/mvcc"
+	"github.com/yairfalse/ovi/transport"
 )
 
 // Agent errors.
@@ -44,6 +44,7 @@ type Agent struct {
 	trans     *raft.NetworkTransport
 	notifyCh  chan bool
 
+	tls     *transport.MutualTLS // nil: plaintext (loopback or insecure_plaintext)
 	members *membership
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -94,8 +95,11 @@ func New(cfg Config) (*Agent, error) {
 
 // open creates the data directory and opens every resource in order.
 func (a *Agent) open() error {
-	if err := os.MkdirAll(filepath.Join(a.cfg.DataDir, "raft"), 0o700); err != nil {
-		return fmt.Errorf("cluster: data_dir %s: %w", a.cfg.DataDir, err)
+	if err := a.privateDirs(); err != nil {
+		return err
+	}
+	if err := a.loadTLS(); err != nil {
+		return err
 	}
 	store, err := mvcc.Open(filepath.Join(a.cfg.DataDir, "state.db"), mvcc.Options{Logger: a.logger})
 	if err != nil {
@@ -103,11 +107,13 @@ func (a *Agent) open() error {
 	}
 	a.store = store
 	a.fsm = fsm.New(store, a.logger.With("component", "fsm"))
-	if a.httpLn, err = listen(hostPort(a.cfg.BindAddr, a.cfg.Ports.HTTP)); err != nil {
+	ln, err := listen(hostPort(a.cfg.BindAddr, a.cfg.Ports.HTTP))
+	if err != nil {
 		return fmt.Errorf("cluster: listen http on ports.http %d: %w", a.cfg.Ports.HTTP, err)
 	}
-	a.httpAddr = hostPort(a.cfg.advertiseIP(), a.httpLn.Addr().(*net.TCPAddr).Port)
-	a.clients = newClientPool(a.cfg.ACL.WriteToken)
+	a.httpAddr = hostPort(a.cfg.advertiseIP(), ln.Addr().(*net.TCPAddr).Port)
+	a.httpLn = a.tlsListener(ln)
+	a.clients = newClientPool(a.cfg.ACL.WriteToken, a.clientTLS())
 	if err := a.setupRaft(); err != nil {
 		return err
 	}
@@ -121,7 +127,8 @@ func (a *Agent) open() error {
 
 // start launches the agent's goroutines.
 func (a *Agent) start() {
-	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
+	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: newStdLogger("http", a.logger)}
 	a.goRun(func() {
 		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.fail(fmt.Errorf("cluster: http server: %w", err))

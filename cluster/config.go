@@ -33,8 +33,9 @@ const (
 	DefaultTrailingLogs = 10240
 	// DefaultSnapshotInterval: how often Raft checks the threshold.
 	DefaultSnapshotInterval = 120 * time.Second
-	// maxConfigFile bounds the size of a configuration file.
-	maxConfigFile = 1 << 20
+	// maxConfigFile bounds the size of a configuration file (a real one
+	// is a few hundred bytes).
+	maxConfigFile = 64 << 10
 )
 
 // ErrConfig is wrapped by every configuration error.
@@ -47,16 +48,19 @@ type Ports struct {
 	Gossip int `yaml:"gossip"`
 }
 
-// TLSConfig names the PEM files for mutual TLS (reserved for the security
-// work: parsed and checked for readability, not yet enforced).
+// TLSConfig names the PEM files for mutual TLS on Raft and the HTTP API:
+// the cluster CA, this node's certificate (its SANs name the advertise
+// address) and its key. Set all three or none; see security.go.
 type TLSConfig struct {
 	CAFile   string `yaml:"ca_file"`
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
 }
 
-// ACLConfig holds the API tokens: read (state, WAL, members) and write
-// (everything else). Empty tokens leave the API open.
+// ACLConfig holds the API tokens: read (state, WAL, members, status,
+// snapshot save, metrics) and write (reconcile, notes, join/leave,
+// compaction, peer removal, snapshot restore; it also reads). Empty tokens
+// leave the API open; a read token needs a write token beside it.
 type ACLConfig struct {
 	ReadToken  string `yaml:"read_token"`
 	WriteToken string `yaml:"write_token"`
@@ -85,6 +89,9 @@ type Config struct {
 	TLS               TLSConfig     `yaml:"tls"`
 	GossipKey         string        `yaml:"gossip_key"` // base64 AES key (16, 24 or 32 bytes)
 	ACL               ACLConfig     `yaml:"acl"`
+	// InsecurePlaintext allows running without TLS on a non-loopback
+	// bind_addr (logged as a WARN at start and on every reload).
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
 
 	// Runtime hooks and wiring (not part of the file).
 	Logger      *slog.Logger              `yaml:"-"`
@@ -131,6 +138,12 @@ func LoadConfig(path string) (Config, error) {
 
 // ParseConfig decodes YAML data (named name in errors) over the defaults.
 func ParseConfig(name string, data []byte) (Config, error) {
+	if len(data) > maxConfigFile {
+		return Config{}, fmt.Errorf("%w: %s: larger than %d bytes", ErrConfig, name, maxConfigFile)
+	}
+	if err := checkConfigYAML(name, data); err != nil {
+		return Config{}, err
+	}
 	cfg := DefaultConfig()
 	err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict(), yaml.DisallowUnknownField())
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -77,23 +76,6 @@ func (c *Config) checkCounts() error {
 	}
 	if c.SnapshotThreshold == 0 || c.SnapshotInterval <= 0 {
 		return fmt.Errorf("%w: snapshot_threshold and snapshot_interval must be positive", ErrConfig)
-	}
-	return nil
-}
-
-func (c *Config) checkSecurity() error {
-	if c.GossipKey != "" {
-		if _, err := c.gossipKey(); err != nil {
-			return err
-		}
-	}
-	for name, path := range map[string]string{"tls.ca_file": c.TLS.CAFile, "tls.cert_file": c.TLS.CertFile, "tls.key_file": c.TLS.KeyFile} {
-		if path == "" {
-			continue
-		}
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrConfig, name, err)
-		}
 	}
 	return nil
 }

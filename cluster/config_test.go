@@ -36,6 +36,7 @@ snapshot_threshold: 100
 trailing_logs: 50
 tls: {ca_file: "", cert_file: "", key_file: ""}
 acl: {read_token: r, write_token: w}
+insecure_plaintext: true
 `)
 	cfg, err := LoadConfig(p)
 	if err != nil {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -183,15 +184,19 @@ func (a *Agent) leaderHTTP() (string, error) {
 	return m.meta.HTTPAddr, nil
 }
 
-// clientPool caches one API client per peer HTTP address.
+// clientPool caches one API client per peer HTTP address. Node-to-node
+// calls (write forwarding, read index, bootstrap checks) carry this node's
+// acl.write_token and, with TLS, present the node certificate and verify
+// the peer's against the cluster CA and the peer's advertised address.
 type clientPool struct {
 	token   string
+	tls     *tls.Config
 	mu      sync.Mutex
 	clients map[string]*transport.Client
 }
 
-func newClientPool(token string) *clientPool {
-	return &clientPool{token: token, clients: map[string]*transport.Client{}}
+func newClientPool(token string, tlsConf *tls.Config) *clientPool {
+	return &clientPool{token: token, tls: tlsConf, clients: map[string]*transport.Client{}}
 }
 
 func (p *clientPool) get(addr string) *transport.Client {
@@ -200,7 +205,7 @@ func (p *clientPool) get(addr string) *transport.Client {
 	if c, ok := p.clients[addr]; ok {
 		return c
 	}
-	c, err := transport.NewClient(addr, transport.ClientOptions{Token: p.token, Timeout: defaultApplyTimeout + 2*time.Second})
+	c, err := transport.NewClient(addr, transport.ClientOptions{Token: p.token, TLS: p.tls, Timeout: defaultApplyTimeout + 2*time.Second})
 	if err != nil {
 		c, _ = transport.NewClient("127.0.0.1:1", transport.ClientOptions{})
 	}

@@ -2,11 +2,9 @@ package cluster
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/hashicorp/raft"
 
@@ -19,9 +17,10 @@ import (
 type scope int
 
 const (
-	scopeOpen  scope = iota // no token
-	scopeRead               // read or write token
-	scopeWrite              // write token
+	scopeOpen     scope = iota // no token
+	scopeRead                  // read or write token
+	scopeWrite                 // write token
+	scopeInternal              // write token, and with TLS a node certificate (node-to-node calls)
 )
 
 // apiHandler is an endpoint; a returned error becomes the JSON error body.
@@ -50,8 +49,8 @@ func (a *Agent) handler() http.Handler {
 	route(http.MethodGet, transport.PathSnapshot, scopeRead, a.handleSnapshot)
 	route(http.MethodPost, transport.PathRestore, scopeWrite, a.handleRestore)
 	route(http.MethodPost, transport.PathReconcile, scopeWrite, a.handleReconcile)
-	route(http.MethodPost, transport.PathPropose, scopeWrite, a.handlePropose)
-	route(http.MethodGet, transport.PathReadIndex, scopeWrite, a.handleReadIndex)
+	route(http.MethodPost, transport.PathPropose, scopeInternal, a.handlePropose)
+	route(http.MethodGet, transport.PathReadIndex, scopeInternal, a.handleReadIndex)
 	route(http.MethodGet, transport.PathMetrics, scopeRead, a.handleMetrics)
 	mux.Handle("/", a.wrap("", scopeOpen, func(_ http.ResponseWriter, r *http.Request) error {
 		return transport.Errorf(transport.CodeNotFound, "no endpoint %s", r.URL.Path)
@@ -73,34 +72,16 @@ func (a *Agent) wrap(method string, s scope, h apiHandler) http.Handler {
 			transport.WriteError(w, transport.Errorf(transport.CodeMethod, "%s %s: use %s", r.Method, r.URL.Path, method))
 			return
 		}
-		if !a.authorized(r, s) {
-			transport.WriteError(w, transport.Errorf(transport.CodeUnauthorized, "missing or wrong token for %s", r.URL.Path))
+		if e := a.authorize(r, s); e != nil {
+			a.logger.Warn("api request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
+				"code", e.Code, "reason", e.Message)
+			transport.WriteError(w, e)
 			return
 		}
 		if err := h(w, r); err != nil {
 			transport.WriteError(w, a.apiError(err))
 		}
 	})
-}
-
-// authorized checks the bearer token against the ACL tokens; with no
-// tokens configured the API is open.
-func (a *Agent) authorized(r *http.Request, s scope) bool {
-	acl := a.cfg.ACL
-	if s == scopeOpen || (acl.ReadToken == "" && acl.WriteToken == "") {
-		return true
-	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
-		return false
-	}
-	eq := func(want string) bool {
-		return want != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(want)) == 1
-	}
-	if eq(acl.WriteToken) {
-		return true
-	}
-	return s == scopeRead && eq(acl.ReadToken)
 }
 
 // apiError maps errors to API error codes.

@@ -136,11 +136,19 @@ func (a *Agent) handleWAL(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rev := a.store.CurrentRevision()
-	recs, err := a.store.Replay(replayFilter(&q))
+	limit := q.Limit
+	if limit == 0 {
+		limit = transport.DefaultWALLimit
+	}
+	filter := replayFilter(&q)
+	filter.Limit = limit + 1 // one more tells whether the answer is cut short
+	recs, err := a.store.Replay(filter)
 	if err != nil {
 		return err
 	}
-	out := transport.WALResponse{Revision: rev, Records: make([]transport.WALEntry, 0, len(recs))}
+	more := len(recs) > limit
+	recs = recs[:min(len(recs), limit)]
+	out := transport.WALResponse{Revision: rev, Records: make([]transport.WALEntry, 0, len(recs)), More: more}
 	for _, ra := range recs {
 		out.Records = append(out.Records, transport.WALEntry{Revision: toRev(ra.Revision), Record: ra.Record})
 	}

@@ -200,7 +200,7 @@ func TestHTTPTokensAndMetrics(t *testing.T) {
 	if _, err := reader.Status(ctx); err != nil {
 		t.Fatalf("reader status: %v", err)
 	}
-	if _, err := reader.Note(ctx, transport.NoteRequest{Text: "x"}); apiCode(err) != transport.CodeUnauthorized {
+	if _, err := reader.Note(ctx, transport.NoteRequest{Text: "x"}); apiCode(err) != transport.CodeForbidden {
 		t.Fatalf("reader write: %v", err)
 	}
 	if _, err := writer.Note(ctx, transport.NoteRequest{Text: "x"}); err != nil {

@@ -26,8 +26,10 @@ const (
 )
 
 // setupRaft opens raft-boltdb (data_dir/raft/raft.db) as log and stable
-// store, the file snapshot store (data_dir/raft, retaining 2), the TCP
-// stream layer on ports.raft, and starts Raft over the FSM.
+// store, the file snapshot store (data_dir/raft, retaining 2, private file
+// modes), the TCP stream layer on ports.raft (mutual TLS when configured),
+// applies a lost-quorum peers.json if there is one, and starts Raft over
+// the FSM.
 func (a *Agent) setupRaft() error {
 	dir := filepath.Join(a.cfg.DataDir, "raft")
 	hlog := newHCLogger("raft", a.logger)
@@ -46,6 +48,9 @@ func (a *Agent) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("cluster: read raft state: %w", err)
 	}
+	if err := a.recoverPeers(); err != nil {
+		return err
+	}
 	conf, err := a.raftConfig()
 	if err != nil {
 		return err
@@ -54,7 +59,7 @@ func (a *Agent) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("cluster: log cache: %w", err)
 	}
-	if a.raft, err = raft.NewRaft(conf, a.fsm, cache, logStore, a.snapshots, a.trans); err != nil {
+	if a.raft, err = raft.NewRaft(conf, a.fsm, cache, logStore, a.privateSnapshots(), a.trans); err != nil {
 		return fmt.Errorf("cluster: start raft: %w", err)
 	}
 	a.hadState = hasState
@@ -68,7 +73,7 @@ func (a *Agent) setupTransport() error {
 		return fmt.Errorf("cluster: listen raft on ports.raft %d: %w", a.cfg.Ports.Raft, err)
 	}
 	adv := &net.TCPAddr{IP: net.ParseIP(a.cfg.advertiseIP()), Port: ln.Addr().(*net.TCPAddr).Port}
-	stream, err := transport.NewTCPStreamLayer(ln, adv)
+	stream, err := transport.NewTCPStreamLayer(ln, adv, transport.WithMutualTLS(a.tls))
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("cluster: %w", err)
