@@ -144,7 +144,7 @@ func (s *story) String() string {
 		case r.Decided != nil:
 			msg = r.Decided.Reason
 		case r.Executing != nil:
-			msg = fmt.Sprintf("%s (attempt %d, token %s)", r.Executing.Description, r.Executing.Attempt, r.Executing.ClientToken)
+			msg = fmt.Sprintf("%s [attempt %d, token %s]", r.Executing.Description, r.Executing.Attempt, r.Executing.ClientToken)
 		case r.Executed != nil:
 			msg = fmt.Sprintf("%s %v recovered=%v", r.Executed.Message, r.Executed.ResourceIDs, r.Executed.Recovered)
 		case r.Failed != nil:

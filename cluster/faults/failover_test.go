@@ -92,6 +92,9 @@ func checkKilledStories(t *testing.T, entries []transport.WALEntry, point, kille
 		if s.decided.Node == killed && s.decided.Time.After(armed) {
 			n++
 			checkStory(t, s, point, killed)
+			if testing.Verbose() && n == 1 {
+				t.Logf("killed at %s; the WAL of decision %s:\n%s", point, s.decided.DecisionID, s)
+			}
 		}
 	}
 	if n == 0 {
@@ -314,4 +317,86 @@ func (cl *cluster) measureCloud(tl *tally, ins []simInstance, before map[string]
 			}
 		}
 	}
+}
+
+// TestKillDuringRecovery kills two leaders in a row: the first at
+// after-intent of a launch, the second — the new leader, armed the moment
+// the first died — at after-call of its recovery's resumed launch (same
+// client token, attempt 2). The third leader must find the instances by
+// their decision tag and launch nothing: the cloud ends with exactly the
+// desired count ever launched, and the WAL tells all three chapters.
+func TestKillDuringRecovery(t *testing.T) {
+	const want = 3
+	bin := binary(t)
+	c := startCloud(t, bin)
+	cl := newCluster(t, bin, c, false)
+	cl.write(infra{web: 0})
+	first := cl.start()
+	w := newWitness()
+	stop := make(chan struct{})
+	go w.watch(cl.nodes, stop)
+	defer close(stop)
+	first.arm("after-intent")
+	cl.write(infra{web: want})
+	cl.waitDeath(first, 60*time.Second)
+	for _, n := range others(cl.nodes, first) {
+		n.arm("after-call") // whichever leads next dies inside its recovery
+	}
+	first.arm("")
+	first.start() // back at once, unarmed, so a quorum survives the second kill
+	var second *node
+	waitFor(t, "the second leader to die in its recovery", 60*time.Second, func() bool {
+		for _, n := range others(cl.nodes, first) {
+			if !n.running() {
+				second = n
+				return true
+			}
+		}
+		return false
+	})
+	cl.waitDeath(second, time.Second)
+	third := cl.waitLeader(60 * time.Second)
+	cl.waitConverged(third, want, 0, 90*time.Second)
+	cl.restart(second)
+
+	entries := replayCLI(t, bin, first)
+	if lost, msgs := w.verify(t, cl.nodes); lost != 0 {
+		t.Errorf("%d committed records lost:\n%s", lost, strings.Join(msgs, "\n"))
+	}
+	ins := c.instances()
+	if launched := len(idsOfAll(ins, "web")); launched != want {
+		t.Errorf("%d instances of web launched, want exactly %d", launched, want)
+	}
+	if bad := uncoveredCalls(c.requests(), entries, cl.nodes); len(bad) != 0 {
+		t.Errorf("EC2 calls without a committed intent:\n%s", strings.Join(bad, "\n"))
+	}
+	var s *story
+	for _, st := range stories(entries) {
+		if st.decided.Node == first.name && st.decided.Decided.Action == wal.ActionCreate {
+			s = st
+		}
+	}
+	switch {
+	case s == nil:
+		t.Fatalf("no launch decided by %s in the WAL", first.name)
+	case len(s.executing) != 2 || s.executing[0].Node != first.name || s.executing[1].Node != second.name ||
+		s.outcome == nil || s.outcome.Kind != wal.KindExecuted || !s.outcome.Executed.Recovered ||
+		s.outcome.Node == second.name || len(s.outcome.Executed.ResourceIDs) != want:
+		t.Errorf("want executing #1 (%s), executing #2 (%s), executed recovered with %d ids by the third leader; the WAL says:\n%s",
+			first.name, second.name, want, s)
+	default:
+		t.Logf("first leader %s killed at after-intent, second %s at after-call of its recovery, third %s recovered:\n%s",
+			first.name, second.name, third.name, s)
+	}
+}
+
+// idsOfAll returns the ids of every instance of a group, terminated ones too.
+func idsOfAll(ins []simInstance, group string) []string {
+	var ids []string
+	for _, in := range ins {
+		if in.Tags["ovi:group"] == group {
+			ids = append(ids, in.ID)
+		}
+	}
+	return ids
 }
