@@ -46,9 +46,10 @@ func agentFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "snapshot-interval", Usage: "how often Raft checks the snapshot threshold (default 2m)"},
 		&cli.Uint64Flag{Name: "trailing-logs", Usage: "Raft entries kept after a snapshot (default 10240)"},
 		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error (default info)"},
-		&cli.StringFlag{Name: "tls-ca-file", Usage: "CA certificate (mutual TLS; reserved)"},
-		&cli.StringFlag{Name: "tls-cert-file", Usage: "node certificate (mutual TLS; reserved)"},
-		&cli.StringFlag{Name: "tls-key-file", Usage: "node key (mutual TLS; reserved)"},
+		&cli.StringFlag{Name: "tls-ca-file", Usage: "cluster CA certificate (mutual TLS on Raft and the HTTP API; see 'ovi tls')"},
+		&cli.StringFlag{Name: "tls-cert-file", Usage: "this node's certificate, naming its advertise address (mutual TLS)"},
+		&cli.StringFlag{Name: "tls-key-file", Usage: "this node's private key (mutual TLS)"},
+		&cli.BoolFlag{Name: "insecure-plaintext", Usage: "allow running without TLS on a non-loopback bind-addr (logged as a WARN)"},
 		&cli.StringFlag{Name: "gossip-key", Usage: "base64 gossip encryption key (16, 24 or 32 bytes)"},
 		&cli.StringFlag{Name: "acl-read-token", Usage: "API token for reads"},
 		&cli.StringFlag{Name: "acl-write-token", Usage: "API token for writes and operator calls"},
@@ -78,6 +79,9 @@ func agentFileAndFlags(c *cli.Context) (cluster.Config, error) {
 	}
 	applyStringFlags(c, &cfg)
 	applyNumberFlags(c, &cfg)
+	if c.IsSet("insecure-plaintext") {
+		cfg.InsecurePlaintext = c.Bool("insecure-plaintext")
+	}
 	return cfg, nil
 }
 

@@ -24,7 +24,7 @@ func newApp() *cli.App {
 			versionCommand(), agentCommand(),
 			reconcileCommand(), walCommand(), stateCommand(),
 			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
-			daemonCommand(), ec2simCommand(),
+			daemonCommand(), ec2simCommand(), tlsCommand(), keygenCommand(),
 		},
 	}
 	setUsageErrors(app.Commands)

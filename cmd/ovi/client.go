@@ -104,6 +104,8 @@ func (s *session) close() {
 func (s *session) apiFailure(what string, err error) error {
 	var apiErr *transport.APIError
 	switch {
+	case tlsHint(err) != "":
+		return newCLIError(what, err, tlsHint(err))
 	case errors.As(err, &apiErr):
 		return newCLIError(what, err, apiHint(apiErr.Code))
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -128,6 +130,8 @@ func apiHint(code string) string {
 		return "this node has lost touch with the leader; retry, ask another node, or read anyway with --consistency stale"
 	case transport.CodeUnauthorized:
 		return "give the API token with --token or OVI_TOKEN"
+	case transport.CodeForbidden:
+		return "this needs the write token (--token or OVI_TOKEN); the token given has read scope only"
 	case transport.CodeNotFound:
 		return "check the name or id; 'ovi state' lists what exists"
 	}
