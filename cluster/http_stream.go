@@ -14,6 +14,10 @@ import (
 const (
 	followChunk     = 1000
 	followKeepAlive = 15 * time.Second
+	// maxReconcileBody bounds POST /v1/reconcile: the request carries the
+	// parsed desired configuration, whose JSON may be somewhat larger than
+	// the (at most 1 MiB) file it came from.
+	maxReconcileBody = 4 << 20
 )
 
 // handleFollow streams records committed after the query's After revision
@@ -72,7 +76,7 @@ func (a *Agent) handleFollow(w http.ResponseWriter, r *http.Request) error {
 
 func (a *Agent) handleReconcile(w http.ResponseWriter, r *http.Request) error {
 	var in transport.ReconcileRequest
-	if e := transport.DecodeBody(w, r, &in); e != nil {
+	if e := transport.DecodeBodyLimit(w, r, &in, maxReconcileBody); e != nil {
 		return e
 	}
 	if !a.IsLeader() {

@@ -90,3 +90,31 @@ func deepBlock(n int) string {
 	}
 	return b.String()
 }
+
+func TestReconcileBodyFitsALargeConfigButIsBounded(t *testing.T) {
+	a, _ := soloClient(t, nil)
+	post := func(groups int) int {
+		cfg := wal.Config{Version: "1", Provider: "aws", Region: "us-east-1"}
+		for i := range groups {
+			cfg.Groups = append(cfg.Groups, wal.Group{Name: fmt.Sprintf("group-%05d", i), Type: "ec2", Count: 1, Size: "t3.micro",
+				Tags: map[string]string{"team": strings.Repeat("t", 200)}})
+		}
+		raw, err := json.Marshal(transport.ReconcileRequest{DryRun: true, Config: &cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post("http://"+a.HTTPAddr()+transport.PathReconcile, transport.ContentTypeJSON, strings.NewReader(string(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	// About 1.4 MiB of JSON: decoded (the agent has no reconciler wired: 503).
+	if status := post(5000); status != http.StatusServiceUnavailable {
+		t.Fatalf("a 1.4 MiB reconcile request: status %d", status)
+	}
+	if status := post(20000); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 5.6 MiB reconcile request: status %d", status)
+	}
+}
