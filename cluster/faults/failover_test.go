@@ -79,6 +79,9 @@ func killAtFailpoint(t *testing.T, bin, point string) {
 		t.Errorf("EC2 calls without a committed intent:\n%s", strings.Join(bad, "\n"))
 	}
 	checkKilledStories(t, entries, point, l.name, armed)
+	if testing.Verbose() {
+		t.Logf("ovi wal replay on %s:\n%s", l.name, replayText(t, bin, l))
+	}
 	t.Logf("%s: killed %s (kill -9 at %s), new leader %s; cloud: %d launched, %d live; WAL: %d records, 0 lost",
 		point, l.name, point, nl.name, launched, liveIn(ins, "web"), len(entries))
 }
@@ -322,8 +325,9 @@ func (cl *cluster) measureCloud(tl *tally, ins []simInstance, before map[string]
 // TestKillDuringRecovery kills two leaders in a row: the first at
 // after-intent of a launch, the second — the new leader, armed the moment
 // the first died — at after-call of its recovery's resumed launch (same
-// client token, attempt 2). The third leader must find the instances by
-// their decision tag and launch nothing: the cloud ends with exactly the
+// client token, attempt 2). The first comes back (unarmed) only then, so
+// the third leader is elected from it and the survivor; it must find the
+// instances by their decision tag and launch nothing: the cloud ends with exactly the
 // desired count ever launched, and the WAL tells all three chapters.
 func TestKillDuringRecovery(t *testing.T) {
 	const want = 3
@@ -342,8 +346,6 @@ func TestKillDuringRecovery(t *testing.T) {
 	for _, n := range others(cl.nodes, first) {
 		n.arm("after-call") // whichever leads next dies inside its recovery
 	}
-	first.arm("")
-	first.start() // back at once, unarmed, so a quorum survives the second kill
 	var second *node
 	waitFor(t, "the second leader to die in its recovery", 60*time.Second, func() bool {
 		for _, n := range others(cl.nodes, first) {
@@ -355,6 +357,8 @@ func TestKillDuringRecovery(t *testing.T) {
 		return false
 	})
 	cl.waitDeath(second, time.Second)
+	first.arm("")
+	first.start() // unarmed; with the survivor it forms the quorum of the third leader
 	third := cl.waitLeader(60 * time.Second)
 	cl.waitConverged(third, want, 0, 90*time.Second)
 	cl.restart(second)
@@ -387,6 +391,9 @@ func TestKillDuringRecovery(t *testing.T) {
 	default:
 		t.Logf("first leader %s killed at after-intent, second %s at after-call of its recovery, third %s recovered:\n%s",
 			first.name, second.name, third.name, s)
+	}
+	if testing.Verbose() {
+		t.Logf("ovi wal replay on %s:\n%s", first.name, replayText(t, bin, first))
 	}
 }
 

@@ -66,6 +66,18 @@ func replayCLI(t *testing.T, bin string, n *node) []transport.WALEntry {
 	return entries
 }
 
+// replayText is `ovi wal replay` as an operator reads it.
+func replayText(t *testing.T, bin string, n *node) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--address", "http://"+n.httpAddr(), "--no-color", "wal", "replay").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ovi wal replay on %s: %v\n%s", n.name, err, out)
+	}
+	return string(out)
+}
+
 // witness remembers every record any node has shown, by revision, and
 // checks that no node ever shows something else at that revision or
 // loses it: a committed record, once seen, must stay exactly as it was.
