@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -13,6 +14,10 @@ import (
 
 // ErrNilListener is returned by NewTCPStreamLayer when no listener is given.
 var ErrNilListener = errors.New("transport: stream layer needs a listener")
+
+// DefaultHandshakeTimeout bounds the TLS handshake of an accepted Raft
+// connection: a peer that connects and stays silent is dropped.
+const DefaultHandshakeTimeout = 10 * time.Second
 
 // StreamOption configures a TCPStreamLayer.
 type StreamOption func(*TCPStreamLayer)
@@ -48,6 +53,7 @@ type TCPStreamLayer struct {
 	advertise net.Addr
 	serverTLS *tls.Config
 	clientTLS *tls.Config
+	handshake time.Duration // bound of an accepted connection's TLS handshake
 }
 
 // compile-time check.
@@ -60,7 +66,7 @@ func NewTCPStreamLayer(ln net.Listener, advertise net.Addr, opts ...StreamOption
 	if ln == nil {
 		return nil, ErrNilListener
 	}
-	s := &TCPStreamLayer{ln: ln, advertise: advertise}
+	s := &TCPStreamLayer{ln: ln, advertise: advertise, handshake: DefaultHandshakeTimeout}
 	for _, o := range opts {
 		o(s)
 	}
@@ -109,7 +115,42 @@ func (s *TCPStreamLayer) Accept() (net.Conn, error) {
 	if s.serverTLS == nil {
 		return conn, nil
 	}
-	return tls.Server(conn, s.serverTLS), nil
+	return &serverConn{Conn: tls.Server(conn, s.serverTLS), timeout: s.handshake}, nil
+}
+
+// serverConn is an accepted TLS connection whose handshake (run on first
+// use, in the reader's goroutine, never in Accept) must finish within
+// timeout; an unverified peer never gets to send a Raft RPC.
+type serverConn struct {
+	*tls.Conn
+	timeout time.Duration
+	once    sync.Once
+	err     error
+}
+
+func (c *serverConn) handshake() error {
+	c.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		c.err = c.HandshakeContext(ctx)
+	})
+	return c.err
+}
+
+// Read completes the handshake first.
+func (c *serverConn) Read(p []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+// Write completes the handshake first.
+func (c *serverConn) Write(p []byte) (int, error) {
+	if err := c.handshake(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
 }
 
 // Close stops accepting connections.

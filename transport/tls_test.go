@@ -265,3 +265,27 @@ func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
 	}
 	return false
 }
+
+func TestStreamLayerDropsSilentPeers(t *testing.T) {
+	p := newTestPKI(t)
+	srv, err := NewTCPStreamLayer(listen(t), nil, WithMutualTLS(p.mutual(t, p.node)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	srv.handshake = 200 * time.Millisecond
+	accepted := acceptAndRead(srv)
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	select {
+	case err := <-accepted:
+		if err == nil {
+			t.Fatal("a silent connection ended without an error")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a silent connection is still held after 10 s")
+	}
+}
