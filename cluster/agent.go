@@ -127,7 +127,7 @@ func (a *Agent) open() error {
 
 // start launches the agent's goroutines.
 func (a *Agent) start() {
-	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second,
+	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: newStdLogger("http", a.logger)}
 	a.goRun(func() {
 		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {

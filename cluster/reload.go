@@ -39,6 +39,9 @@ func (a *Agent) Reload(cfg Config) error {
 		a.logger.Warn("reload: node_name, data_dir, bind_addr and ports need a restart; kept the running values")
 	}
 	a.logger.Info("configuration reloaded", "log_level", cfg.LogLevel, "interval", cfg.Interval, "infrastructure", cfg.Infrastructure)
+	if cfg.TLS != a.cfg.TLS || cfg.GossipKey != a.cfg.GossipKey || cfg.ACL != a.cfg.ACL || cfg.InsecurePlaintext != a.cfg.InsecurePlaintext {
+		a.logger.Warn("reload: tls, gossip_key, acl and insecure_plaintext need a restart; kept the running values")
+	}
 	if a.cfg.insecure() {
 		a.logger.Warn(insecureWarning, "bind_addr", a.cfg.BindAddr)
 	}

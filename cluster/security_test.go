@@ -66,6 +66,14 @@ func TestInsecurePlaintextWarnsAtStartAndOnReload(t *testing.T) {
 	if n := logs.count("SECURITY WARNING"); n != 3 {
 		t.Fatalf("after two reloads: %d warnings, want 3", n)
 	}
+	changed := cfg
+	changed.ACL = ACLConfig{ReadToken: "new-read-secret", WriteToken: "new-write-secret"}
+	if err := a.Reload(changed); err != nil {
+		t.Fatal(err)
+	}
+	if logs.count("need a restart; kept the running values") != 1 || strings.Contains(logs.String(), "new-write-secret") {
+		t.Fatalf("reload with new tokens:\n%s", logs)
+	}
 
 	quiet := testConfig(t, "quiet", 1)
 	quietLogs := capture(&quiet)
