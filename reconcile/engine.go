@@ -91,6 +91,10 @@ type Options struct {
 	After          func(time.Duration) <-chan time.Time // default time.After
 	MinBackoff     time.Duration                        // 0 = DefaultMinBackoff
 	OutcomeTimeout time.Duration                        // 0 = DefaultOutcomeTimeout
+	// LaunchVisibility is the least time a launch not yet visible to
+	// Observe is still credited to its group (EC2 is eventually
+	// consistent); 0 = DefaultLaunchVisibility.
+	LaunchVisibility time.Duration
 	// Failpoint, if set, is called at the named points of execution
 	// (FailpointBeforeIntent … FailpointAfterOutcome). Test-only: the fault
 	// suite uses it to kill the process at a chosen point. nil costs nothing.
@@ -105,9 +109,10 @@ type Engine struct {
 	randMu sync.Mutex
 
 	// Owned by whoever holds turn.
-	memory Memory
-	quiet  map[string]string // Refuse/Hold/Report decisions recorded by the last real cycle
-	digest string            // configuration the memory belongs to
+	memory     Memory
+	quiet      map[string]string    // Refuse/Hold/Report decisions recorded by the last real cycle
+	digest     string               // configuration the memory belongs to
+	launchedAt map[string]time.Time // when each instance in memory.Launched was launched
 }
 
 // New checks opts and fills in defaults.
@@ -137,7 +142,10 @@ func New(opts Options) (*Engine, error) {
 	if opts.OutcomeTimeout <= 0 {
 		opts.OutcomeTimeout = DefaultOutcomeTimeout
 	}
-	return &Engine{opts: opts, turn: make(chan struct{}, 1)}, nil
+	if opts.LaunchVisibility <= 0 {
+		opts.LaunchVisibility = DefaultLaunchVisibility
+	}
+	return &Engine{opts: opts, turn: make(chan struct{}, 1), launchedAt: map[string]time.Time{}}, nil
 }
 
 // failpoint calls Options.Failpoint, if set.
@@ -206,6 +214,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 		if recovered, err = e.recoverOpen(ctx, req.Progress); err != nil {
 			return recovered, err
 		}
+		e.recallLaunches(ctx)
 	}
 	c := e.newCycle(req)
 	err := c.run(ctx)

@@ -185,6 +185,7 @@ func (c *cycle) affected(d *DecisionReport, launched []string) []string {
 	}
 	for _, id := range launched {
 		c.e.memory.Launched[id] = Launch{Group: d.Action.Group}
+		c.e.launchedAt[id] = c.e.opts.Now()
 	}
 	return launched
 }

@@ -49,6 +49,7 @@ func (c *cycle) proposeOutcome(ctx context.Context, recs ...wal.Record) error {
 // image for creates that name none, and keeps the next memory (real
 // cycles only: a dry run leaves no trace in the engine).
 func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
+	c.e.creditRecentLaunches(c.start)
 	plan := Decider{Confirmations: c.e.opts.Confirmations}.Decide(c.desired.Config, observed, c.e.memory)
 	c.resolveImages(ctx, &plan)
 	c.report.Counts = plan.Counts

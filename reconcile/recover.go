@@ -190,6 +190,7 @@ func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt
 func (r *recovery) remember(d *DecisionReport, ids []string) {
 	for _, id := range ids {
 		r.e.memory.Launched[id] = Launch{Group: d.Action.Group}
+		r.e.launchedAt[id] = r.e.opts.Now()
 	}
 }
 

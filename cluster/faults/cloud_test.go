@@ -29,6 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/yairfalse/ovi/aws/ec2sim"
 )
 
 // cloud is the simulated EC2 region: an `ovi ec2sim --state FILE` process,
@@ -103,15 +105,41 @@ func startCloud(t *testing.T, bin string) *cloud {
 		}
 		return err == nil
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c.serve()
+	return c
+}
+
+// startCloudWith serves an in-process simulator with opts (for its knobs:
+// consistency window, ignored client tokens, …) behind the same recording
+// proxy; its state file is read the same way.
+func startCloudWith(t *testing.T, opts ec2sim.Options) (*cloud, *ec2sim.Server) {
+	t.Helper()
+	opts.StateFile = filepath.Join(t.TempDir(), "cloud.json")
+	sim, err := ec2sim.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	simURL, stop, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	c := &cloud{t: t, state: opts.StateFile, simURL: simURL,
+		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
+	c.serve()
+	return c, sim
+}
+
+// serve starts the recording proxy.
+func (c *cloud) serve() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	srv := &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	c.t.Cleanup(func() { _ = srv.Close() })
 	c.url = "http://" + ln.Addr().String()
-	return c
 }
 
 // credentialRE finds the access key id in a SigV4 Authorization header.

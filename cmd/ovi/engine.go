@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/mvcc"
 	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
 )
@@ -49,6 +51,36 @@ func (s agentState) OpenIntents(context.Context) ([]reconcile.Intent, error) {
 	out := make([]reconcile.Intent, len(intents))
 	for i, in := range intents {
 		out[i] = reconcile.Intent{Decided: in.Decided, Executing: in.Executing}
+	}
+	return out, nil
+}
+
+// launchDecisionLead is how much earlier than the launches asked for the
+// decisions naming their groups are looked up (decided → executed usually
+// takes seconds; a recovery can take longer).
+const launchDecisionLead = time.Hour
+
+// Launches lists the executed creates recorded since a time, each with
+// the group its decision named (reconcile.LaunchHistory): a new leader
+// credits those EC2 does not show yet instead of launching them again.
+func (s agentState) Launches(_ context.Context, since time.Time) ([]reconcile.RecordedLaunch, error) {
+	recs, err := s.agent.Store().Replay(mvcc.ReplayFilter{
+		Kinds: []wal.Kind{wal.KindDecided, wal.KindExecuted}, Since: since.Add(-launchDecisionLead)})
+	if err != nil {
+		return nil, fmt.Errorf("read recent launches: %w", err)
+	}
+	groups := map[string]string{}
+	var out []reconcile.RecordedLaunch
+	for _, ra := range recs {
+		r := ra.Record
+		switch {
+		case r.Decided != nil && r.Decided.Action == wal.ActionCreate:
+			groups[r.DecisionID] = r.Decided.Group
+		case r.Executed != nil && r.Executed.Action == wal.ActionCreate && !r.Time.Before(since):
+			if g, ok := groups[r.DecisionID]; ok {
+				out = append(out, reconcile.RecordedLaunch{Group: g, IDs: r.Executed.ResourceIDs, At: r.Time})
+			}
+		}
 	}
 	return out, nil
 }

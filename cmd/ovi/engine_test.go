@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/yairfalse/ovi/reconcile"
+	"github.com/yairfalse/ovi/wal"
+)
+
+func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
+	ta := startTestAgent(t, nil)
+	now := time.Now().UTC()
+	create := func(id, group string, t time.Duration, ids ...string) []wal.Record {
+		return []wal.Record{
+			{Kind: wal.KindDecided, DecisionID: id, Time: now.Add(t), Decided: &wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing, Group: group, Count: len(ids)}},
+			{Kind: wal.KindExecuted, DecisionID: id, Time: now.Add(t), Executed: &wal.Executed{Action: wal.ActionCreate, ResourceIDs: ids}},
+		}
+	}
+	ta.propose(
+		create("old-1", "web", -10*time.Minute, "i-old"),
+		create("new-1", "web", -30*time.Second, "i-1", "i-2"),
+		create("new-2", "db", -10*time.Second, "i-3"),
+		[]wal.Record{{Kind: wal.KindExecuted, DecisionID: "del-1", Time: now, ResourceID: "i-9",
+			Executed: &wal.Executed{Action: wal.ActionDelete}}},
+	)
+	var st reconcile.LaunchHistory = agentState{agent: ta.agent}
+	got, err := st.Launches(context.Background(), now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		got[i].At = got[i].At.UTC()
+	}
+	want := []reconcile.RecordedLaunch{
+		{Group: "web", IDs: []string{"i-1", "i-2"}, At: now.Add(-30 * time.Second)},
+		{Group: "db", IDs: []string{"i-3"}, At: now.Add(-10 * time.Second)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("launches = %+v\nwant %+v", got, want)
+	}
+}
