@@ -145,13 +145,31 @@ func (w *witness) watch(nodes []*node, stop <-chan struct{}) {
 
 // verify reads the whole WAL of every running node and returns the number
 // of witnessed records that are missing or changed (lost committed
-// records), with a description of each.
+// records), with a description of each. It first waits until every node
+// has applied the last witnessed revision (a record committed a moment ago
+// may be on the leader and not yet on a follower), and holds a node only
+// to the records up to the index it had applied before its WAL was read.
 func (w *witness) verify(t *testing.T, nodes []*node) (int, []string) {
 	t.Helper()
+	w.mu.Lock()
+	var last uint64
+	for rev := range w.seen {
+		last = max(last, rev.Main)
+	}
+	w.mu.Unlock()
+	waitFor(t, fmt.Sprintf("every running node to apply revision %d", last), 30*time.Second, func() bool {
+		for _, n := range nodes {
+			if st, ok := n.status(); n.running() && (!ok || st.AppliedIndex < last) {
+				return false
+			}
+		}
+		return true
+	})
 	lost := 0
 	var msgs []string
 	for _, n := range nodes {
-		if !n.running() {
+		st, ok := n.status()
+		if !ok {
 			continue
 		}
 		entries, err := walOf(n, transport.Revision{})
@@ -165,7 +183,7 @@ func (w *witness) verify(t *testing.T, nodes []*node) (int, []string) {
 		w.add(n.name, entries)
 		w.mu.Lock()
 		for rev, rec := range w.seen {
-			if !have[rev] {
+			if rev.Main <= st.AppliedIndex && !have[rev] {
 				lost++
 				msgs = append(msgs, fmt.Sprintf("%s lost revision %v: %s", n.name, rev, rec))
 			}
