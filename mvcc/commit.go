@@ -187,8 +187,8 @@ func (w *writer) putRecord(r *wal.Record, rev Revision) error {
 	if err := w.wal.Put(revBytes(rev), enc); err != nil {
 		return fmt.Errorf("put wal: %w", err)
 	}
-	if r.ResourceID != "" {
-		if err := w.idxRes.Put(resIndexKey(r.ResourceID, rev), []byte{}); err != nil {
+	for _, id := range r.ResourceIDs() {
+		if err := w.idxRes.Put(resIndexKey(id, rev), []byte{}); err != nil {
 			return fmt.Errorf("put idx_res: %w", err)
 		}
 	}

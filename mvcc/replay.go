@@ -85,7 +85,7 @@ func (m *matcher) match(rev Revision, r *wal.Record) bool {
 	switch {
 	case !m.after.Less(rev):
 		return false
-	case m.resourceID != "" && r.ResourceID != m.resourceID:
+	case m.resourceID != "" && !r.Concerns(m.resourceID):
 		return false
 	case len(m.kindList) > 0 && !m.kinds[r.Kind]:
 		return false

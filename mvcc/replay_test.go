@@ -22,7 +22,9 @@ func recordOfKind(kind wal.Kind, id string, at time.Time, text string) wal.Recor
 	case wal.KindExecuting:
 		r.Executing = &wal.Executing{Action: wal.ActionDelete, Description: text, Attempt: 1}
 	case wal.KindExecuted:
-		r.Executed = &wal.Executed{Action: wal.ActionDelete, Message: text}
+		// Launches name the instances they created: the audit log also
+		// indexes the record under those ids.
+		r.Executed = &wal.Executed{Action: wal.ActionCreate, Message: text, ResourceIDs: []string{"i-10", id}}
 	case wal.KindFailed:
 		r.Failed = &wal.Failed{Action: wal.ActionDelete, Code: "RequestLimitExceeded", Message: text}
 	case wal.KindConfigApplied:
@@ -77,7 +79,7 @@ func bruteForce(all []RecordAt, f ReplayFilter) []RecordAt {
 	for _, r := range all {
 		switch {
 		case !f.After.Less(r.Revision):
-		case f.ResourceID != "" && r.Record.ResourceID != f.ResourceID:
+		case f.ResourceID != "" && !r.Record.Concerns(f.ResourceID):
 		case len(f.Kinds) > 0 && !slices.Contains(f.Kinds, r.Record.Kind):
 		case !f.Since.IsZero() && r.Record.Time.Before(f.Since):
 		case !f.Until.IsZero() && !r.Record.Time.Before(f.Until):
@@ -188,5 +190,28 @@ func TestReplaySurvivesCompaction(t *testing.T) {
 	}
 	if h, err := s.History("k"); err != nil || len(h) != 6 {
 		t.Fatalf("History after Compact(15): %d versions, %v; want 6", len(h), err)
+	}
+}
+
+// A launch is decided for a group; its executed record names the new
+// instances, and replaying one instance's history finds it.
+func TestReplayByResourceFindsTheLaunchThatCreatedIt(t *testing.T) {
+	s, _ := openTest(t)
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	launch := recordOfKind(wal.KindExecuted, "", at, "launched")
+	launch.Executed.ResourceIDs = []string{"i-a", "i-b"}
+	seen := recordOfKind(wal.KindObserved, "i-b", at.Add(time.Second), "seen")
+	if err := s.Commit([]Entry{{Index: 1, Records: []wal.Record{launch}}, {Index: 2, Records: []wal.Record{seen}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Replay(ReplayFilter{ResourceID: "i-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Record.Kind != wal.KindExecuted || got[1].Record.Kind != wal.KindObserved {
+		t.Fatalf("replay of i-b = %+v, want the launch then the observation", got)
+	}
+	if got, err := s.Replay(ReplayFilter{ResourceID: "i-c"}); err != nil || len(got) != 0 {
+		t.Fatalf("replay of i-c = %+v, %v, want nothing", got, err)
 	}
 }

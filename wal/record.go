@@ -3,6 +3,7 @@ package wal
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -98,4 +99,29 @@ func (r *Record) payloads() (n int, last Kind) {
 	add(r.Compaction != nil, KindCompaction)
 	add(r.Note != nil, KindNote)
 	return n, last
+}
+
+// Concerns reports whether the record is about resource id: its own
+// ResourceID, or one of the instances an executed launch created (a
+// create is decided for a group, before its instances have ids). The
+// audit log indexes a record under every id it concerns.
+func (r *Record) Concerns(id string) bool {
+	return id != "" && (r.ResourceID == id || (r.Executed != nil && slices.Contains(r.Executed.ResourceIDs, id)))
+}
+
+// ResourceIDs returns every resource id the record concerns, without
+// duplicates: ResourceID first, then the ids an executed launch created.
+func (r *Record) ResourceIDs() []string {
+	var ids []string
+	if r.ResourceID != "" {
+		ids = append(ids, r.ResourceID)
+	}
+	if r.Executed != nil {
+		for _, id := range r.Executed.ResourceIDs {
+			if id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
