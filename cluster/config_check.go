@@ -16,7 +16,7 @@ import (
 // one-line error naming the key.
 func (c *Config) Validate() error {
 	checks := []func() error{
-		c.checkNames, c.checkAddrs, c.checkPorts, c.checkCounts, c.checkSecurity,
+		c.checkNames, c.checkAddrs, c.checkPorts, c.checkCounts, c.checkPlaceholders, c.checkSecurity,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -87,9 +87,27 @@ func (c *Config) gossipKey() ([]byte, error) {
 	}
 	key, err := base64.StdEncoding.DecodeString(c.GossipKey)
 	if err != nil || (len(key) != 16 && len(key) != 24 && len(key) != 32) {
-		return nil, fmt.Errorf("%w: gossip_key must be base64 of 16, 24 or 32 bytes", ErrConfig)
+		return nil, fmt.Errorf("%w: gossip_key must be base64 of 16, 24 or 32 bytes (create one with 'ovi keygen')", ErrConfig)
 	}
 	return key, nil
+}
+
+// checkPlaceholders refuses secrets still holding a "<…>" placeholder (as
+// deploy/config ships them), naming the command that creates each. The
+// message never repeats the value.
+func (c *Config) checkPlaceholders() error {
+	secrets := []struct{ key, value, command string }{
+		{"gossip_key", c.GossipKey, "'ovi keygen'"},
+		{"acl.read_token", c.ACL.ReadToken, "'openssl rand -hex 32'"},
+		{"acl.write_token", c.ACL.WriteToken, "'openssl rand -hex 32' (a different one than acl.read_token)"},
+	}
+	for _, s := range secrets {
+		if strings.HasPrefix(s.value, "<") && strings.HasSuffix(s.value, ">") {
+			return fmt.Errorf("%w: %s is still a placeholder: set it to the output of %s, the same on every node",
+				ErrConfig, s.key, s.command)
+		}
+	}
+	return nil
 }
 
 // advertiseIP is advertise_addr, or bind_addr when it is not set.
