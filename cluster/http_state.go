@@ -162,13 +162,7 @@ func (a *Agent) handleNote(w http.ResponseWriter, r *http.Request) error {
 		return e
 	}
 	rec := wal.Record{Kind: wal.KindNote, ResourceID: in.ResourceID, Note: &wal.Note{Text: in.Text}}
-	rev, err := a.Propose(r.Context(), []wal.Record{rec})
-	if err != nil {
-		return err
-	}
-	out := transport.ProposeResponse{Revision: rev}
-	transport.WriteJSON(w, http.StatusOK, &out)
-	return nil
+	return a.proposeAndReply(w, r, rec)
 }
 
 func (a *Agent) handleCompact(w http.ResponseWriter, r *http.Request) error {
@@ -183,6 +177,12 @@ func (a *Agent) handleCompact(w http.ResponseWriter, r *http.Request) error {
 		return transport.Errorf(transport.CodeFutureRevision, "compact: revision %d is past the current revision %d", in.Revision, cur)
 	}
 	rec := wal.Record{Kind: wal.KindCompaction, Compaction: &wal.Compaction{Revision: in.Revision}}
+	return a.proposeAndReply(w, r, rec)
+}
+
+// proposeAndReply commits one record (forwarded to the leader when this
+// node follows) and answers with its revision.
+func (a *Agent) proposeAndReply(w http.ResponseWriter, r *http.Request, rec wal.Record) error {
 	rev, err := a.Propose(r.Context(), []wal.Record{rec})
 	if err != nil {
 		return err
