@@ -203,12 +203,12 @@ func TestRepeatedLeaderKills(t *testing.T) {
 		point := failpoints()[i%4]
 		next := infra{web: nextCount(i), blessed: i < kills/2}
 		cl.killIteration(w, &tl, point, cur, next, blessed, unmanaged)
-		cur = next
 		tl.iterations++
 		tl.byPoint[point]++
 		if tl.lostRecords+tl.duplicateLaunches+tl.blessedDeleted+tl.extraDeletions+tl.unmanagedTouched+tl.uncoveredCalls > 0 || t.Failed() {
 			t.Fatalf("iteration %d (%s, web %d → %d): %+v", i, point, cur.web, next.web, tl)
 		}
+		cur = next
 	}
 	t.Logf("repeated leader kills: %d iterations in %s, %d kills (%v), %d restarts; %d launches, %d deletions, %d actions executed, %d mutating EC2 calls; "+
 		"duplicate launches %d, extra deletions %d, lost committed records %d, blessed deletions %d, unmanaged touched %d, calls without intent %d",
