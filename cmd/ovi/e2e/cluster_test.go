@@ -22,8 +22,9 @@ type agent struct {
 }
 
 // startCluster starts the three agents of deploy/config (ovi-1, ovi-2,
-// ovi-3) on free loopback ports, all reading the infrastructure file infra.
-func startCluster(t *testing.T, bin, root, infra string) []*agent {
+// ovi-3) on free loopback ports, all reading the infrastructure file infra,
+// with mat's TLS files, gossip key and tokens.
+func startCluster(t *testing.T, bin, root, infra string, mat material) []*agent {
 	t.Helper()
 	type ports struct{ http, raft, gossip int }
 	ps := make([]ports, 3)
@@ -41,7 +42,8 @@ func startCluster(t *testing.T, bin, root, infra string) []*agent {
 		}
 		dir := t.TempDir()
 		out := rewriteNodeConfig(t, src, rewrite{dataDir: filepath.Join(dir, "data"), infrastructure: infra,
-			http: ps[i].http, raft: ps[i].raft, gossip: ps[i].gossip, retryJoin: join})
+			http: ps[i].http, raft: ps[i].raft, gossip: ps[i].gossip, retryJoin: join, tlsDir: mat.dir,
+			secrets: secrets{gossipKey: mat.gossipKey, readToken: mat.readToken, writeToken: mat.writeToken}})
 		cfg := checkOnlyRewritten(t, name+".yaml", src, out)
 		path := filepath.Join(dir, "ovi.yaml")
 		if err := os.WriteFile(path, out, 0o600); err != nil {
@@ -66,8 +68,8 @@ type member struct {
 }
 
 // members asks the agent at addr for the cluster's members.
-func members(bin, addr string) ([]member, error) {
-	res, err := ovi(bin, addr, "-o", "json", "members")
+func members(o operator, addr string) ([]member, error) {
+	res, err := ovi(o, addr, "-o", "json", "members")
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +87,8 @@ func members(bin, addr string) ([]member, error) {
 
 // leaderOf returns the leader's name if, as seen from addr, the cluster
 // has exactly `alive` alive voters and exactly one leader among them.
-func leaderOf(bin, addr string, alive int) (string, string) {
-	ms, err := members(bin, addr)
+func leaderOf(o operator, addr string, alive int) (string, string) {
+	ms, err := members(o, addr)
 	if err != nil {
 		return "", err.Error()
 	}
@@ -108,7 +110,7 @@ func leaderOf(bin, addr string, alive int) (string, string) {
 
 // waitForLeader waits until every running agent sees `alive` alive voters
 // and the same single leader, and returns it.
-func waitForLeader(t *testing.T, bin string, agents []*agent, alive int, d time.Duration) *agent {
+func waitForLeader(t *testing.T, o operator, agents []*agent, alive int, d time.Duration) *agent {
 	t.Helper()
 	var leader string
 	waitFor(t, fmt.Sprintf("%d alive voters and one leader, on every running node", alive), d, func() (bool, string) {
@@ -117,7 +119,7 @@ func waitForLeader(t *testing.T, bin string, agents []*agent, alive int, d time.
 			if !a.running() {
 				continue
 			}
-			l, saw := leaderOf(bin, a.http, alive)
+			l, saw := leaderOf(o, a.http, alive)
 			if l == "" || (leader != "" && l != leader) {
 				return false, a.name + ": " + saw
 			}
@@ -166,7 +168,7 @@ func parseState(t *testing.T, out string) stateDoc {
 
 // sameStateEverywhere waits until `ovi state --revision rev -o json` gives
 // byte-identical output on every running agent, and returns it.
-func sameStateEverywhere(t *testing.T, bin string, agents []*agent, rev uint64, d time.Duration) string {
+func sameStateEverywhere(t *testing.T, o operator, agents []*agent, rev uint64, d time.Duration) string {
 	t.Helper()
 	var want string
 	waitFor(t, fmt.Sprintf("identical `ovi state --revision %d -o json` on every node", rev), d, func() (bool, string) {
@@ -175,7 +177,7 @@ func sameStateEverywhere(t *testing.T, bin string, agents []*agent, rev uint64, 
 			if !a.running() {
 				continue
 			}
-			res, err := ovi(bin, a.http, "state", "--revision", strconv.FormatUint(rev, 10), "-o", "json")
+			res, err := ovi(o, a.http, "state", "--revision", strconv.FormatUint(rev, 10), "-o", "json")
 			switch {
 			case err != nil:
 				return false, err.Error()

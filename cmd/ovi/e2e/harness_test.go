@@ -196,14 +196,13 @@ type cliResult struct {
 	code           int
 }
 
-// ovi runs the CLI against the agent at addr (host:port) and returns its
-// output and exit code; err is set only when it could not run or timed out.
-func ovi(bin, addr string, args ...string) (cliResult, error) {
+// ovi runs the CLI as o against the agent at addr (host:port, over https)
+// and returns its output and exit code; err is set only when it could not
+// run or timed out.
+func ovi(o operator, addr string, args ...string) (cliResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	full := append([]string{"--address", addr}, args...)
-	cmd := exec.CommandContext(ctx, bin, full...)
-	cmd.Env = simEnv()
+	cmd := o.command(ctx, addr, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -220,15 +219,15 @@ func ovi(bin, addr string, args ...string) (cliResult, error) {
 	return res, nil
 }
 
-// mustOvi runs the CLI and fails the test unless it exits 0.
-func mustOvi(t testing.TB, bin, addr string, args ...string) string {
+// mustOvi runs the CLI as o and fails the test unless it exits 0.
+func mustOvi(t testing.TB, o operator, addr string, args ...string) string {
 	t.Helper()
-	res, err := ovi(bin, addr, args...)
+	res, err := ovi(o, addr, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.code != 0 {
-		t.Fatalf("ovi --address %s %s: exit %d\nstdout:\n%s\nstderr:\n%s", addr, strings.Join(args, " "), res.code, res.stdout, res.stderr)
+		t.Fatalf("ovi --address https://%s %s: exit %d\nstdout:\n%s\nstderr:\n%s", addr, strings.Join(args, " "), res.code, res.stdout, res.stderr)
 	}
 	return res.stdout
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -20,9 +19,16 @@ const storyBudget = 3 * time.Minute
 
 // TestStory plays what an operator does with the deploy/ files, with real
 // processes on 127.0.0.1: three agents from deploy/config/ovi-{1,2,3}.yaml
-// (ports, paths and addresses rewritten), `ovi ec2sim` as the cloud.
+// (ports, paths, addresses and secrets rewritten), `ovi ec2sim` as the
+// cloud. The security material is made first with the binary, as the
+// operations guide says: `ovi tls ca create`, `ovi tls cert create` for
+// each node and for the operator (--client), `ovi keygen`, two random
+// tokens. Every CLI call goes over https with the CA, the client
+// certificate and a token: the write token for reconcile, the read token
+// for every read (members, state, wal replay — it is enough for them).
 //
 //  1. the three join: `ovi members` shows 3 alive voters and one leader;
+//     the read token cannot reconcile (forbidden);
 //  2. `ovi reconcile` through a follower converges: exactly 3 managed
 //     instances in the simulator, the unmanaged one untouched;
 //  3. `ovi state --revision N -o json` is identical on every node;
@@ -37,48 +43,51 @@ const storyBudget = 3 * time.Minute
 func TestStory(t *testing.T) {
 	begin := time.Now()
 	bin, root := binary(t), repoRoot(t)
+	mat := makeMaterial(t, bin, 3)
+	r, w := mat.reader(bin), mat.writer(bin)
 	cloud := startSim(t, bin)
 	unmanaged := cloud.seedUnmanaged(t)
 	proxy := startHoldProxy(t, cloud.url)
 	infra := infrastructureCopy(t, root, t.TempDir(), proxy.url(), 3)
-	agents := startCluster(t, bin, root, infra)
+	agents := startCluster(t, bin, root, infra, mat)
 
-	leader := waitForLeader(t, bin, agents, 3, 60*time.Second)
-	t.Logf("1. joined: leader %s (%s)", leader.name, time.Since(begin).Round(time.Millisecond))
+	leader := waitForLeader(t, r, agents, 3, 60*time.Second)
+	checkReadTokenCannotWrite(t, r, leader.http, infra)
+	t.Logf("1. joined over mutual TLS: leader %s (%s)", leader.name, time.Since(begin).Round(time.Millisecond))
 
 	f := followersOf(agents, leader)
-	out := mustOvi(t, bin, f[0].http, "reconcile", "-f", infra)
+	out := mustOvi(t, w, f[0].http, "reconcile", "-f", infra)
 	t.Logf("2. ovi reconcile through follower %s:\n%s", f[0].name, out)
 	waitForManaged(t, cloud, 3, 30*time.Second)
 	checkUntouched(t, cloud, unmanaged)
 
-	rev := parseState(t, mustOvi(t, bin, leader.http, "state", "-o", "json")).Revision
-	st := parseState(t, sameStateEverywhere(t, bin, agents, rev, 30*time.Second))
+	rev := parseState(t, mustOvi(t, r, leader.http, "state", "-o", "json")).Revision
+	st := parseState(t, sameStateEverywhere(t, r, agents, rev, 30*time.Second))
 	t.Logf("3. identical state at revision %d on all three nodes (%d resources)", rev, len(st.Resources))
 
-	replay := mustOvi(t, bin, f[1].http, "wal", "replay")
+	replay := mustOvi(t, r, f[1].http, "wal", "replay")
 	checkLifecycle(t, replay)
 	t.Logf("4. ovi wal replay on follower %s shows observed → decided → executing → executed", f[1].name)
 
-	killed, intent := crashLeaderDuringReconcile(t, bin, leader, f, proxy, infra, rev)
-	newLeader := waitForLeader(t, bin, agents, 2, 60*time.Second)
+	killed, intent := crashLeaderDuringReconcile(t, r, w, leader, f, proxy, infra, rev)
+	newLeader := waitForLeader(t, r, agents, 2, 60*time.Second)
 	waitForManaged(t, cloud, 5, 60*time.Second)
 	checkUntouched(t, cloud, unmanaged)
-	res, err := ovi(bin, newLeader.http, "reconcile", "--dry-run", "--detailed-exitcode", "-f", infra)
+	res, err := ovi(w, newLeader.http, "reconcile", "--dry-run", "--detailed-exitcode", "-f", infra)
 	if err != nil || res.code != 0 {
 		t.Fatalf("after failover, a dry run should find nothing to do: exit %d, %v\n%s%s", res.code, err, res.stdout, res.stderr)
 	}
 	checkManagedCount(t, cloud, 5)
-	checkOutcome(t, bin, f[0].http, intent)
+	checkOutcome(t, r, f[0].http, intent)
 	t.Logf("5. the audit trail of the launches, from %s:\n%s", newLeader.name,
-		mustOvi(t, bin, newLeader.http, "wal", "replay", "--type", "executing,executed,failed"))
+		mustOvi(t, r, newLeader.http, "wal", "replay", "--type", "executing,executed,failed"))
 	t.Logf("5. %s leads; exactly 5 live managed instances, by decision: %v (%s)",
 		newLeader.name, byDecision(t, cloud), time.Since(begin).Round(time.Millisecond))
 
 	killed.start()
-	waitForLeader(t, bin, agents, 3, 60*time.Second)
-	latest := parseState(t, mustOvi(t, bin, newLeader.http, "state", "-o", "json")).Revision
-	sameStateEverywhere(t, bin, agents, latest, 60*time.Second)
+	waitForLeader(t, r, agents, 3, 60*time.Second)
+	latest := parseState(t, mustOvi(t, r, newLeader.http, "state", "-o", "json")).Revision
+	sameStateEverywhere(t, r, agents, latest, 60*time.Second)
 	t.Logf("6. %s restarted and caught up: identical state at revision %d on all three (%s)",
 		killed.name, latest, time.Since(begin).Round(time.Millisecond))
 	checkManagedCount(t, cloud, 5)
@@ -127,6 +136,20 @@ func checkManagedCount(t *testing.T, cloud *sim, n int) {
 	ids, err := cloud.liveManaged(context.Background())
 	if err != nil || len(ids) != n {
 		t.Fatalf("live managed instances = %v (%v), want %d", ids, err, n)
+	}
+}
+
+// checkReadTokenCannotWrite asserts the read token's scope ends at reads:
+// even a dry-run reconcile is forbidden with it.
+func checkReadTokenCannotWrite(t *testing.T, r operator, addr, infra string) {
+	t.Helper()
+	res, err := ovi(r, addr, "reconcile", "--dry-run", "-f", infra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.code == 0 || !strings.Contains(res.stderr, "forbidden") {
+		t.Fatalf("ovi reconcile --dry-run with the read token: exit %d, want a forbidden error\nstdout:\n%s\nstderr:\n%s",
+			res.code, res.stdout, res.stderr)
 	}
 }
 
@@ -189,16 +212,15 @@ type walLine struct {
 // intent is committed), the leader is killed, then the held call goes on to
 // the simulator (EC2 had received it) — the case the ClientToken exists
 // for. It returns the killed agent and the intent it left open.
-func crashLeaderDuringReconcile(t *testing.T, bin string, leader *agent, f []*agent, proxy *holdProxy, infra string, after uint64) (*agent, walLine) {
+func crashLeaderDuringReconcile(t *testing.T, r, w operator, leader *agent, f []*agent, proxy *holdProxy, infra string, after uint64) (*agent, walLine) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	events := followLog(ctx, t, bin, f[0].http, after)
+	events := followLog(ctx, t, r, f[0].http, after)
 
 	proxy.arm()
 	infrastructureCopyCount(t, infra, 5)
-	rec := exec.CommandContext(ctx, bin, "--address", f[1].http, "reconcile", "-f", infra)
-	rec.Env = simEnv()
+	rec := w.command(ctx, f[1].http, "reconcile", "-f", infra)
 	var recOut strings.Builder
 	rec.Stdout, rec.Stderr = &recOut, &recOut
 	if err := rec.Start(); err != nil {
@@ -230,9 +252,9 @@ func crashLeaderDuringReconcile(t *testing.T, bin string, leader *agent, f []*ag
 
 // checkOutcome asserts the new leader recorded the outcome of the intent
 // the old one left open (executed or failed, same decision id).
-func checkOutcome(t *testing.T, bin, addr string, intent walLine) {
+func checkOutcome(t *testing.T, r operator, addr string, intent walLine) {
 	t.Helper()
-	out := mustOvi(t, bin, addr, "-o", "json", "wal", "replay", "--type", "executed,failed")
+	out := mustOvi(t, r, addr, "-o", "json", "wal", "replay", "--type", "executed,failed")
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var l walLine
 		if json.Unmarshal([]byte(line), &l) == nil && l.Record.DecisionID == intent.Record.DecisionID &&
@@ -244,11 +266,10 @@ func checkOutcome(t *testing.T, bin, addr string, intent walLine) {
 }
 
 // followLog runs `ovi -o json wal replay -f --type decided,executing`
-// against addr and sends every record after revision after.
-func followLog(ctx context.Context, t *testing.T, bin, addr string, after uint64) <-chan walLine {
+// with the read token against addr and sends every record after revision after.
+func followLog(ctx context.Context, t *testing.T, r operator, addr string, after uint64) <-chan walLine {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, "--address", addr, "-o", "json", "wal", "replay", "-f", "--type", "decided,executing")
-	cmd.Env = simEnv()
+	cmd := r.command(ctx, addr, "-o", "json", "wal", "replay", "-f", "--type", "decided,executing")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
