@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
+	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/transport"
 	"github.com/yairfalse/ovi/wal"
 )
@@ -80,20 +81,20 @@ func noteBatch(b *testing.B) []byte {
 // hashicorp/raft + raft-boltdb/v2 with a no-op FSM (3 nodes in this
 // process, load applied inside the leader). Fsync on everywhere.
 func BenchmarkReplicatedAppend(b *testing.B) {
-	bin := binary(b)
-	nodes, l := startCluster(b, bin)
-	f := followers(nodes, l)[0]
+	bin := clustertest.Binary(b)
+	nodes, l := clustertest.StartCluster(b, bin)
+	f := clustertest.Followers(nodes, l)[0]
 	for _, p := range []int{1, 64} {
 		b.Run(fmt.Sprintf("ovi-leader/proposers=%d", p), func(b *testing.B) {
 			runLoad(b, p, "records", func(ctx context.Context, _ int) error {
-				_, err := l.client.Note(ctx, transport.NoteRequest{ResourceID: "bench", Text: "benchmark note"})
+				_, err := l.Client.Note(ctx, transport.NoteRequest{ResourceID: "bench", Text: "benchmark note"})
 				return err
 			})
 		})
 	}
 	b.Run("ovi-follower/proposers=64", func(b *testing.B) {
 		runLoad(b, 64, "records", func(ctx context.Context, _ int) error {
-			_, err := f.client.Note(ctx, transport.NoteRequest{ResourceID: "bench", Text: "benchmark note"})
+			_, err := f.Client.Note(ctx, transport.NoteRequest{ResourceID: "bench", Text: "benchmark note"})
 			return err
 		})
 	})
@@ -160,7 +161,7 @@ func startRawCluster(b *testing.B) *raft.Raft {
 		b.Fatal(err)
 	}
 	var leader *raft.Raft
-	waitFor(b, "a raw raft leader", 20*time.Second, func() bool {
+	clustertest.WaitFor(b, "a raw raft leader", 20*time.Second, func() bool {
 		for _, r := range rafts {
 			if r.State() == raft.Leader {
 				leader = r
@@ -175,9 +176,9 @@ func startRawCluster(b *testing.B) *raft.Raft {
 // BenchmarkTimeTravelReads: state of one key at a random old revision
 // (of 50,000) through a follower's HTTP API.
 func BenchmarkTimeTravelReads(b *testing.B) {
-	bin := binary(b)
-	nodes, l := startCluster(b, bin)
-	f := followers(nodes, l)[0]
+	bin := clustertest.Binary(b)
+	nodes, l := clustertest.StartCluster(b, bin)
+	f := clustertest.Followers(nodes, l)[0]
 	const revisions = 50000
 	revs := make([]uint64, revisions)
 	var next atomic.Int64
@@ -187,7 +188,7 @@ func BenchmarkTimeTravelReads(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1)) - 1; i < revisions; i = int(next.Add(1)) - 1 {
-				res, err := l.client.Note(context.Background(), transport.NoteRequest{ResourceID: "hot", Text: fmt.Sprint(i)})
+				res, err := l.Client.Note(context.Background(), transport.NoteRequest{ResourceID: "hot", Text: fmt.Sprint(i)})
 				if err != nil {
 					b.Error(err)
 					return
@@ -205,7 +206,7 @@ func BenchmarkTimeTravelReads(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/clients=%d", lvl, clients), func(b *testing.B) {
 				runLoad(b, clients, "reads", func(ctx context.Context, i int) error {
 					rev := revs[rand.IntN(len(revs))]
-					st, err := f.client.State(ctx, transport.StateQuery{Revision: rev, Prefix: "notes/hot", Consistency: lvl})
+					st, err := f.Client.State(ctx, transport.StateQuery{Revision: rev, Prefix: "notes/hot", Consistency: lvl})
 					if err == nil && len(st.Entries) != 1 {
 						return fmt.Errorf("revision %d: %d entries", rev, len(st.Entries))
 					}
@@ -220,26 +221,26 @@ func BenchmarkTimeTravelReads(b *testing.B) {
 // commits through a survivor; restart the old leader and let it catch up.
 // Run with -benchtime=5x.
 func BenchmarkFailoverGap(b *testing.B) {
-	bin := binary(b)
-	nodes, l := startCluster(b, bin)
+	bin := clustertest.Binary(b)
+	nodes, l := clustertest.StartCluster(b, bin)
 	var gaps []time.Duration
 	ctx := context.Background()
 	for range b.N {
-		survivor := followers(nodes, l)[0]
-		if _, err := survivor.client.Note(ctx, transport.NoteRequest{ResourceID: "f", Text: "before"}); err != nil {
+		survivor := clustertest.Followers(nodes, l)[0]
+		if _, err := survivor.Client.Note(ctx, transport.NoteRequest{ResourceID: "f", Text: "before"}); err != nil {
 			b.Fatal(err)
 		}
 		killed := time.Now()
-		l.stop(syscall.SIGKILL)
-		waitFor(b, "a write after the kill", 30*time.Second, func() bool {
-			_, err := survivor.client.Note(ctx, transport.NoteRequest{ResourceID: "f", Text: "after"})
+		l.Stop(syscall.SIGKILL)
+		clustertest.WaitFor(b, "a write after the kill", 30*time.Second, func() bool {
+			_, err := survivor.Client.Note(ctx, transport.NoteRequest{ResourceID: "f", Text: "after"})
 			return err == nil
 		})
 		gaps = append(gaps, time.Since(killed))
-		l.start()
-		waitFor(b, "3 voters and a leader again", 30*time.Second, func() bool {
-			_, ok := l.status()
-			nl := leader(nodes, 3)
+		l.Start()
+		clustertest.WaitFor(b, "3 voters and a leader again", 30*time.Second, func() bool {
+			_, ok := l.Status()
+			nl := clustertest.Leader(nodes, 3)
 			if ok && nl != nil {
 				l = nl
 				return true

@@ -1,5 +1,8 @@
 //go:build e2e
 
+// Package e2e runs real `ovi agent` processes on 127.0.0.1 (through
+// cluster/clustertest) and checks the cluster end to end. The binary comes
+// from $OVI_BIN (make e2e builds it); without it the test builds one.
 package e2e
 
 import (
@@ -14,26 +17,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/transport"
 )
 
 // sameAnswers checks every running node answers state and WAL replay at
 // rev identically (consistent reads).
-func sameAnswers(t *testing.T, nodes []*node, rev uint64) {
+func sameAnswers(t *testing.T, nodes []*clustertest.Node, rev uint64) {
 	t.Helper()
-	ctx := ctxT(t, 30*time.Second)
+	ctx := clustertest.Context(t, 30*time.Second)
 	var wantState, wantWAL []byte
 	for _, n := range nodes {
-		if !n.running() {
+		if !n.Running() {
 			continue
 		}
-		st, err := n.client.State(ctx, transport.StateQuery{Revision: rev, Consistency: transport.Consistent})
+		st, err := n.Client.State(ctx, transport.StateQuery{Revision: rev, Consistency: transport.Consistent})
 		if err != nil {
-			t.Fatalf("%s: state at %d: %v", n.name, rev, err)
+			t.Fatalf("%s: state at %d: %v", n.Name, rev, err)
 		}
-		w, err := n.client.WAL(ctx, transport.WALQuery{Until: time.Now().Add(time.Hour), Consistency: transport.Consistent})
+		w, err := n.Client.WAL(ctx, transport.WALQuery{Until: time.Now().Add(time.Hour), Consistency: transport.Consistent})
 		if err != nil {
-			t.Fatalf("%s: wal: %v", n.name, err)
+			t.Fatalf("%s: wal: %v", n.Name, err)
 		}
 		var recs []transport.WALEntry
 		for _, e := range w.Records {
@@ -48,29 +52,29 @@ func sameAnswers(t *testing.T, nodes []*node, rev uint64) {
 			continue
 		}
 		if string(gotState) != string(wantState) {
-			t.Fatalf("%s: state at %d differs:\n%s\nvs\n%s", n.name, rev, gotState, wantState)
+			t.Fatalf("%s: state at %d differs:\n%s\nvs\n%s", n.Name, rev, gotState, wantState)
 		}
 		if string(gotWAL) != string(wantWAL) {
-			t.Fatalf("%s: wal replay differs", n.name)
+			t.Fatalf("%s: wal replay differs", n.Name)
 		}
 	}
 }
 
 func TestClusterFormsAndReplicatesThroughAFollower(t *testing.T) {
-	bin := binary(t)
-	nodes, l := startCluster(t, bin)
-	f := followers(nodes, l)[0]
-	ctx := ctxT(t, 30*time.Second)
-	res, err := f.client.Note(ctx, transport.NoteRequest{ResourceID: "r1", Text: "through a follower"})
+	bin := clustertest.Binary(t)
+	nodes, l := clustertest.StartCluster(t, bin)
+	f := clustertest.Followers(nodes, l)[0]
+	ctx := clustertest.Context(t, 30*time.Second)
+	res, err := f.Client.Note(ctx, transport.NoteRequest{ResourceID: "r1", Text: "through a follower"})
 	if err != nil {
-		t.Fatalf("note through follower %s: %v", f.name, err)
+		t.Fatalf("note through follower %s: %v", f.Name, err)
 	}
 	sameAnswers(t, nodes, res.Revision)
-	st, err := l.client.State(ctx, transport.StateQuery{Revision: res.Revision, Prefix: "notes/"})
-	if err != nil || len(st.Entries) != 1 || st.Entries[0].Record.Note.Text != "through a follower" || st.Entries[0].Record.Node != f.name {
+	st, err := l.Client.State(ctx, transport.StateQuery{Revision: res.Revision, Prefix: "notes/"})
+	if err != nil || len(st.Entries) != 1 || st.Entries[0].Record.Note.Text != "through a follower" || st.Entries[0].Record.Node != f.Name {
 		t.Fatalf("state = %+v, %v", st, err)
 	}
-	ms, err := f.client.Members(ctx)
+	ms, err := f.Client.Members(ctx)
 	if err != nil || len(ms.Members) != 3 {
 		t.Fatalf("members = %+v, %v", ms, err)
 	}
@@ -82,23 +86,23 @@ func TestClusterFormsAndReplicatesThroughAFollower(t *testing.T) {
 }
 
 func TestLeaderKillFailoverAndCatchUp(t *testing.T) {
-	bin := binary(t)
-	nodes, l := startCluster(t, bin)
-	ctx := ctxT(t, 90*time.Second)
+	bin := clustertest.Binary(t)
+	nodes, l := clustertest.StartCluster(t, bin)
+	ctx := clustertest.Context(t, 90*time.Second)
 	var last uint64
 	for i := range 20 {
-		res, err := nodes[i%3].client.Note(ctx, transport.NoteRequest{ResourceID: fmt.Sprintf("k%d", i%5), Text: fmt.Sprint(i)})
+		res, err := nodes[i%3].Client.Note(ctx, transport.NoteRequest{ResourceID: fmt.Sprintf("k%d", i%5), Text: fmt.Sprint(i)})
 		if err != nil {
 			t.Fatalf("note %d: %v", i, err)
 		}
 		last = res.Revision
 	}
 	killed := time.Now()
-	l.stop(syscall.SIGKILL)
-	survivor := followers(nodes, l)[0]
+	l.Stop(syscall.SIGKILL)
+	survivor := clustertest.Followers(nodes, l)[0]
 	var gapRev uint64
-	waitFor(t, "a write after the leader was killed", 30*time.Second, func() bool {
-		res, err := survivor.client.Note(ctx, transport.NoteRequest{ResourceID: "after", Text: "kill"})
+	clustertest.WaitFor(t, "a write after the leader was killed", 30*time.Second, func() bool {
+		res, err := survivor.Client.Note(ctx, transport.NoteRequest{ResourceID: "after", Text: "kill"})
 		gapRev = res.Revision
 		return err == nil
 	})
@@ -107,67 +111,67 @@ func TestLeaderKillFailoverAndCatchUp(t *testing.T) {
 		t.Fatalf("revision went back: %d <= %d", gapRev, last)
 	}
 	sameAnswers(t, nodes, last)
-	l.start()
-	waitFor(t, "the old leader to catch up", 30*time.Second, func() bool {
-		st, ok := l.status()
+	l.Start()
+	clustertest.WaitFor(t, "the old leader to catch up", 30*time.Second, func() bool {
+		st, ok := l.Status()
 		return ok && st.AppliedIndex >= gapRev
 	})
 	sameAnswers(t, nodes, gapRev)
-	w, err := l.client.WAL(ctx, transport.WALQuery{Consistency: transport.Stale})
+	w, err := l.Client.WAL(ctx, transport.WALQuery{Consistency: transport.Stale})
 	if err != nil || len(w.Records) != 21 {
 		t.Fatalf("restarted node holds %d records (want 21), err %v", len(w.Records), err)
 	}
 }
 
 func TestLateJoinerCatchesUpFromSnapshotAndLeave(t *testing.T) {
-	bin := binary(t)
-	nodes, l := startCluster(t, bin, "--snapshot-threshold", "16", "--trailing-logs", "4", "--snapshot-interval", "200ms")
-	ctx := ctxT(t, 90*time.Second)
+	bin := clustertest.Binary(t)
+	nodes, l := clustertest.StartCluster(t, bin, "--snapshot-threshold", "16", "--trailing-logs", "4", "--snapshot-interval", "200ms")
+	ctx := clustertest.Context(t, 90*time.Second)
 	var last uint64
 	for i := range 60 {
-		res, err := l.client.Note(ctx, transport.NoteRequest{ResourceID: fmt.Sprintf("k%d", i%7), Text: fmt.Sprint(i)})
+		res, err := l.Client.Note(ctx, transport.NoteRequest{ResourceID: fmt.Sprintf("k%d", i%7), Text: fmt.Sprint(i)})
 		if err != nil {
 			t.Fatalf("note %d: %v", i, err)
 		}
 		last = res.Revision
 	}
-	waitFor(t, "a snapshot on the leader", 30*time.Second, func() bool {
-		entries, _ := os.ReadDir(filepath.Join(l.dataDir, "raft", "snapshots"))
+	clustertest.WaitFor(t, "a snapshot on the leader", 30*time.Second, func() bool {
+		entries, _ := os.ReadDir(filepath.Join(l.DataDir, "raft", "snapshots"))
 		return len(entries) > 0
 	})
-	late := newNode(t, bin, "ovi-4", "--retry-join", nodes[0].gossipAddr())
-	late.start()
+	late := clustertest.NewNode(t, bin, "ovi-4", "--retry-join", nodes[0].GossipAddr())
+	late.Start()
 	nodes = append(nodes, late)
-	waitFor(t, "the late joiner to become a voter and catch up", 30*time.Second, func() bool {
-		st, ok := late.status()
+	clustertest.WaitFor(t, "the late joiner to become a voter and catch up", 30*time.Second, func() bool {
+		st, ok := late.Status()
 		return ok && len(st.Peers) == 4 && st.AppliedIndex >= last
 	})
 	sameAnswers(t, nodes, last)
 	// The late joiner runs with the default threshold (8192), so a snapshot
 	// in its store was installed from the leader, not taken by itself.
-	if entries, _ := os.ReadDir(filepath.Join(late.dataDir, "raft", "snapshots")); len(entries) == 0 {
-		b, _ := os.ReadFile(late.logPath)
-		t.Fatalf("late joiner did not install a snapshot; log:\n%s", tail(string(b), 2000))
+	if entries, _ := os.ReadDir(filepath.Join(late.DataDir, "raft", "snapshots")); len(entries) == 0 {
+		b, _ := os.ReadFile(late.LogPath())
+		t.Fatalf("late joiner did not install a snapshot; log:\n%s", clustertest.Tail(string(b), 2000))
 	}
-	if _, err := late.client.Leave(ctx); err != nil {
+	if _, err := late.Client.Leave(ctx); err != nil {
 		t.Fatalf("leave: %v", err)
 	}
-	waitFor(t, "the leaver removed from the raft configuration", 30*time.Second, func() bool {
-		p, err := l.client.RaftPeers(ctx)
+	clustertest.WaitFor(t, "the leaver removed from the raft configuration", 30*time.Second, func() bool {
+		p, err := l.Client.RaftPeers(ctx)
 		return err == nil && len(p.Peers) == 3
 	})
-	waitFor(t, "the leaver to exit", 30*time.Second, func() bool { return !late.running() })
+	clustertest.WaitFor(t, "the leaver to exit", 30*time.Second, func() bool { return !late.Running() })
 }
 
 func TestBadInput(t *testing.T) {
-	bin := binary(t)
-	a := newNode(t, bin, "solo", "--bootstrap-expect", "1")
-	a.start()
-	waitFor(t, "solo leader", 20*time.Second, func() bool { st, ok := a.status(); return ok && st.State == "Leader" })
-	ctx := ctxT(t, 60*time.Second)
+	bin := clustertest.Binary(t)
+	a := clustertest.NewNode(t, bin, "solo", "--bootstrap-expect", "1")
+	a.Start()
+	clustertest.WaitFor(t, "solo leader", 20*time.Second, func() bool { st, ok := a.Status(); return ok && st.State == "Leader" })
+	ctx := clustertest.Context(t, 60*time.Second)
 	t.Run("join closed port", func(t *testing.T) {
 		start := time.Now()
-		_, err := a.client.Join(ctx, fmt.Sprintf("127.0.0.1:%d", freePort(t)))
+		_, err := a.Client.Join(ctx, fmt.Sprintf("127.0.0.1:%d", clustertest.FreePort(t)))
 		if err == nil || !strings.Contains(err.Error(), "join") {
 			t.Fatalf("err = %v", err)
 		}
@@ -177,7 +181,7 @@ func TestBadInput(t *testing.T) {
 	})
 	t.Run("join something else", func(t *testing.T) {
 		start := time.Now()
-		_, err := a.client.Join(ctx, a.httpAddr())
+		_, err := a.Client.Join(ctx, a.HTTPAddr())
 		if err == nil {
 			t.Fatal("join to an HTTP port succeeded")
 		}
@@ -187,13 +191,13 @@ func TestBadInput(t *testing.T) {
 		t.Logf("join to an HTTP port: %v (%s)", err, time.Since(start).Round(time.Millisecond))
 	})
 	t.Run("duplicate node name", func(t *testing.T) {
-		dup := newNode(t, bin, "solo", "--bootstrap-expect", "1", "--retry-join", a.gossipAddr())
-		dup.start()
-		waitFor(t, "the duplicate to exit", 30*time.Second, func() bool { return !dup.running() })
+		dup := clustertest.NewNode(t, bin, "solo", "--bootstrap-expect", "1", "--retry-join", a.GossipAddr())
+		dup.Start()
+		clustertest.WaitFor(t, "the duplicate to exit", 30*time.Second, func() bool { return !dup.Running() })
 		var exitErr *exec.ExitError
-		b, _ := os.ReadFile(dup.logPath)
-		if !errors.As(dup.exitErr, &exitErr) || !strings.Contains(string(b), "node name already in use") {
-			t.Fatalf("duplicate: exit %v, log:\n%s", dup.exitErr, tail(string(b), 1500))
+		b, _ := os.ReadFile(dup.LogPath())
+		if !errors.As(dup.ExitErr(), &exitErr) || !strings.Contains(string(b), "node name already in use") {
+			t.Fatalf("duplicate: exit %v, log:\n%s", dup.ExitErr(), clustertest.Tail(string(b), 1500))
 		}
 	})
 	t.Run("config errors", func(t *testing.T) {
@@ -217,62 +221,62 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestSigtermLeavesAndRestartRejoins(t *testing.T) {
-	bin := binary(t)
-	nodes, l := startCluster(t, bin)
-	ctx := ctxT(t, 90*time.Second)
-	f := followers(nodes, l)[0]
-	f.stop(syscall.SIGTERM)
-	if f.exitErr != nil {
-		t.Fatalf("SIGTERM: exit %v", f.exitErr)
+	bin := clustertest.Binary(t)
+	nodes, l := clustertest.StartCluster(t, bin)
+	ctx := clustertest.Context(t, 90*time.Second)
+	f := clustertest.Followers(nodes, l)[0]
+	f.Stop(syscall.SIGTERM)
+	if f.ExitErr() != nil {
+		t.Fatalf("SIGTERM: exit %v", f.ExitErr())
 	}
-	waitFor(t, "the stopped follower removed from raft", 30*time.Second, func() bool {
-		p, err := l.client.RaftPeers(ctx)
+	clustertest.WaitFor(t, "the stopped follower removed from raft", 30*time.Second, func() bool {
+		p, err := l.Client.RaftPeers(ctx)
 		return err == nil && len(p.Peers) == 2
 	})
-	ms, err := l.client.Members(ctx)
+	ms, err := l.Client.Members(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range ms.Members {
-		if m.Name == f.name && m.Status != transport.MemberLeft {
+		if m.Name == f.Name && m.Status != transport.MemberLeft {
 			t.Fatalf("member %s status %q, want left", m.Name, m.Status)
 		}
 	}
-	res, err := l.client.Note(ctx, transport.NoteRequest{ResourceID: "while-away", Text: "x"})
+	res, err := l.Client.Note(ctx, transport.NoteRequest{ResourceID: "while-away", Text: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.start()
-	waitFor(t, "the restarted node back as a voter and caught up", 30*time.Second, func() bool {
-		st, ok := f.status()
+	f.Start()
+	clustertest.WaitFor(t, "the restarted node back as a voter and caught up", 30*time.Second, func() bool {
+		st, ok := f.Status()
 		return ok && len(st.Peers) == 3 && st.AppliedIndex >= res.Revision
 	})
 	sameAnswers(t, nodes, res.Revision)
 }
 
 func TestSighupReloadsLogLevel(t *testing.T) {
-	bin := binary(t)
-	n := newNode(t, bin, "hup", "--bootstrap-expect", "1")
+	bin := clustertest.Binary(t)
+	n := clustertest.NewNode(t, bin, "hup", "--bootstrap-expect", "1")
 	cfgPath := filepath.Join(t.TempDir(), "ovi.yaml")
 	write := func(level string) {
-		body := fmt.Sprintf("data_dir: %s\nlog_level: %s\ninterval: 45s\n", n.dataDir, level)
+		body := fmt.Sprintf("data_dir: %s\nlog_level: %s\ninterval: 45s\n", n.DataDir, level)
 		if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	write("info")
-	n.extra = append(n.extra, "--config", cfgPath)
-	n.start()
-	waitFor(t, "leader", 20*time.Second, func() bool { st, ok := n.status(); return ok && st.State == "Leader" })
+	n.Flags = append(n.Flags, "--config", cfgPath)
+	n.Start()
+	clustertest.WaitFor(t, "leader", 20*time.Second, func() bool { st, ok := n.Status(); return ok && st.State == "Leader" })
 	write("debug")
-	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := n.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the reload logged", 10*time.Second, func() bool {
-		b, _ := os.ReadFile(n.logPath)
+	clustertest.WaitFor(t, "the reload logged", 10*time.Second, func() bool {
+		b, _ := os.ReadFile(n.LogPath())
 		return strings.Contains(string(b), "configuration reloaded") && strings.Contains(string(b), "log_level=debug")
 	})
-	if !n.running() {
+	if !n.Running() {
 		t.Fatal("SIGHUP stopped the agent")
 	}
 }

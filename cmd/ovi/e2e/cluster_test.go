@@ -11,12 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yairfalse/ovi/cluster/clustertest"
 )
 
 // agent is one `ovi agent --config FILE` process started from a rewritten
 // deploy/config/ovi-N.yaml.
 type agent struct {
-	proc
+	*clustertest.Proc
 	nodeName string
 	http     string // host:port of the HTTP API
 }
@@ -30,7 +32,7 @@ func startCluster(t *testing.T, bin, root, infra string, mat material) []*agent 
 	ps := make([]ports, 3)
 	var join []string
 	for i := range ps {
-		ps[i] = ports{freePort(t), freePort(t), freePort(t)}
+		ps[i] = ports{clustertest.FreePort(t), clustertest.FreePort(t), clustertest.FreePort(t)}
 		join = append(join, "127.0.0.1:"+strconv.Itoa(ps[i].gossip))
 	}
 	agents := make([]*agent, 3)
@@ -50,11 +52,11 @@ func startCluster(t *testing.T, bin, root, infra string, mat material) []*agent 
 			t.Fatal(err)
 		}
 		agents[i] = &agent{nodeName: cfg.NodeName, http: "127.0.0.1:" + strconv.Itoa(ps[i].http)}
-		agents[i].proc = proc{t: t, name: name, logDir: dir, env: simEnv(),
-			args: []string{bin, "agent", "--config", path}}
+		agents[i].Proc = clustertest.NewProc(t, name, dir, bin, "agent", "--config", path)
+		agents[i].Env = simEnv()
 	}
 	for _, a := range agents {
-		a.start()
+		a.Start()
 	}
 	return agents
 }
@@ -113,15 +115,15 @@ func leaderOf(o operator, addr string, alive int) (string, string) {
 func waitForLeader(t *testing.T, o operator, agents []*agent, alive int, d time.Duration) *agent {
 	t.Helper()
 	var leader string
-	waitFor(t, fmt.Sprintf("%d alive voters and one leader, on every running node", alive), d, func() (bool, string) {
+	clustertest.WaitForSeen(t, fmt.Sprintf("%d alive voters and one leader, on every running node", alive), d, func() (bool, string) {
 		leader = ""
 		for _, a := range agents {
-			if !a.running() {
+			if !a.Running() {
 				continue
 			}
 			l, saw := leaderOf(o, a.http, alive)
 			if l == "" || (leader != "" && l != leader) {
-				return false, a.name + ": " + saw
+				return false, a.Name + ": " + saw
 			}
 			leader = l
 		}
@@ -134,17 +136,6 @@ func waitForLeader(t *testing.T, o operator, agents []*agent, alive int, d time.
 	}
 	t.Fatalf("leader %q is none of the test's agents", leader)
 	return nil
-}
-
-// followersOf returns the running agents other than l.
-func followersOf(agents []*agent, l *agent) []*agent {
-	var out []*agent
-	for _, a := range agents {
-		if a != l && a.running() {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // stateDoc is the part of `ovi -o json state` the story reads.
@@ -171,10 +162,10 @@ func parseState(t *testing.T, out string) stateDoc {
 func sameStateEverywhere(t *testing.T, o operator, agents []*agent, rev uint64, d time.Duration) string {
 	t.Helper()
 	var want string
-	waitFor(t, fmt.Sprintf("identical `ovi state --revision %d -o json` on every node", rev), d, func() (bool, string) {
+	clustertest.WaitForSeen(t, fmt.Sprintf("identical `ovi state --revision %d -o json` on every node", rev), d, func() (bool, string) {
 		want = ""
 		for _, a := range agents {
-			if !a.running() {
+			if !a.Running() {
 				continue
 			}
 			res, err := ovi(o, a.http, "state", "--revision", strconv.FormatUint(rev, 10), "-o", "json")
@@ -182,11 +173,11 @@ func sameStateEverywhere(t *testing.T, o operator, agents []*agent, rev uint64, 
 			case err != nil:
 				return false, err.Error()
 			case res.code != 0:
-				return false, a.name + ": " + strings.TrimSpace(res.stderr)
+				return false, a.Name + ": " + strings.TrimSpace(res.stderr)
 			case want == "":
 				want = res.stdout
 			case res.stdout != want:
-				return false, fmt.Sprintf("%s differs:\n%s\nvs\n%s", a.name, res.stdout, want)
+				return false, fmt.Sprintf("%s differs:\n%s\nvs\n%s", a.Name, res.stdout, want)
 			}
 		}
 		return want != "", "no running node"

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yairfalse/ovi/cluster/clustertest"
 )
 
 // TestDeployConfigsRefusePlaceholders: deploy/config/ovi-N.yaml ship
@@ -18,7 +20,7 @@ import (
 // must refuse at once with one line that says which command creates the
 // first missing secret — never run with a known key or token.
 func TestDeployConfigsRefusePlaceholders(t *testing.T) {
-	bin, root := binary(t), repoRoot(t)
+	bin, root := clustertest.Binary(t), repoRoot(t)
 	for i := 1; i <= 3; i++ {
 		path := filepath.Join(root, "deploy", "config", fmt.Sprintf("ovi-%d.yaml", i))
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

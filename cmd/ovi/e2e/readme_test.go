@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/yairfalse/ovi/cluster/clustertest"
 )
 
 // Markers in README.md: the fenced block after `<!-- quickstart -->` is run
@@ -128,7 +130,7 @@ func runBlock(t *testing.T, dir string, b block, env []string) {
 	if err != nil {
 		t.Fatalf("README.md:%d: block failed (%v):\n%s\n--- output ---\n%s", b.line, err, b.code, out)
 	}
-	t.Logf("README.md:%d: ok in %s:\n%s%s", b.line, time.Since(begin).Round(time.Millisecond), b.code, tail(string(out), 3000))
+	t.Logf("README.md:%d: ok in %s:\n%s%s", b.line, time.Since(begin).Round(time.Millisecond), b.code, clustertest.Tail(string(out), 3000))
 }
 
 // startReadmeAgent runs the agent block in the background with free ports,
@@ -139,8 +141,8 @@ func startReadmeAgent(t *testing.T, dir string, b block) int {
 	if strings.Count(b.code, agentCommand) != 1 {
 		t.Fatalf("README.md:%d: the agent block must run %q once:\n%s", b.line, agentCommand, b.code)
 	}
-	http := freePort(t)
-	ports := fmt.Sprintf(" --http-port %d --raft-port %d --gossip-port %d", http, freePort(t), freePort(t))
+	http := clustertest.FreePort(t)
+	ports := fmt.Sprintf(" --http-port %d --raft-port %d --gossip-port %d", http, clustertest.FreePort(t), clustertest.FreePort(t))
 	code := strings.Replace(b.code, agentCommand, agentCommand+ports, 1)
 	logPath := filepath.Join(t.TempDir(), "agent.log")
 	logf, err := os.Create(logPath)
@@ -157,11 +159,11 @@ func startReadmeAgent(t *testing.T, dir string, b block) int {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); _ = logf.Close() }()
 	t.Cleanup(func() { stopReadmeAgent(t, cmd, exited, logPath) })
-	waitFor(t, fmt.Sprintf("%q in the agent's output (README.md:%d)", readyLine, b.line), 5*time.Minute, func() (bool, string) {
+	clustertest.WaitForSeen(t, fmt.Sprintf("%q in the agent's output (README.md:%d)", readyLine, b.line), 5*time.Minute, func() (bool, string) {
 		select {
 		case err := <-exited:
 			exited <- err
-			t.Fatalf("README.md:%d: the agent block exited (%v):\n%s", b.line, err, tail(readFile(t, logPath), 4000))
+			t.Fatalf("README.md:%d: the agent block exited (%v):\n%s", b.line, err, clustertest.Tail(readFile(t, logPath), 4000))
 		default:
 		}
 		return hasLine(logPath, readyLine), "not yet"
@@ -181,7 +183,7 @@ func stopReadmeAgent(t *testing.T, cmd *exec.Cmd, exited chan error, logPath str
 		err = errors.Join(errors.New("no exit within 30 s of Ctrl-C"), <-exited)
 	}
 	if err != nil {
-		t.Errorf("the agent did not stop cleanly on Ctrl-C: %v\n%s", err, tail(readFile(t, logPath), 4000))
+		t.Errorf("the agent did not stop cleanly on Ctrl-C: %v\n%s", err, clustertest.Tail(readFile(t, logPath), 4000))
 	}
 }
 

@@ -16,13 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/wal"
 )
 
 // sim is `ovi ec2sim` running as its own process with a state file, and an
 // EC2 client (the real SDK) to look at it the way AWS users would.
 type sim struct {
-	proc
+	*clustertest.Proc
 	url       string
 	stateFile string
 	client    *ec2.Client
@@ -33,19 +34,19 @@ type sim struct {
 func startSim(t *testing.T, bin string) *sim {
 	t.Helper()
 	dir := t.TempDir()
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(clustertest.FreePort(t))
 	s := &sim{url: "http://" + addr, stateFile: filepath.Join(dir, "cloud.json")}
-	s.proc = proc{t: t, name: "ec2sim", logDir: dir, env: simEnv(),
-		args: []string{bin, "ec2sim", "--listen", addr, "--state", s.stateFile}}
+	s.Proc = clustertest.NewProc(t, "ec2sim", dir, bin, "ec2sim", "--listen", addr, "--state", s.stateFile)
+	s.Env = simEnv()
 	s.client = ec2.New(ec2.Options{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("OVIE2EACCESSKEY", "ovi-e2e-secret", ""),
 		BaseEndpoint: awssdk.String(s.url),
 	})
-	s.start()
-	waitFor(t, "the EC2 simulator to answer", 20*time.Second, func() (bool, string) {
-		if !s.running() {
-			t.Fatalf("ec2sim exited: %v", s.exitErr)
+	s.Start()
+	clustertest.WaitForSeen(t, "the EC2 simulator to answer", 20*time.Second, func() (bool, string) {
+		if !s.Running() {
+			t.Fatalf("ec2sim exited: %v", s.ExitErr())
 		}
 		_, err := s.instances(context.Background())
 		return err == nil, fmt.Sprint(err)

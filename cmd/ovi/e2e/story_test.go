@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/yairfalse/ovi/cluster/clustertest"
 )
 
 // storyBudget bounds the whole story; each wait below also has its own.
@@ -42,7 +44,7 @@ const storyBudget = 3 * time.Minute
 //     latest revision on all three.
 func TestStory(t *testing.T) {
 	begin := time.Now()
-	bin, root := binary(t), repoRoot(t)
+	bin, root := clustertest.Binary(t), repoRoot(t)
 	mat := makeMaterial(t, bin, 3)
 	r, w := mat.reader(bin), mat.writer(bin)
 	cloud := startSim(t, bin)
@@ -53,11 +55,11 @@ func TestStory(t *testing.T) {
 
 	leader := waitForLeader(t, r, agents, 3, 60*time.Second)
 	checkReadTokenCannotWrite(t, r, leader.http, infra)
-	t.Logf("1. joined over mutual TLS: leader %s (%s)", leader.name, time.Since(begin).Round(time.Millisecond))
+	t.Logf("1. joined over mutual TLS: leader %s (%s)", leader.Name, time.Since(begin).Round(time.Millisecond))
 
-	f := followersOf(agents, leader)
+	f := clustertest.Followers(agents, leader)
 	out := mustOvi(t, w, f[0].http, "reconcile", "-f", infra)
-	t.Logf("2. ovi reconcile through follower %s:\n%s", f[0].name, out)
+	t.Logf("2. ovi reconcile through follower %s:\n%s", f[0].Name, out)
 	waitForManaged(t, cloud, 3, 30*time.Second)
 	checkUntouched(t, cloud, unmanaged)
 
@@ -67,7 +69,7 @@ func TestStory(t *testing.T) {
 
 	replay := mustOvi(t, r, f[1].http, "wal", "replay")
 	checkLifecycle(t, replay)
-	t.Logf("4. ovi wal replay on follower %s shows observed → decided → executing → executed", f[1].name)
+	t.Logf("4. ovi wal replay on follower %s shows observed → decided → executing → executed", f[1].Name)
 
 	killed, intent := crashLeaderDuringReconcile(t, r, w, leader, f, proxy, infra, rev)
 	newLeader := waitForLeader(t, r, agents, 2, 60*time.Second)
@@ -79,17 +81,17 @@ func TestStory(t *testing.T) {
 	}
 	checkManagedCount(t, cloud, 5)
 	checkOutcome(t, r, f[0].http, intent)
-	t.Logf("5. the audit trail of the launches, from %s:\n%s", newLeader.name,
+	t.Logf("5. the audit trail of the launches, from %s:\n%s", newLeader.Name,
 		mustOvi(t, r, newLeader.http, "wal", "replay", "--type", "executing,executed,failed"))
 	t.Logf("5. %s leads; exactly 5 live managed instances, by decision: %v (%s)",
-		newLeader.name, byDecision(t, cloud), time.Since(begin).Round(time.Millisecond))
+		newLeader.Name, byDecision(t, cloud), time.Since(begin).Round(time.Millisecond))
 
-	killed.start()
+	killed.Start()
 	waitForLeader(t, r, agents, 3, 60*time.Second)
 	latest := parseState(t, mustOvi(t, r, newLeader.http, "state", "-o", "json")).Revision
 	sameStateEverywhere(t, r, agents, latest, 60*time.Second)
 	t.Logf("6. %s restarted and caught up: identical state at revision %d on all three (%s)",
-		killed.name, latest, time.Since(begin).Round(time.Millisecond))
+		killed.Name, latest, time.Since(begin).Round(time.Millisecond))
 	checkManagedCount(t, cloud, 5)
 	checkUntouched(t, cloud, unmanaged)
 	if d := time.Since(begin); d > storyBudget {
@@ -101,7 +103,7 @@ func TestStory(t *testing.T) {
 // instances, failing at once if it ever holds more (a duplicate launch).
 func waitForManaged(t *testing.T, cloud *sim, n int, d time.Duration) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("exactly %d live managed instances in the simulator", n), d, func() (bool, string) {
+	clustertest.WaitForSeen(t, fmt.Sprintf("exactly %d live managed instances in the simulator", n), d, func() (bool, string) {
 		ids, err := cloud.liveManaged(context.Background())
 		if err != nil {
 			return false, err.Error()
@@ -236,13 +238,13 @@ func crashLeaderDuringReconcile(t *testing.T, r, w operator, leader *agent, f []
 		select {
 		case intent = <-events:
 		case <-ctx.Done():
-			t.Fatalf("the leader is launching, but no executing record reached follower %s", f[0].name)
+			t.Fatalf("the leader is launching, but no executing record reached follower %s", f[0].Name)
 		}
 	}
-	leader.stop(syscall.SIGKILL)
+	leader.Stop(syscall.SIGKILL)
 	proxy.releaseHeld()
 	t.Logf("5. SIGKILL %s inside its RunInstances call, after the intent %q (revision %d)",
-		leader.name, intent.Record.Executing.Description, intent.Revision.Main)
+		leader.Name, intent.Record.Executing.Description, intent.Revision.Main)
 	// The reconcile streamed from the dead leader: it fails; the cluster
 	// must converge anyway.
 	err := rec.Wait()
