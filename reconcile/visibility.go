@@ -33,50 +33,41 @@ func (e *Engine) creditRecentLaunches(now time.Time) {
 }
 
 // LaunchHistory is implemented by a State that can list the launches the
-// WAL recorded (executed creates) since a time. The engine credits those
-// that no observation has shown yet, so a launch a previous leader
-// finished just before it failed is not taken for missing while EC2 still
-// hides it (the engine's own memory of it died with that leader).
+// WAL recorded (executed creates) since a time whose instances no
+// observation has recorded since. The engine credits them, so a launch a
+// previous leader finished just before it failed is not taken for missing
+// while EC2 still hides it (the engine's own memory of it died with that
+// leader).
 type LaunchHistory interface {
 	Launches(ctx context.Context, since time.Time) ([]RecordedLaunch, error)
 }
 
 // RecordedLaunch is one executed create: the instances it launched for a
-// group, and when its outcome was recorded.
+// group that no observation has shown yet, and when its outcome was
+// recorded.
 type RecordedLaunch struct {
 	Group string
 	IDs   []string
 	At    time.Time
 }
 
-// recallLaunches credits the WAL's recent launches that neither the
-// memory nor any observation knows (see LaunchHistory). Called with the
-// turn held, before a real cycle.
+// recallLaunches credits the WAL's recent launches that are not yet
+// visible and that the memory does not hold (see LaunchHistory). Called
+// with the turn held, before a real cycle.
 func (e *Engine) recallLaunches(ctx context.Context) {
 	h, ok := e.opts.State.(LaunchHistory)
 	if !ok {
 		return
 	}
 	launches, err := h.Launches(ctx, e.opts.Now().Add(-e.opts.LaunchVisibility))
-	if err != nil || len(launches) == 0 {
-		if err != nil {
-			e.opts.Logger.Warn("reconcile: reading recent launches failed", "error", err)
-		}
-		return
-	}
-	seen, err := e.opts.State.Resources(ctx)
 	if err != nil {
-		e.opts.Logger.Warn("reconcile: reading last observations failed", "error", err)
+		e.opts.Logger.Warn("reconcile: reading recent launches failed", "error", err)
 		return
-	}
-	known := make(map[string]bool, len(seen))
-	for _, r := range seen {
-		known[r.ID] = true
 	}
 	e.ensureMemory()
 	for _, l := range launches {
 		for _, id := range l.IDs {
-			if _, remembered := e.memory.Launched[id]; !remembered && !known[id] {
+			if _, remembered := e.memory.Launched[id]; !remembered {
 				e.memory.Launched[id] = Launch{Group: l.Group}
 				e.launchedAt[id] = l.At
 			}

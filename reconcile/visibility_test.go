@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,15 +53,20 @@ func TestLaunchNeverSeenIsReplacedAfterTheVisibilityWindow(t *testing.T) {
 type historyState struct{ *fakeLog }
 
 func (h historyState) Launches(_ context.Context, since time.Time) ([]RecordedLaunch, error) {
-	groups := map[string]string{}
+	groups, seen := map[string]string{}, map[string]bool{}
 	var out []RecordedLaunch
 	for _, r := range h.all() {
 		switch {
+		case r.Kind == wal.KindObserved:
+			seen[r.ResourceID] = true
 		case r.Kind == wal.KindDecided && r.Decided.Action == wal.ActionCreate:
 			groups[r.DecisionID] = r.Decided.Group
 		case r.Kind == wal.KindExecuted && r.Executed.Action == wal.ActionCreate && !r.Time.Before(since):
 			out = append(out, RecordedLaunch{Group: groups[r.DecisionID], IDs: r.Executed.ResourceIDs, At: r.Time})
 		}
+	}
+	for i := range out {
+		out[i].IDs = slices.DeleteFunc(out[i].IDs, func(id string) bool { return seen[id] })
 	}
 	return out, nil
 }
@@ -79,5 +85,28 @@ func TestNewLeaderCreditsItsPredecessorsLaunches(t *testing.T) {
 	}
 	if got := r.cloud.byGroup(); got["web"] != 2 || r.cloud.count("create") != 1 {
 		t.Fatalf("cloud = %v, creates = %d: the new leader launched again", got, r.cloud.count("create"))
+	}
+}
+
+// TestRecentLaunchesSeenOnceAreNotCreditedAgain: instances launched a
+// moment ago, observed, then deleted (scale down) must not come back as
+// "launched, not visible yet" on a new leader: the group is refilled.
+func TestRecentLaunchesSeenOnceAreNotCreditedAgain(t *testing.T) {
+	r := newRig(t, webYAML)
+	e := r.engine()
+	r.run(e, Request{}) // launch 2
+	r.run(e, Request{}) // observe them
+	r.cloud.mu.Lock()
+	for id := range r.cloud.instances {
+		delete(r.cloud.instances, id) // gone, e.g. terminated by someone else
+	}
+	r.cloud.mu.Unlock()
+	r.cloud.failures["create:web"] = &ProviderError{Code: "RequestLimitExceeded", Message: "slow down"}
+	r.run(e, Request{}) // the old leader records them gone; its relaunch fails
+	delete(r.cloud.failures, "create:web")
+	e2 := r.engine(func(o *Options) { o.State = historyState{r.log} })
+	r.run(e2, Request{})
+	if got := r.cloud.byGroup(); got["web"] != 2 {
+		t.Fatalf("cloud = %v: the new leader credited instances the WAL saw gone", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/yairfalse/ovi/cluster"
@@ -61,26 +62,32 @@ func (s agentState) OpenIntents(context.Context) ([]reconcile.Intent, error) {
 const launchDecisionLead = time.Hour
 
 // Launches lists the executed creates recorded since a time, each with
-// the group its decision named (reconcile.LaunchHistory): a new leader
-// credits those EC2 does not show yet instead of launching them again.
+// the group its decision named and the instances no observation has
+// recorded since (reconcile.LaunchHistory): a new leader credits those
+// EC2 does not show yet instead of launching them again.
 func (s agentState) Launches(_ context.Context, since time.Time) ([]reconcile.RecordedLaunch, error) {
 	recs, err := s.agent.Store().Replay(mvcc.ReplayFilter{
-		Kinds: []wal.Kind{wal.KindDecided, wal.KindExecuted}, Since: since.Add(-launchDecisionLead)})
+		Kinds: []wal.Kind{wal.KindDecided, wal.KindExecuted, wal.KindObserved}, Since: since.Add(-launchDecisionLead)})
 	if err != nil {
 		return nil, fmt.Errorf("read recent launches: %w", err)
 	}
-	groups := map[string]string{}
+	groups, seen := map[string]string{}, map[string]bool{}
 	var out []reconcile.RecordedLaunch
 	for _, ra := range recs {
 		r := ra.Record
 		switch {
+		case r.Observed != nil:
+			seen[r.ResourceID] = true
 		case r.Decided != nil && r.Decided.Action == wal.ActionCreate:
 			groups[r.DecisionID] = r.Decided.Group
 		case r.Executed != nil && r.Executed.Action == wal.ActionCreate && !r.Time.Before(since):
 			if g, ok := groups[r.DecisionID]; ok {
-				out = append(out, reconcile.RecordedLaunch{Group: g, IDs: r.Executed.ResourceIDs, At: r.Time})
+				out = append(out, reconcile.RecordedLaunch{Group: g, IDs: slices.Clone(r.Executed.ResourceIDs), At: r.Time})
 			}
 		}
+	}
+	for i := range out {
+		out[i].IDs = slices.DeleteFunc(out[i].IDs, func(id string) bool { return seen[id] })
 	}
 	return out, nil
 }

@@ -25,6 +25,8 @@ func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
 		create("new-2", "db", -10*time.Second, "i-3"),
 		[]wal.Record{{Kind: wal.KindExecuted, DecisionID: "del-1", Time: now, ResourceID: "i-9",
 			Executed: &wal.Executed{Action: wal.ActionDelete}}},
+		[]wal.Record{{Kind: wal.KindObserved, ResourceID: "i-2", Time: now, Observed: &wal.Observed{
+			Change: wal.ChangeNew, Resource: wal.Resource{ID: "i-2", Type: "ec2", Size: "t3.micro", State: "pending"}}}},
 	)
 	var st reconcile.LaunchHistory = agentState{agent: ta.agent}
 	got, err := st.Launches(context.Background(), now.Add(-time.Minute))
@@ -35,7 +37,7 @@ func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
 		got[i].At = got[i].At.UTC()
 	}
 	want := []reconcile.RecordedLaunch{
-		{Group: "web", IDs: []string{"i-1", "i-2"}, At: now.Add(-30 * time.Second)},
+		{Group: "web", IDs: []string{"i-1"}, At: now.Add(-30 * time.Second)}, // i-2 observed since
 		{Group: "db", IDs: []string{"i-3"}, At: now.Add(-10 * time.Second)},
 	}
 	if !reflect.DeepEqual(got, want) {
