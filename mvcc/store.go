@@ -3,6 +3,7 @@ package mvcc
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -90,6 +91,9 @@ func Open(path string, opts Options) (*Store, error) {
 // openDB opens a bbolt file, creates the buckets if the file is new and
 // checks the format version.
 func openDB(path string, noSync, readOnly bool) (*bolt.DB, metaState, error) {
+	if err := checkSize(path); err != nil {
+		return nil, metaState{}, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: openTimeout, NoSync: noSync, ReadOnly: readOnly,
 		FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize,
@@ -297,4 +301,59 @@ func (s *Store) errIfClosed() error {
 	default:
 		return nil
 	}
+}
+
+// checkSize refuses a file shorter than the data its meta page says it
+// holds (a truncated copy, a disk that lost its tail). bbolt's meta pages
+// survive a truncation, and bbolt reads past the end at open (SIGBUS on
+// the mmap, which no Go code can recover from) or at the first read of a
+// lost page, so this reads the meta pages itself before bbolt opens the
+// file. bbolt lays its meta out natively: little-endian on the platforms
+// Ovi ships for.
+func checkSize(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("mvcc: open %s: %w", path, err)
+	}
+	defer func() { _ = f.Close() }()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return nil // a new file, or one bbolt reports on itself
+	}
+	need, ok := metaDataSize(f)
+	if ok && fi.Size() < need {
+		return fmt.Errorf("%w: %s is truncated: %d bytes on disk, its data needs %d; remove it to resync from the cluster, or restore a snapshot",
+			ErrCorrupt, path, fi.Size(), need)
+	}
+	return nil
+}
+
+// bbolt meta page layout: a 16-byte page header, then magic, version and
+// page size (uint32 each) at 16, 20, 24, and the high-water page id and
+// the transaction id (uint64) at 56 and 64.
+const (
+	boltMagic        = 0xED0CDAED
+	boltMetaPageSize = 24
+	boltMetaPgid     = 56
+	boltMetaTxid     = 64
+	boltMetaEnd      = 72
+)
+
+// metaDataSize returns the bytes the newer valid meta page says the file
+// holds (high-water page id × page size); ok is false when neither meta
+// page is readable (bbolt's own open reports that).
+func metaDataSize(f *os.File) (int64, bool) {
+	buf := make([]byte, boltMetaEnd)
+	if _, err := f.ReadAt(buf, 0); err != nil || binary.LittleEndian.Uint32(buf[16:]) != boltMagic {
+		return 0, false
+	}
+	pageSize := int64(binary.LittleEndian.Uint32(buf[boltMetaPageSize:]))
+	need, txid := int64(binary.LittleEndian.Uint64(buf[boltMetaPgid:]))*pageSize, binary.LittleEndian.Uint64(buf[boltMetaTxid:])
+	if _, err := f.ReadAt(buf, pageSize); err == nil && binary.LittleEndian.Uint32(buf[16:]) == boltMagic &&
+		binary.LittleEndian.Uint64(buf[boltMetaTxid:]) > txid {
+		need = int64(binary.LittleEndian.Uint64(buf[boltMetaPgid:])) * pageSize
+	}
+	return need, true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +174,36 @@ func TestOpenRefusesForeignFile(t *testing.T) {
 	}
 	if _, err := Open(raftLike, Options{NoSync: true}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open of another program's bbolt file: %v, want ErrCorrupt", err)
+	}
+}
+
+// A store file cut short (bbolt's meta pages survive a truncation) is
+// refused at Open with ErrCorrupt instead of panicking inside bbolt at the
+// first read past the end.
+func TestOpenRefusesTruncatedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 4000)
+	for i := uint64(1); i <= 200; i++ {
+		if err := s.Commit([]Entry{{Index: i, Ops: []Op{put(fmt.Sprintf("k/%03d", i), big)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var need int64
+	if err := s.db.View(func(tx *bolt.Tx) error { need = tx.Size(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, need/2); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, Options{NoSync: true})
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("Open of a truncated file = %v, want ErrCorrupt saying it is truncated", err)
 	}
 }
