@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -58,3 +60,15 @@ func lineDiff(want, got string) string {
 
 // runtimeCaller is runtime.Caller(0) of this file.
 func runtimeCaller() (uintptr, string, int, bool) { return runtime.Caller(0) }
+
+// assertRoundTrip checks that JSON output parses back into exactly want.
+func assertRoundTrip[T any](t *testing.T, what string, out []byte, want T) {
+	t.Helper()
+	var got T
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s JSON does not parse: %v", what, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s JSON does not round-trip:\n got %+v\nwant %+v", what, got, want)
+	}
+}

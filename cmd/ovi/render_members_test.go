@@ -80,11 +80,5 @@ func TestGoldenRaftPeersJSON(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	assertGolden(t, "raft_peers_json", out.Bytes())
-	var got transport.RaftPeersResponse
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-		t.Fatalf("peers JSON does not parse: %v", err)
-	}
-	if !reflect.DeepEqual(got, peersFixture()) {
-		t.Fatalf("peers JSON does not round-trip: %+v", got)
-	}
+	assertRoundTrip(t, "peers", out.Bytes(), peersFixture())
 }

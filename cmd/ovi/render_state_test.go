@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -90,13 +88,7 @@ func TestGoldenStateJSON(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	assertGolden(t, "state_json", out.Bytes())
-	var got stateView
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-		t.Fatalf("state JSON does not parse: %v", err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("state JSON does not round-trip:\n got %+v\nwant %+v", got, want)
-	}
+	assertRoundTrip(t, "state", out.Bytes(), want)
 }
 
 // historyFixture is i-0aaa000000000001 created, updated, then deleted.
@@ -125,13 +117,7 @@ func TestGoldenHistoryJSON(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	assertGolden(t, "history_json", out.Bytes())
-	var got historyView
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-		t.Fatalf("history JSON does not parse: %v", err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("history JSON does not round-trip:\n got %+v\nwant %+v", got, want)
-	}
+	assertRoundTrip(t, "history", out.Bytes(), want)
 }
 
 // diffFixture is what changed from revision 50 to 61.
@@ -170,13 +156,7 @@ func TestGoldenDiffJSON(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	assertGolden(t, "diff_json", out.Bytes())
-	var got diffView
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-		t.Fatalf("diff JSON does not parse: %v", err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("diff JSON does not round-trip:\n got %+v\nwant %+v", got, want)
-	}
+	assertRoundTrip(t, "diff", out.Bytes(), want)
 }
 
 func TestDiffNoChanges(t *testing.T) {

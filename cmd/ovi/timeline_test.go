@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -153,13 +152,7 @@ func TestGoldenTimelineJSON(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	assertGolden(t, "analyze_timeline_json", out.Bytes())
-	var back timeline
-	if err := json.Unmarshal(out.Bytes(), &back); err != nil {
-		t.Fatalf("timeline JSON does not parse: %v", err)
-	}
-	if !reflect.DeepEqual(back, tl) {
-		t.Fatalf("timeline JSON does not round-trip:\n got %+v\nwant %+v", back, tl)
-	}
+	assertRoundTrip(t, "timeline", out.Bytes(), tl)
 }
 
 func TestGoldenTimelineSummaryTable(t *testing.T) {
