@@ -62,20 +62,8 @@ func TestCloudLagsBehindLaunches(t *testing.T) {
 // client token, which EC2 answers with the same instances. Nothing may be
 // launched twice, then or in the cycles after.
 func TestLeaderKillWhileCloudLags(t *testing.T) {
-	const want = 3
-	bin := binary(t)
-	c, _ := startCloudWith(t, ec2sim.Options{Seed: 1, ConsistencyWindow: lagWindow})
-	cl := newCluster(t, bin, c, false)
-	cl.write(infra{web: 0})
-	l := cl.start()
-	l.arm("after-call")
-	cl.write(infra{web: want})
-	cl.waitDeath(l, 60*time.Second)
-	nl := cl.waitLeader(60 * time.Second)
-	cl.waitSettled(nl, want)
-	cl.restart(l)
-	cl.checkLaunchedOnce(nl, "web", want)
-	entries := replayCLI(t, bin, l)
+	cl, l := killLeaderWhileCloudLags(t, "after-call")
+	entries := replayCLI(t, cl.bin, l)
 	for _, s := range stories(entries) {
 		if s.decided.Node == l.name {
 			if len(s.executing) != 2 || s.executing[1].Executing.ClientToken != s.executing[0].Executing.ClientToken ||
@@ -108,17 +96,26 @@ func (cl *cluster) checkLaunchedOnce(l *node, group string, want int) {
 // Nothing is left open, so the new leader recovers nothing; its first
 // observation shows the group empty. It must not launch again.
 func TestLeaderKillAfterOutcomeWhileCloudLags(t *testing.T) {
+	killLeaderWhileCloudLags(t, "after-outcome")
+}
+
+// killLeaderWhileCloudLags asks for 3 instances from a cloud that hides
+// new ones for lagWindow, kills the leader at failpoint, waits for the new
+// leader to settle, restarts the old one and checks that exactly 3 were
+// ever launched. It returns the cluster and the killed (restarted) node.
+func killLeaderWhileCloudLags(t *testing.T, failpoint string) (*cluster, *node) {
+	t.Helper()
 	const want = 3
-	bin := binary(t)
 	c, _ := startCloudWith(t, ec2sim.Options{Seed: 1, ConsistencyWindow: lagWindow})
-	cl := newCluster(t, bin, c, false)
+	cl := newCluster(t, binary(t), c, false)
 	cl.write(infra{web: 0})
 	l := cl.start()
-	l.arm("after-outcome")
+	l.arm(failpoint)
 	cl.write(infra{web: want})
 	cl.waitDeath(l, 60*time.Second)
 	nl := cl.waitLeader(60 * time.Second)
 	cl.waitSettled(nl, want)
 	cl.restart(l)
 	cl.checkLaunchedOnce(nl, "web", want)
+	return cl, l
 }
