@@ -62,20 +62,13 @@ func daemonAction(c *cli.Context) error {
 	return agent.Err()
 }
 
-// daemonConfig is a one-node cluster on loopback: the HTTP port from the
-// flag, free ports for Raft and gossip.
+// daemonConfig is the local node with the HTTP port from the flag,
+// reconciling infra every interval.
 func daemonConfig(c *cli.Context, infra string) (cluster.Config, error) {
-	dir := c.String("data-dir")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return cluster.Config{}, fmt.Errorf("daemon: data dir: %w", err)
-	}
-	ports, err := freePorts(2)
+	cfg, err := localNodeConfig(c.String("data-dir"), c.Int("http-port"))
 	if err != nil {
-		return cluster.Config{}, err
+		return cfg, err
 	}
-	cfg := cluster.DefaultConfig()
-	cfg.NodeName, cfg.DataDir, cfg.BindAddr, cfg.BootstrapExpect = "local", dir, "127.0.0.1", 1
-	cfg.Ports = cluster.Ports{HTTP: c.Int("http-port"), Raft: ports[0], Gossip: ports[1]}
 	cfg.Infrastructure, cfg.Interval = infra, c.Duration("interval")
 	return cfg, cfg.Validate()
 }

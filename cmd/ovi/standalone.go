@@ -88,23 +88,37 @@ func startEmbedded(ctx context.Context, stderr io.Writer) (*embedded, string, er
 // embeddedConfig is a one-node cluster on free loopback ports, no
 // continuous loop (only the commands' own runs).
 func embeddedConfig(dir string) (cluster.Config, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return cluster.Config{}, fmt.Errorf("standalone: data dir: %w", err)
+	cfg, err := localNodeConfig(dir, 0)
+	if err != nil {
+		return cfg, err
 	}
 	logFile, err := os.OpenFile(filepath.Join(dir, "agent.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return cluster.Config{}, fmt.Errorf("standalone: log file: %w", err)
 	}
-	cfg := cluster.DefaultConfig()
-	cfg.NodeName, cfg.DataDir, cfg.BindAddr, cfg.BootstrapExpect = "local", dir, "127.0.0.1", 1
-	ports, err := freePorts(3)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Ports = cluster.Ports{HTTP: ports[0], Raft: ports[1], Gossip: ports[2]}
 	cfg.Logger = slog.New(slog.NewTextHandler(logFile, nil))
 	cfg.Version = version
 	return cfg, cfg.Validate()
+}
+
+// localNodeConfig is the single node standalone commands and `ovi daemon`
+// share: named "local", data in dir (created 0700), bootstrapping alone on
+// loopback, Raft and gossip on free ports, HTTP on httpPort (0: a free one).
+func localNodeConfig(dir string, httpPort int) (cluster.Config, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return cluster.Config{}, fmt.Errorf("local node: data dir: %w", err)
+	}
+	ports, err := freePorts(3)
+	if err != nil {
+		return cluster.Config{}, err
+	}
+	if httpPort == 0 {
+		httpPort = ports[2]
+	}
+	cfg := cluster.DefaultConfig()
+	cfg.NodeName, cfg.DataDir, cfg.BindAddr, cfg.BootstrapExpect = "local", dir, "127.0.0.1", 1
+	cfg.Ports = cluster.Ports{HTTP: httpPort, Raft: ports[0], Gossip: ports[1]}
+	return cfg, nil
 }
 
 // freePorts reserves n loopback ports by listening on :0 and closing.
