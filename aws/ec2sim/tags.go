@@ -99,23 +99,6 @@ func errTagLimit() *apiError {
 	return newAPIError(CodeTagLimitExceeded, "The maximum number of Tags for a resource has been reached.")
 }
 
-// tagTargets reads ResourceId.N (1–1000 instance ids) and resolves them.
-func (s *Server) tagTargets(rq *request) ([]*instance, *apiError) {
-	ids := listValues(rq.form, "ResourceId")
-	if len(ids) == 0 {
-		return nil, errMissing("ResourceId")
-	}
-	if len(ids) > maxBatch {
-		return nil, errTooMany("ResourceId", len(ids))
-	}
-	for _, id := range ids {
-		if !strings.HasPrefix(id, "i-") {
-			return nil, newAPIError(CodeInvalidID, "The ID '%s' is not valid", id)
-		}
-	}
-	return s.resolve(rq, ids)
-}
-
 // createTags answers CreateTags: adds or overwrites tags on every resource,
 // all or nothing.
 func (s *Server) createTags(rq *request) (response, *apiError) {
@@ -133,14 +116,14 @@ func (s *Server) createTags(rq *request) (response, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	for _, in := range targets {
-		if len(mergedKeys(in.Tags, tags)) > maxTagsPerResource {
+	for _, target := range targets {
+		if len(mergedKeys(target, tags)) > maxTagsPerResource {
 			return nil, errTagLimit()
 		}
 	}
-	for _, in := range targets {
+	for _, target := range targets {
 		for _, t := range tags {
-			in.Tags[t.Key] = t.Value
+			target[t.Key] = t.Value
 		}
 	}
 	return &returnResponse{XMLName: rootName(rq.action), Return: true}, nil
@@ -175,20 +158,20 @@ func (s *Server) deleteTags(rq *request) (response, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	for _, in := range targets {
-		removeTags(in, tags)
+	for _, target := range targets {
+		removeTags(target, tags)
 	}
 	return &returnResponse{XMLName: rootName(rq.action), Return: true}, nil
 }
 
-func removeTags(in *instance, tags []tagParam) {
+func removeTags(target map[string]string, tags []tagParam) {
 	if len(tags) == 0 {
-		clear(in.Tags)
+		clear(target)
 		return
 	}
 	for _, t := range tags {
-		if v, ok := in.Tags[t.Key]; ok && (!t.HasValue || v == t.Value) {
-			delete(in.Tags, t.Key)
+		if v, ok := target[t.Key]; ok && (!t.HasValue || v == t.Value) {
+			delete(target, t.Key)
 		}
 	}
 }
