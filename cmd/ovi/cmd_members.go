@@ -94,6 +94,6 @@ func leaveAction(c *cli.Context) error {
 	if s.render.json() {
 		return writeJSONDocument(c.App.Writer, resp)
 	}
-	_, err = fmt.Fprintf(c.App.Writer, "Node %s left the cluster.\n", resp.Node)
+	_, err = fmt.Fprintf(c.App.Writer, "Node %s left the cluster.\n", termSafe(resp.Node))
 	return err
 }

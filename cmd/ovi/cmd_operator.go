@@ -92,6 +92,6 @@ func raftRemovePeerAction(c *cli.Context) error {
 	if s.render.json() {
 		return writeJSONDocument(c.App.Writer, resp)
 	}
-	_, err = fmt.Fprintf(c.App.Writer, "Removed %s from the Raft configuration.\n", resp.ID)
+	_, err = fmt.Fprintf(c.App.Writer, "Removed %s from the Raft configuration.\n", termSafe(resp.ID))
 	return err
 }

@@ -142,6 +142,7 @@ func snapshotInspectAction(c *cli.Context) error {
 	if o.json() {
 		return writeJSONDocument(c.App.Writer, info)
 	}
+	info = terminalSafe(info)
 	t := newTable(c.App.Writer)
 	t.row("File", info.File)
 	t.row("Size", fmt.Sprintf("%d bytes", info.Bytes))

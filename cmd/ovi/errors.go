@@ -73,7 +73,8 @@ func (e *exitError) silent() bool { return e.err == nil }
 
 // reportError prints err to w in the CLI's one-line format and returns
 // the process exit code: exitOK for nil, the code an exitCoder carries,
-// exitFailure otherwise. It never prints a stack trace.
+// exitFailure otherwise. It never prints a stack trace, and it escapes
+// control characters (an error can quote a cloud message or a config file).
 func reportError(w io.Writer, err error) int {
 	if err == nil {
 		return exitOK
@@ -86,10 +87,10 @@ func reportError(w io.Writer, err error) int {
 		return code
 	}
 	for _, line := range errorLines(err) {
-		_, _ = fmt.Fprintf(w, "ovi: %s\n", line)
+		_, _ = fmt.Fprintf(w, "ovi: %s\n", termSafe(line))
 	}
 	if hint := hintFor(err); hint != "" {
-		_, _ = fmt.Fprintf(w, "hint: %s\n", oneLine(hint))
+		_, _ = fmt.Fprintf(w, "hint: %s\n", termSafe(oneLine(hint)))
 	}
 	if code == exitOK {
 		code = exitFailure

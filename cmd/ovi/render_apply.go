@@ -50,10 +50,11 @@ func newApplyProgress(w io.Writer, o renderOptions, decided []wal.Record) *apply
 	return p
 }
 
-// learn remembers a decided record.
+// learn remembers a decided record (terminal-safe: the decisions only
+// name the targets of progress lines).
 func (p *applyProgress) learn(rec wal.Record) {
 	if rec.Decided != nil && rec.DecisionID != "" {
-		p.decisions[rec.DecisionID] = rec.Decided
+		p.decisions[rec.DecisionID] = terminalSafe(rec.Decided)
 	}
 }
 
@@ -69,7 +70,7 @@ func (p *applyProgress) Record(rec wal.Record) error {
 	if p.o.json() {
 		return writeJSONLine(p.w, rec)
 	}
-	line := p.line(rec)
+	line := p.line(terminalSafe(rec))
 	if line == "" {
 		return nil
 	}

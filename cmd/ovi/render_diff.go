@@ -35,6 +35,7 @@ func renderDiff(w io.Writer, o renderOptions, d diffView) error {
 		}
 		return writeJSONDocument(w, d)
 	}
+	d = terminalSafe(d)
 	added, removed, changed := 0, 0, 0
 	for _, c := range d.Changes {
 		switch {

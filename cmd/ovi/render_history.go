@@ -33,6 +33,7 @@ func renderHistory(w io.Writer, o renderOptions, h historyView) error {
 		}
 		return writeJSONDocument(w, h)
 	}
+	h = terminalSafe(h)
 	out := &errWriter{w: w}
 	out.printf("History of %s (%s)\n", h.Key, plural(len(h.Versions), "version"))
 	if out.err != nil || len(h.Versions) == 0 {

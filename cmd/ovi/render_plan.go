@@ -83,6 +83,7 @@ func renderPlan(w io.Writer, o renderOptions, decided []wal.Record, summary *wal
 		doc.DryRun = summary != nil && summary.DryRun
 		return counts, writeJSONDocument(w, doc)
 	}
+	decided, summary = terminalSafe(decided), terminalSafe(summary)
 	out := &errWriter{w: w}
 	writePlanHeader(out, summary)
 	lines := planLinesByDrift(decided)

@@ -49,7 +49,7 @@ func (r *replayWriter) Write(e walEntry) error {
 		return writeJSONLine(r.w, e)
 	}
 	out := &errWriter{w: r.w}
-	out.printf("%s\n", r.line(e))
+	out.printf("%s\n", r.line(terminalSafe(e)))
 	return out.err
 }
 

@@ -35,6 +35,7 @@ func renderState(w io.Writer, o renderOptions, s stateView) error {
 		}
 		return writeJSONDocument(w, s)
 	}
+	s = terminalSafe(s)
 	out := &errWriter{w: w}
 	out.printf("%s\n\n", stateHeader(o, s))
 	if out.err != nil {

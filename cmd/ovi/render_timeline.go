@@ -25,6 +25,7 @@ func renderTimeline(w io.Writer, o renderOptions, t timeline) error {
 	if o.json() {
 		return writeJSONDocument(w, t)
 	}
+	t = terminalSafe(t)
 	out := &errWriter{w: w}
 	out.printf("%s\n", timelineHeader(t))
 	layout := replayClock
@@ -160,6 +161,7 @@ func plural(n int, word string) string {
 // renderTimelineSummary prints analyze without --timeline: the path of
 // states, the current one, and the counts.
 func renderTimelineSummary(w io.Writer, o renderOptions, t timeline) error {
+	t = terminalSafe(t)
 	out := &errWriter{w: w}
 	out.printf("%s\n", timelineHeader(t))
 	if n := len(t.States); n > 0 {

@@ -21,7 +21,10 @@ func newTable(w io.Writer) *table {
 	return &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
 }
 
-// row adds one row; cells must not contain tabs or newlines.
+// row adds one row; cells must not contain tabs or newlines. Text from
+// the cloud, a note or a config file must have passed through termSafe
+// (renderers call terminalSafe on their data); row cannot do it itself,
+// since a painted cell holds the renderer's own colour codes.
 func (t *table) row(cells ...string) {
 	if t.err != nil {
 		return
