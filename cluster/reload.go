@@ -11,12 +11,17 @@ type reloadable struct {
 	interval       time.Duration
 	infrastructure string
 	logLevel       string
+	changed        chan struct{} // closed (and replaced) by every set
 }
 
 func (r *reloadable) set(c Config) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.interval, r.infrastructure, r.logLevel = c.Interval, c.Infrastructure, c.LogLevel
+	if r.changed != nil {
+		close(r.changed)
+	}
+	r.changed = make(chan struct{})
 }
 
 // Reload applies the reloadable keys of cfg: log_level (through
@@ -53,6 +58,15 @@ func (a *Agent) Interval() time.Duration {
 	a.reload.mu.Lock()
 	defer a.reload.mu.Unlock()
 	return a.reload.interval
+}
+
+// Reloaded returns a channel closed by the next successful Reload: read
+// Interval and Infrastructure again then, and call Reloaded again for the
+// one after.
+func (a *Agent) Reloaded() <-chan struct{} {
+	a.reload.mu.Lock()
+	defer a.reload.mu.Unlock()
+	return a.reload.changed
 }
 
 // Infrastructure is the desired-configuration path in force (reloadable).

@@ -17,13 +17,15 @@ const Jitter = 0.10
 // cycle that fails or has failed actions is retried sooner, with
 // exponential backoff from Options.MinBackoff up to the interval. The
 // cluster runs Loop on the leader only and cancels ctx when leadership is
-// lost. Loop returns ctx's error.
-func (e *Engine) Loop(ctx context.Context, interval time.Duration, trigger <-chan struct{}) error {
-	if interval <= 0 {
-		return errors.New("reconcile: loop interval must be positive")
-	}
+// lost. interval is read after every cycle, so a reloaded interval holds
+// from the next wait on (fire trigger to end the current wait at once).
+// Loop returns ctx's error.
+func (e *Engine) Loop(ctx context.Context, interval func() time.Duration, trigger <-chan struct{}) error {
 	failures := 0
 	for {
+		if interval() <= 0 {
+			return errors.New("reconcile: loop interval must be positive")
+		}
 		rep, err := e.Run(ctx, Request{})
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -43,7 +45,7 @@ func (e *Engine) Loop(ctx context.Context, interval time.Duration, trigger <-cha
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-trigger:
-		case <-e.opts.After(e.nextDelay(interval, failures)):
+		case <-e.opts.After(e.nextDelay(interval(), failures)):
 		}
 	}
 }

@@ -58,6 +58,9 @@ func (tm *timers) fire(i int) {
 	tm.pending[i] <- time.Time{}
 }
 
+// fixed is an interval that never changes.
+func fixed(d time.Duration) func() time.Duration { return func() time.Duration { return d } }
+
 func summaries(l *fakeLog) int { return countKind(l.all(), wal.KindCycleSummary) }
 
 func TestNextDelayJitterAndBackoff(t *testing.T) {
@@ -95,7 +98,7 @@ func TestLoopRunsAtOnceOnTriggerAndEveryInterval(t *testing.T) {
 	trigger := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Loop(ctx, time.Minute, trigger) }()
+	go func() { done <- e.Loop(ctx, fixed(time.Minute), trigger) }()
 
 	waitFor(t, "the first cycle", func() bool { return tm.count() == 1 })
 	if summaries(r.log) != base+1 {
@@ -117,6 +120,37 @@ func TestLoopRunsAtOnceOnTriggerAndEveryInterval(t *testing.T) {
 	}
 }
 
+// A reloaded interval holds from the wait after the next cycle (the
+// trigger ends the current wait at once).
+func TestLoopReadsTheIntervalAfterEveryCycle(t *testing.T) {
+	r := newRig(t, webYAML)
+	r.run(r.engine(), Request{})
+	tm := &timers{}
+	e := r.engine(func(o *Options) { o.After = tm.after })
+	var interval atomic.Int64
+	interval.Store(int64(time.Hour))
+	trigger := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Loop(ctx, func() time.Duration { return time.Duration(interval.Load()) }, trigger) }()
+	waitFor(t, "the first cycle", func() bool { return tm.count() == 1 })
+	interval.Store(int64(10 * time.Second))
+	trigger <- struct{}{}
+	waitFor(t, "the triggered cycle", func() bool { return tm.count() == 2 })
+	if d := tm.delay(0); d < 54*time.Minute {
+		t.Errorf("first delay %v, want an hour ±10%%", d)
+	}
+	if d := tm.delay(1); d < 9*time.Second || d > 11*time.Second {
+		t.Errorf("delay after the reload %v, want 10s ±10%%", d)
+	}
+	interval.Store(0)
+	tm.fire(1)
+	if err := <-done; err == nil || errors.Is(err, context.Canceled) {
+		t.Fatalf("loop with a zero interval returned %v, want an error", err)
+	}
+	cancel()
+}
+
 func TestLoopBacksOffAfterFailures(t *testing.T) {
 	r := newRig(t, webYAML)
 	r.run(r.engine(), Request{})
@@ -125,7 +159,7 @@ func TestLoopBacksOffAfterFailures(t *testing.T) {
 	e := r.engine(func(o *Options) { o.After = tm.after; o.MinBackoff = time.Second })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Loop(ctx, time.Hour, nil) }()
+	go func() { done <- e.Loop(ctx, fixed(time.Hour), nil) }()
 	for i := range 3 {
 		waitFor(t, "a failed cycle", func() bool { return tm.count() == i+1 })
 		tm.fire(i)

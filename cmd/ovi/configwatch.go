@@ -36,10 +36,11 @@ func newConfigWatcher(agent *cluster.Agent, path string, logger *slog.Logger, ch
 	return &configWatcher{agent: agent, path: path, logger: logger, changed: changed}
 }
 
-// syncAtStart commits the file when no configuration is in force, or when
-// the file was modified after the configuration in force was committed (a
-// newer `ovi reconcile -f other.yaml` wins until the file changes again).
-func (w *configWatcher) syncAtStart(ctx context.Context) {
+// sync commits the file when no configuration is in force, or when the
+// file was modified after the configuration in force was committed (a
+// newer `ovi reconcile -f other.yaml` wins until the file changes again),
+// or with adopt (a reload named this file) whenever it differs.
+func (w *configWatcher) sync(ctx context.Context, adopt bool) {
 	applied, mod, ok := w.load()
 	if !ok {
 		return
@@ -53,7 +54,7 @@ func (w *configWatcher) syncAtStart(ctx context.Context) {
 	if stored != nil && stored.Digest == applied.Digest {
 		return
 	}
-	if stored != nil && !w.newerThan(mod, rev.Main) {
+	if stored != nil && !adopt && !w.newerThan(mod, rev.Main) {
 		return
 	}
 	w.commit(ctx, applied)

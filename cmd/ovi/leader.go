@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/yairfalse/ovi/cluster"
 	"github.com/yairfalse/ovi/reconcile"
@@ -57,7 +58,8 @@ func (r *reconciler) kick() {
 
 // onLeader is the agent's leadership hook (run after the Barrier, once per
 // term; ctx ends with the term): finish what a previous leader left open,
-// keep the configuration file in force, and reconcile every interval.
+// keep the configuration file in force, and reconcile every interval. A
+// SIGHUP reload of interval or infrastructure applies within the term.
 func (r *reconciler) onLeader(ctx context.Context) {
 	if r.wait(ctx) != nil {
 		return
@@ -65,14 +67,54 @@ func (r *reconciler) onLeader(ctx context.Context) {
 	if _, err := r.eng.Recover(ctx); err != nil && ctx.Err() == nil {
 		r.logger.Warn("reconcile: recovering open intents failed; the next cycle retries", "error", err)
 	}
-	if path := r.agent.Infrastructure(); path != "" {
-		w := newConfigWatcher(r.agent, path, r.logger, r.kick)
-		w.syncAtStart(ctx)
-		go w.run(ctx)
-	}
-	err := r.eng.Loop(ctx, r.agent.Interval(), r.trigger)
+	reloaded := r.agent.Reloaded()
+	path := r.agent.Infrastructure()
+	stop := r.watch(ctx, path, false)
+	go r.followReloads(ctx, reloaded, r.agent.Interval(), path, stop)
+	err := r.eng.Loop(ctx, r.agent.Interval, r.trigger)
 	if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
 		r.logger.Error("reconcile loop stopped", "error", err)
+	}
+}
+
+// watch keeps the infrastructure file at path (if any) in force until the
+// returned function is called or ctx ends. At the start of a term the file
+// wins only if it is newer than the configuration in force; a file named
+// by a reload (adopt) wins whenever it differs.
+func (r *reconciler) watch(ctx context.Context, path string, adopt bool) context.CancelFunc {
+	wctx, cancel := context.WithCancel(ctx)
+	if path == "" {
+		return cancel
+	}
+	w := newConfigWatcher(r.agent, path, r.logger, r.kick)
+	w.sync(wctx, adopt)
+	go w.run(wctx)
+	return cancel
+}
+
+// followReloads applies reloads for the rest of the term: a new interval
+// ends the current wait (a cycle runs, then the loop waits the new
+// interval); a new infrastructure path replaces the file watcher.
+func (r *reconciler) followReloads(ctx context.Context, reloaded <-chan struct{}, interval time.Duration, path string, stop context.CancelFunc) {
+	for {
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-reloaded:
+		}
+		reloaded = r.agent.Reloaded()
+		if d := r.agent.Interval(); d != interval {
+			interval = d
+			r.logger.Info("reconcile: interval changed; next cycle now", "interval", d)
+			r.kick()
+		}
+		if p := r.agent.Infrastructure(); p != path {
+			stop()
+			path = p
+			r.logger.Info("reconcile: watching a new infrastructure file", "path", p)
+			stop = r.watch(ctx, path, true)
+		}
 	}
 }
 

@@ -1,0 +1,79 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/yairfalse/ovi/cluster/clustertest"
+	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// TestSighupAppliesIntervalAndInfrastructureToTheRunningLeader: a leader
+// reconciling every hour gets SIGHUP with `interval: 1s` and another
+// infrastructure file; within the same term it converges to the new file
+// and then runs a cycle about every second (counted by summary records).
+func TestSighupAppliesIntervalAndInfrastructureToTheRunningLeader(t *testing.T) {
+	bin, root := clustertest.Binary(t), repoRoot(t)
+	cloud := startSim(t, bin)
+	one := infrastructureCopy(t, root, t.TempDir(), cloud.url, 1)
+	two := infrastructureCopy(t, root, t.TempDir(), cloud.url, 2)
+	n := clustertest.NewNode(t, bin, "hup", "--bootstrap-expect", "1")
+	n.Env = simEnv()
+	cfgPath := filepath.Join(t.TempDir(), "ovi.yaml")
+	writeNodeConfig(t, cfgPath, n.DataDir, "1h", one)
+	n.Flags = append(n.Flags, "--config", cfgPath)
+	n.Start()
+	waitForManaged(t, cloud, 1, 30*time.Second)
+	clustertest.WaitFor(t, "the first cycle's summary", 20*time.Second, func() bool { return summaryCount(n) >= 1 })
+	st, _ := n.Status()
+	before := summaryCount(n)
+
+	writeNodeConfig(t, cfgPath, n.DataDir, "1s", two)
+	if err := n.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitForManaged(t, cloud, 2, 30*time.Second)
+	begin := time.Now()
+	base := summaryCount(n)
+	clustertest.WaitForSeen(t, "five cycles at the reloaded 1s interval", 20*time.Second, func() (bool, string) {
+		c := summaryCount(n)
+		return c >= base+5, fmt.Sprintf("%d summaries since the reload converged", c-base)
+	})
+	if took := time.Since(begin); took < 3*time.Second {
+		t.Errorf("five cycles in %v: faster than a 1s interval", took)
+	}
+	if after, _ := n.Status(); after.Term != st.Term {
+		t.Fatalf("term changed %d → %d: the reload was applied by a new term, not the running one", st.Term, after.Term)
+	}
+	if before < 1 || !strings.Contains(n.Log(), "reconcile: interval changed") {
+		t.Fatalf("summaries before the reload %d; log:\n%s", before, clustertest.Tail(n.Log(), 40))
+	}
+}
+
+// writeNodeConfig writes a one-node agent config reconciling infra every
+// interval.
+func writeNodeConfig(t *testing.T, path, dataDir, interval, infra string) {
+	t.Helper()
+	body := fmt.Sprintf("data_dir: %s\ninterval: %s\ninfrastructure: %s\n", dataDir, interval, infra)
+	writeAtomic(t, path, []byte(body))
+}
+
+// summaryCount is the number of cycle summaries in n's WAL (-1 if it does
+// not answer).
+func summaryCount(n *clustertest.Node) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	res, err := n.Client.WAL(ctx, transport.WALQuery{Kinds: []wal.Kind{wal.KindCycleSummary}})
+	if err != nil {
+		return -1
+	}
+	return len(res.Records)
+}
