@@ -15,6 +15,7 @@ func renderMembers(w io.Writer, o renderOptions, members []transport.Member) err
 		}
 		return writeJSONDocument(w, transport.MembersResponse{Members: members})
 	}
+	members = terminalSafe(members)
 	t := newTable(w)
 	t.row("NAME", "GOSSIP", "RAFT", "HTTP", o.style.paint(colorDefault, "STATUS"), "ROLE", "VOTER", "VERSION")
 	for _, m := range members {
@@ -48,6 +49,7 @@ func renderRaftPeers(w io.Writer, o renderOptions, doc transport.RaftPeersRespon
 		}
 		return writeJSONDocument(w, doc)
 	}
+	doc = terminalSafe(doc)
 	t := newTable(w)
 	t.row("NODE", "ADDRESS", "STATE", "VOTER")
 	for _, p := range doc.Peers {
