@@ -26,9 +26,26 @@
 // (MinCount/MaxCount, TagSpecification for "instance", ClientToken
 // idempotency), TerminateInstances, StopInstances, StartInstances (1–1000
 // ids), ModifyInstanceAttribute (instance type, only when stopped),
-// CreateTags and DeleteTags (1–1000 instance ids, 50 tags a resource, aws:
-// reserved), DescribeImages (the fixed Catalogue). Any other action is
-// InvalidAction. DryRun=true answers DryRunOperation.
+// CreateTags and DeleteTags (1–1000 instance or security group ids, 50 tags
+// a resource, aws: reserved), DescribeImages (the fixed
+// Catalogue). Any other action is InvalidAction. DryRun=true answers
+// DryRunOperation.
+//
+// Security groups: the region holds the VPCs of VPCs() (DefaultVPC and
+// OtherVPC), each with its undeletable "default" group. DescribeSecurityGroups
+// (GroupId.N, GroupName.N, filters vpc-id, group-id, group-name, description,
+// owner-id, tag:KEY, tag-key, tag-value; MaxResults 5–1000 and NextToken),
+// CreateSecurityGroup (GroupName unique per VPC: InvalidGroup.Duplicate; a
+// new group allows all traffic out; TagSpecification "security-group"),
+// DeleteSecurityGroup (CannotDelete for a default group, DependencyViolation
+// while a live instance or another group's rule uses it),
+// Authorize/RevokeSecurityGroupIngress/Egress (IpPermissions with tcp, udp,
+// icmp, -1 or a protocol number, ports, IPv4 ranges and groups of the same
+// VPC; all or nothing: InvalidPermission.Duplicate, InvalidPermission.NotFound,
+// RulesPerSecurityGroupLimitExceeded past 60 rules a direction; revoke also by
+// SecurityGroupRuleId.N). RunInstances takes SecurityGroupId.N (or
+// SecurityGroup.N names in the default VPC; at most 5, one VPC) and uses the
+// default VPC's default group when none is given.
 //
 // A call naming an unknown instance fails as a whole with
 // InvalidInstanceID.NotFound, as EC2 does; so does an injected per-instance

@@ -41,9 +41,9 @@ func instancePredicate(f filter) (func(*instance) bool, *apiError) {
 	}
 	switch f.Name {
 	case "tag-key":
-		return func(in *instance) bool { return anyTag(in, func(k, _ string) bool { return globAny(vs, k) }) }, nil
+		return func(in *instance) bool { return anyTag(in.Tags, func(k, _ string) bool { return globAny(vs, k) }) }, nil
 	case "tag-value":
-		return func(in *instance) bool { return anyTag(in, func(_, v string) bool { return globAny(vs, v) }) }, nil
+		return func(in *instance) bool { return anyTag(in.Tags, func(_, v string) bool { return globAny(vs, v) }) }, nil
 	}
 	return nil, newAPIError(CodeInvalidParameterValue, "The filter '%s' is invalid", f.Name)
 }
@@ -72,8 +72,8 @@ func instanceField(name string) func(*instance) string {
 	}
 }
 
-func anyTag(in *instance, match func(k, v string) bool) bool {
-	for k, v := range in.Tags {
+func anyTag(tags map[string]string, match func(k, v string) bool) bool {
+	for k, v := range tags {
 		if match(k, v) {
 			return true
 		}

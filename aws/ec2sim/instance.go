@@ -1,10 +1,6 @@
 package ec2sim
 
-import (
-	"slices"
-	"strings"
-	"time"
-)
+import "time"
 
 // InstanceState is an EC2 instance state name.
 type InstanceState string
@@ -60,6 +56,7 @@ type Instance struct {
 	AvailabilityZone string
 	PrivateIPAddress string
 	Tags             []Tag // sorted by key
+	SecurityGroupIDs []string
 }
 
 // instance is the stored form (also its JSON form in the state file).
@@ -79,16 +76,13 @@ type instance struct {
 	AvailabilityZone string            `json:"availability_zone"`
 	PrivateIPAddress string            `json:"private_ip_address"`
 	Tags             map[string]string `json:"tags,omitempty"`
+	VpcID            string            `json:"vpc_id,omitempty"`
+	SecurityGroups   []groupRef        `json:"security_groups,omitempty"`
 }
 
 // sortedTags returns the tags ordered by key.
 func (in *instance) sortedTags() []Tag {
-	tags := make([]Tag, 0, len(in.Tags))
-	for k, v := range in.Tags {
-		tags = append(tags, Tag{Key: k, Value: v})
-	}
-	slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
-	return tags
+	return sortTags(in.Tags)
 }
 
 // public returns the exported copy.
@@ -99,6 +93,7 @@ func (in *instance) public() Instance {
 		VisibleAt: in.VisibleAt, ReservationID: in.ReservationID, ClientToken: in.ClientToken,
 		LaunchIndex: in.LaunchIndex, AvailabilityZone: in.AvailabilityZone,
 		PrivateIPAddress: in.PrivateIPAddress, Tags: in.sortedTags(),
+		SecurityGroupIDs: in.groupIDs(),
 	}
 }
 

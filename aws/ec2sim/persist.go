@@ -20,6 +20,8 @@ type stateDoc struct {
 	NextID       uint64         `json:"next_id"`
 	Instances    []*instance    `json:"instances"`
 	Reservations []*reservation `json:"reservations"`
+
+	SecurityGroups []*securityGroup `json:"security_groups,omitempty"`
 }
 
 // load reads Options.StateFile into the store; a missing file is an empty
@@ -71,6 +73,10 @@ func storeFromDoc(seed uint64, doc stateDoc) (*store, error) {
 		}
 		st.reservations[r.ClientToken] = r
 	}
+	var err error
+	if st.groups, err = groupsFromDoc(seed, doc.SecurityGroups); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -80,7 +86,8 @@ func (s *Server) save() {
 	if s.opts.StateFile == "" {
 		return
 	}
-	doc := stateDoc{Version: stateVersion, NextID: s.st.nextID, Instances: s.st.order}
+	doc := stateDoc{Version: stateVersion, NextID: s.st.nextID, Instances: s.st.order,
+		SecurityGroups: s.st.groups.order}
 	for _, r := range s.st.reservations {
 		doc.Reservations = append(doc.Reservations, r)
 	}

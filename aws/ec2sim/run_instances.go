@@ -21,6 +21,8 @@ type runParams struct {
 	maxCount     int
 	tags         map[string]string
 	fingerprint  string
+	vpc          string     // the VPC of the groups (sg_instances.go)
+	groups       []groupRef // security groups of every instance
 }
 
 // runInstances answers RunInstances: MaxCount instances (fewer if the launch
@@ -30,6 +32,9 @@ type runParams struct {
 func (s *Server) runInstances(rq *request) (response, *apiError) {
 	p, aerr := parseRun(rq.form)
 	if aerr != nil {
+		return nil, aerr
+	}
+	if p.vpc, p.groups, aerr = s.launchGroups(rq.form); aerr != nil {
 		return nil, aerr
 	}
 	token := rq.form.Get("ClientToken")
@@ -72,7 +77,7 @@ func (s *Server) launch(p runParams, count int, token string, rq *request) *runI
 			LaunchTime: rq.now, VisibleAt: rq.now.Add(s.knobs.consistency),
 			ReservationID: resID, ClientToken: token, LaunchIndex: i,
 			AvailabilityZone: s.opts.Region + "a", PrivateIPAddress: privateIP(seq),
-			Tags: make(map[string]string, len(p.tags)),
+			Tags: make(map[string]string, len(p.tags)), VpcID: p.vpc, SecurityGroups: p.groups,
 		}
 		for k, v := range p.tags {
 			in.Tags[k] = v

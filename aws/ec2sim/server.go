@@ -105,6 +105,14 @@ func actionTable() map[string]action {
 		"ModifyInstanceAttribute": {ClassMutating, true, (*Server).modifyInstanceAttribute},
 		"CreateTags":              {ClassTags, true, (*Server).createTags},
 		"DeleteTags":              {ClassTags, true, (*Server).deleteTags},
+
+		"DescribeSecurityGroups":        {ClassDescribe, false, (*Server).describeSecurityGroups},
+		"CreateSecurityGroup":           {ClassMutating, true, (*Server).createSecurityGroup},
+		"DeleteSecurityGroup":           {ClassMutating, true, (*Server).deleteSecurityGroup},
+		"AuthorizeSecurityGroupIngress": {ClassMutating, true, (*Server).authorizeIngress},
+		"AuthorizeSecurityGroupEgress":  {ClassMutating, true, (*Server).authorizeEgress},
+		"RevokeSecurityGroupIngress":    {ClassMutating, true, (*Server).revokeIngress},
+		"RevokeSecurityGroupEgress":     {ClassMutating, true, (*Server).revokeEgress},
 	}
 }
 

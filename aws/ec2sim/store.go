@@ -23,6 +23,7 @@ type store struct {
 	instances    map[string]*instance
 	order        []*instance // launch order (ascending Seq)
 	reservations map[string]*reservation
+	groups       *groups // security groups (sg_store.go)
 }
 
 func newStore(seed uint64) *store {
@@ -30,6 +31,7 @@ func newStore(seed uint64) *store {
 		seed:         seed,
 		instances:    make(map[string]*instance),
 		reservations: make(map[string]*reservation),
+		groups:       newGroups(seed),
 	}
 }
 

@@ -71,6 +71,9 @@ type xmlInstance struct {
 	Hypervisor         string        `xml:"hypervisor"`
 	ClientToken        string        `xml:"clientToken,omitempty"`
 	Tags               []xmlTag      `xml:"tagSet>item"`
+
+	VpcID  string               `xml:"vpcId,omitempty"`
+	Groups []xmlGroupIdentifier `xml:"groupSet>item"`
 }
 
 type xmlReservation struct {
@@ -167,6 +170,8 @@ func instanceXML(in *instance) xmlInstance {
 		VirtualizationType: "hvm",
 		Hypervisor:         "xen",
 		ClientToken:        in.ClientToken,
+		VpcID:              in.VpcID,
+		Groups:             groupsXML(in.SecurityGroups),
 	}
 	for _, t := range in.sortedTags() {
 		x.Tags = append(x.Tags, xmlTag(t))

@@ -96,8 +96,9 @@ func (d *devEnv) providers(logger *slog.Logger) providerFactory {
 	}
 }
 
-// seedDevCloud launches two instances someone else owns, so the first plan
-// shows what Ovi does with resources it does not manage: nothing.
+// seedDevCloud launches two instances and a security group someone else
+// owns, so the first plan shows what Ovi does with resources it does not
+// manage: nothing.
 func seedDevCloud(ctx context.Context, endpoint string) error {
 	client := ec2.New(ec2.Options{Region: "us-east-1", Credentials: devCredentials(),
 		BaseEndpoint: awssdk.String(endpoint)})
@@ -112,5 +113,5 @@ func seedDevCloud(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return fmt.Errorf("dev: seeding the simulated cloud: %w", err)
 	}
-	return nil
+	return seedDevGroup(ctx, client)
 }
