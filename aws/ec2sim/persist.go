@@ -21,7 +21,7 @@ type stateDoc struct {
 	Instances    []*instance    `json:"instances"`
 	Reservations []*reservation `json:"reservations"`
 
-	SecurityGroups []*securityGroup `json:"security_groups,omitempty"`
+	SecurityGroups *groupsDoc `json:"security_groups,omitempty"`
 }
 
 // load reads Options.StateFile into the store; a missing file is an empty
@@ -87,7 +87,7 @@ func (s *Server) save() {
 		return
 	}
 	doc := stateDoc{Version: stateVersion, NextID: s.st.nextID, Instances: s.st.order,
-		SecurityGroups: s.st.groups.order}
+		SecurityGroups: s.st.groups.doc()}
 	for _, r := range s.st.reservations {
 		doc.Reservations = append(doc.Reservations, r)
 	}

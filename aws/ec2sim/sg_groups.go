@@ -32,9 +32,9 @@ func (s *Server) createSecurityGroup(rq *request) (response, *apiError) {
 	if s.st.groups.byName(vpc, name) != nil {
 		return nil, newAPIError(CodeInvalidGroupDuplicate, "The security group '%s' already exists for VPC '%s'", name, vpc)
 	}
-	id, _ := s.st.newID("sg", domainGroup)
-	ruleID, _ := s.st.newID("sgr", domainRule)
-	g := &securityGroup{ID: id, Name: name, Description: desc, VpcID: vpc, Egress: []sgRule{allowAllOut(ruleID)}, Tags: tags}
+	id := s.st.groups.newGroupID()
+	g := &securityGroup{ID: id, Name: name, Description: desc, VpcID: vpc,
+		Egress: []sgRule{allowAllOut(s.st.groups.newRuleID())}, Tags: tags}
 	s.st.groups.add(g)
 	resp := &createSecurityGroupResponse{Return: true, GroupID: id, ARN: s.groupARN(id)}
 	for _, t := range sortTags(tags) {

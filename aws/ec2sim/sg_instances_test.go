@@ -134,3 +134,31 @@ func TestStateFileWithoutGroupsGetsTheDefaults(t *testing.T) {
 		t.Fatalf("groups %+v, want the defaults %+v", got, fresh)
 	}
 }
+
+func TestGroupsDoNotShiftInstanceIDs(t *testing.T) {
+	plain := newHarness(t, quietOptions()).run(t, 2, "")
+	h := newHarness(t, quietOptions())
+	web := h.createGroup(t, "web", "")
+	h.authorizeIn(t, web, fromCIDR("tcp", 22, 22, "0.0.0.0/0"))
+	if got := h.run(t, 2, ""); !slices.Equal(got, plain) {
+		t.Fatalf("instance ids %v after creating a group, want %v as without", got, plain)
+	}
+}
+
+func TestDeletedGroupIDIsNotReusedAfterRestart(t *testing.T) {
+	opts := quietOptions()
+	opts.StateFile = filepath.Join(t.TempDir(), "cloud.json")
+	first := newHarness(t, opts)
+	gone := first.createGroup(t, "gone", "")
+	out := first.authorizeIn(t, gone, fromCIDR("tcp", 22, 22, "0.0.0.0/0"))
+	rule := aws.ToString(out.SecurityGroupRules[0].SecurityGroupRuleId)
+	if _, err := first.client.DeleteSecurityGroup(context.Background(), &ec2.DeleteSecurityGroupInput{GroupId: aws.String(gone)}); err != nil {
+		t.Fatal(err)
+	}
+	second := newHarness(t, opts)
+	next := second.createGroup(t, "next", "")
+	again := second.authorizeIn(t, next, fromCIDR("tcp", 22, 22, "0.0.0.0/0"))
+	if next == gone || aws.ToString(again.SecurityGroupRules[0].SecurityGroupRuleId) == rule {
+		t.Fatalf("ids reused after restart: group %s, rule %s", next, rule)
+	}
+}

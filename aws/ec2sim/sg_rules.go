@@ -59,7 +59,7 @@ func (s *Server) authorize(rq *request, egress bool) (response, *apiError) {
 	}
 	resp := &authorizeResponse{XMLName: rootName(rq.action), Return: true}
 	for _, r := range rules {
-		r.ID, _ = s.st.newID("sgr", domainRule)
+		r.ID = s.st.groups.newRuleID()
 		*list = append(*list, r)
 		resp.Rules = append(resp.Rules, s.ruleXML(g, r, egress))
 	}

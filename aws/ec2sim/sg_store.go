@@ -97,17 +97,44 @@ func (g *securityGroup) rules(egress bool) *[]sgRule {
 	return &g.Ingress
 }
 
-// groups holds the region's security groups. Callers hold Server.mu.
+// groups holds the region's security groups. Callers hold Server.mu. Group
+// and rule ids come from counters of their own, so creating groups does not
+// change the ids later instances get.
 type groups struct {
-	byID  map[string]*securityGroup
-	order []*securityGroup // creation order (ascending Seq)
-	seq   uint64
+	seed    uint64
+	byID    map[string]*securityGroup
+	order   []*securityGroup // creation order (ascending Seq)
+	seq     uint64           // last group sequence number
+	ruleSeq uint64           // last rule number
+}
+
+// groupsDoc is the state file's form of the groups.
+type groupsDoc struct {
+	Seq     uint64           `json:"seq"`
+	RuleSeq uint64           `json:"rule_seq"`
+	Groups  []*securityGroup `json:"groups"`
+}
+
+// doc returns the state file's form.
+func (gs *groups) doc() *groupsDoc {
+	return &groupsDoc{Seq: gs.seq, RuleSeq: gs.ruleSeq, Groups: gs.order}
+}
+
+// newGroupID returns the id the next created group gets.
+func (gs *groups) newGroupID() string {
+	return resourceID("sg", gs.seed, domainGroup, gs.seq+1)
+}
+
+// newRuleID hands out a rule id; rule ids never repeat.
+func (gs *groups) newRuleID() string {
+	gs.ruleSeq++
+	return resourceID("sgr", gs.seed, domainRule, gs.ruleSeq)
 }
 
 // newGroups returns every catalogue VPC's default group: all traffic in
 // from members of the group itself, all traffic out.
 func newGroups(seed uint64) *groups {
-	gs := &groups{byID: make(map[string]*securityGroup)}
+	gs := &groups{seed: seed, byID: make(map[string]*securityGroup)}
 	for i, v := range VPCs() {
 		n := uint64(i + 1)
 		id := resourceID("sg", seed, domainDefaultGroup, n)
@@ -268,14 +295,14 @@ func (s *Server) SecurityGroups() []SecurityGroup {
 
 // groupsFromDoc rebuilds the groups of a state file; a file written before
 // the simulator modelled security groups has none, and gets the defaults.
-func groupsFromDoc(seed uint64, docGroups []*securityGroup) (*groups, error) {
-	if len(docGroups) == 0 {
+func groupsFromDoc(seed uint64, doc *groupsDoc) (*groups, error) {
+	if doc == nil || len(doc.Groups) == 0 {
 		return newGroups(seed), nil
 	}
-	gs := &groups{byID: make(map[string]*securityGroup)}
-	slices.SortFunc(docGroups, func(a, b *securityGroup) int { return cmp.Compare(a.Seq, b.Seq) })
-	for _, g := range docGroups {
-		if g == nil || !wellFormedID(g.ID, "sg") || !knownVPC(g.VpcID) {
+	gs := &groups{seed: seed, byID: make(map[string]*securityGroup), seq: doc.Seq, ruleSeq: doc.RuleSeq}
+	slices.SortFunc(doc.Groups, func(a, b *securityGroup) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, g := range doc.Groups {
+		if g == nil || !wellFormedID(g.ID, "sg") || !knownVPC(g.VpcID) || g.Seq > doc.Seq {
 			return nil, errors.New("invalid security group record")
 		}
 		if gs.byID[g.ID] != nil || gs.byName(g.VpcID, g.Name) != nil {
@@ -286,7 +313,6 @@ func groupsFromDoc(seed uint64, docGroups []*securityGroup) (*groups, error) {
 		}
 		gs.byID[g.ID] = g
 		gs.order = append(gs.order, g)
-		gs.seq = g.Seq
 	}
 	return gs, nil
 }
