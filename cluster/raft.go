@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/yairfalse/ovi/transport"
 )
@@ -33,9 +32,9 @@ const (
 func (a *Agent) setupRaft() error {
 	dir := filepath.Join(a.cfg.DataDir, "raft")
 	hlog := newHCLogger("raft", a.logger)
-	logStore, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
+	logStore, err := a.openRaftLog(filepath.Join(dir, "raft.db"))
 	if err != nil {
-		return fmt.Errorf("cluster: open raft log %s: %w", filepath.Join(dir, "raft.db"), err)
+		return err
 	}
 	a.logStore = logStore
 	if a.snapshots, err = raft.NewFileSnapshotStoreWithLogger(dir, raftSnapshotsRetain, hlog); err != nil {
