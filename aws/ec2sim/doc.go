@@ -26,8 +26,8 @@
 // (MinCount/MaxCount, TagSpecification for "instance", ClientToken
 // idempotency), TerminateInstances, StopInstances, StartInstances (1–1000
 // ids), ModifyInstanceAttribute (instance type, only when stopped),
-// CreateTags and DeleteTags (1–1000 instance or security group ids, 50 tags
-// a resource, aws: reserved), DescribeImages (the fixed
+// CreateTags and DeleteTags (1–1000 instance, security group or volume ids,
+// mixed; 50 tags a resource, aws: reserved), DescribeImages (the fixed
 // Catalogue). Any other action is InvalidAction. DryRun=true answers
 // DryRunOperation.
 //
@@ -46,6 +46,23 @@
 // SecurityGroupRuleId.N). RunInstances takes SecurityGroupId.N (or
 // SecurityGroup.N names in the default VPC; at most 5, one VPC) and uses the
 // default VPC's default group when none is given.
+//
+// EBS volumes: DescribeVolumes (VolumeId.N; filters volume-id, status,
+// availability-zone, volume-type, size, encrypted, attachment.instance-id,
+// attachment.device, attachment.status, tag:KEY, tag-key, tag-value;
+// MaxResults of at least 5, 500 at most per page — a larger value answers
+// 500 —, everything when unset, and NextToken), CreateVolume (gp2, gp3, io1,
+// io2, st1, sc1, standard with EBS's size, IOPS and throughput limits and
+// defaults; Encrypted; TagSpecification for "volume"; ClientToken
+// idempotency as for RunInstances), DeleteVolume (VolumeInUse while
+// attached), ModifyVolume (grow only; at most once per 6 hours per volume on
+// Options.Clock, VolumeModificationRateExceeded), AttachVolume (same
+// Availability Zone only, InvalidVolume.ZoneMismatch; running or stopped
+// instances; a free /dev/sd[b-z] or /dev/xvd[b-z] device) and DetachVolume
+// (IncorrectState when detached). Volumes go creating → available ⇄ in-use →
+// deleting → forgotten, attachments attaching → attached → detaching, with
+// the durations of Lifecycle.Volume; a terminated instance's volumes are
+// detached. No snapshots; IgnoreClientToken applies to CreateVolume too.
 //
 // A call naming an unknown instance fails as a whole with
 // InvalidInstanceID.NotFound, as EC2 does; so does an injected per-instance

@@ -22,7 +22,7 @@ func (s *Server) SetConsistencyWindow(d time.Duration) {
 	s.knobs.consistency = d
 }
 
-// SetIgnoreClientToken makes RunInstances ignore ClientToken (true) or
+// SetIgnoreClientToken makes RunInstances and CreateVolume ignore ClientToken (true) or
 // honour it (false).
 func (s *Server) SetIgnoreClientToken(ignore bool) {
 	s.mu.Lock()

@@ -32,7 +32,7 @@ type Options struct {
 	// ConsistencyWindow hides a freshly launched instance from
 	// DescribeInstances and from every call naming its id for this long.
 	ConsistencyWindow time.Duration
-	// IgnoreClientToken makes RunInstances ignore ClientToken, like some
+	// IgnoreClientToken makes RunInstances and CreateVolume ignore ClientToken, like some
 	// EC2-compatible endpoints do: every call launches.
 	IgnoreClientToken bool
 	// LaunchCapacity caps how many instances one RunInstances call may
@@ -55,6 +55,8 @@ type Lifecycle struct {
 	ShuttingDown time.Duration
 	// TerminatedRetention is how long a terminated instance stays visible.
 	TerminatedRetention time.Duration
+	// Volume holds the EBS volume transitions (volume_lifecycle.go).
+	Volume VolumeLifecycle
 }
 
 // DefaultLifecycle returns durations in the range EC2 shows.
@@ -64,6 +66,7 @@ func DefaultLifecycle() Lifecycle {
 		Stopping:            15 * time.Second,
 		ShuttingDown:        15 * time.Second,
 		TerminatedRetention: time.Hour,
+		Volume:              DefaultVolumeLifecycle(),
 	}
 }
 

@@ -22,6 +22,7 @@ type stateDoc struct {
 	Reservations []*reservation `json:"reservations"`
 
 	SecurityGroups *groupsDoc `json:"security_groups,omitempty"`
+	Volumes        *volumeDoc `json:"volumes,omitempty"`
 }
 
 // load reads Options.StateFile into the store; a missing file is an empty
@@ -77,6 +78,9 @@ func storeFromDoc(seed uint64, doc stateDoc) (*store, error) {
 	if st.groups, err = groupsFromDoc(seed, doc.SecurityGroups); err != nil {
 		return nil, err
 	}
+	if err := st.vols.restore(doc.Volumes); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 
@@ -87,7 +91,7 @@ func (s *Server) save() {
 		return
 	}
 	doc := stateDoc{Version: stateVersion, NextID: s.st.nextID, Instances: s.st.order,
-		SecurityGroups: s.st.groups.doc()}
+		SecurityGroups: s.st.groups.doc(), Volumes: s.st.vols.doc()}
 	for _, r := range s.st.reservations {
 		doc.Reservations = append(doc.Reservations, r)
 	}

@@ -38,17 +38,15 @@ func (s *Server) runInstances(rq *request) (response, *apiError) {
 		return nil, aerr
 	}
 	token := rq.form.Get("ClientToken")
-	if len(token) > maxClientToken || !isASCII(token) {
-		return nil, newAPIError(CodeInvalidParameterValue,
-			"Value (%s) for parameter clientToken is invalid. Expecting at most 64 ASCII characters.", token)
+	if aerr := checkClientToken(token); aerr != nil {
+		return nil, aerr
 	}
 	if s.knobs.ignoreToken {
 		token = ""
 	}
 	if r, ok := s.st.reservations[token]; ok && token != "" {
 		if r.Fingerprint != p.fingerprint {
-			return nil, newAPIError(CodeIdempotentParameterMismatch,
-				"Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+			return nil, errIdempotentMismatch()
 		}
 		return s.replay(r), nil
 	}
@@ -203,6 +201,21 @@ func fingerprint(form url.Values) string {
 		fmt.Fprintf(&b, "%s=%q\n", k, form[k])
 	}
 	return b.String()
+}
+
+// checkClientToken applies EC2's ClientToken limits: at most 64 ASCII
+// characters.
+func checkClientToken(token string) *apiError {
+	if len(token) > maxClientToken || !isASCII(token) {
+		return newAPIError(CodeInvalidParameterValue,
+			"Value (%s) for parameter clientToken is invalid. Expecting at most 64 ASCII characters.", token)
+	}
+	return nil
+}
+
+func errIdempotentMismatch() *apiError {
+	return newAPIError(CodeIdempotentParameterMismatch,
+		"Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
 }
 
 func isASCII(s string) bool {

@@ -113,6 +113,12 @@ func actionTable() map[string]action {
 		"AuthorizeSecurityGroupEgress":  {ClassMutating, true, (*Server).authorizeEgress},
 		"RevokeSecurityGroupIngress":    {ClassMutating, true, (*Server).revokeIngress},
 		"RevokeSecurityGroupEgress":     {ClassMutating, true, (*Server).revokeEgress},
+		"DescribeVolumes":               {ClassDescribe, false, (*Server).describeVolumes},
+		"CreateVolume":                  {ClassMutating, true, (*Server).createVolume},
+		"DeleteVolume":                  {ClassMutating, true, (*Server).deleteVolume},
+		"ModifyVolume":                  {ClassMutating, true, (*Server).modifyVolume},
+		"AttachVolume":                  {ClassMutating, true, (*Server).attachVolume},
+		"DetachVolume":                  {ClassMutating, true, (*Server).detachVolume},
 	}
 }
 

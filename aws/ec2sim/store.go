@@ -24,6 +24,7 @@ type store struct {
 	order        []*instance // launch order (ascending Seq)
 	reservations map[string]*reservation
 	groups       *groups // security groups (sg_store.go)
+	vols         *volumeStore
 }
 
 func newStore(seed uint64) *store {
@@ -32,6 +33,7 @@ func newStore(seed uint64) *store {
 		instances:    make(map[string]*instance),
 		reservations: make(map[string]*reservation),
 		groups:       newGroups(seed),
+		vols:         newVolumeStore(),
 	}
 }
 
@@ -70,6 +72,7 @@ func (st *store) advance(now time.Time, lc Lifecycle) {
 			return !ok
 		})
 	}
+	st.vols.advance(now, lc.Volume, st.alive)
 }
 
 // step moves in one transition forward if it is due, reporting whether it did.

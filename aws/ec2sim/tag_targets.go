@@ -11,8 +11,9 @@ type tagResolver func(s *Server, rq *request, ids []string) ([]map[string]string
 // one line per taggable resource type.
 func tagResolvers() map[string]tagResolver {
 	return map[string]tagResolver{
-		"i":  (*Server).instanceTags,
-		"sg": (*Server).groupTags,
+		"i":   (*Server).instanceTags,
+		"sg":  (*Server).groupTags,
+		"vol": (*Server).volumeTags,
 	}
 }
 

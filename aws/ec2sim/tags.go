@@ -28,6 +28,12 @@ func taggableType(t string) bool {
 // parseTagSpecs reads RunInstances' TagSpecification.N and returns the tags
 // of the "instance" specification.
 func parseTagSpecs(form url.Values) (map[string]string, *apiError) {
+	return tagSpecsFor(form, taggableType, "instance")
+}
+
+// tagSpecsFor reads TagSpecification.N, accepting the resource types
+// accepted allows, and returns the tags of the want specification.
+func tagSpecsFor(form url.Values, accepted func(string) bool, want string) (map[string]string, *apiError) {
 	out := map[string]string{}
 	seen := map[string]bool{}
 	for _, n := range listIndexes(form, "TagSpecification") {
@@ -36,7 +42,7 @@ func parseTagSpecs(form url.Values) (map[string]string, *apiError) {
 		if rt == "" {
 			return nil, errMissing(base + ".ResourceType")
 		}
-		if !taggableType(rt) {
+		if !accepted(rt) {
 			return nil, errInvalidValue("TagSpecification.ResourceType", rt)
 		}
 		if seen[rt] {
@@ -51,7 +57,7 @@ func parseTagSpecs(form url.Values) (map[string]string, *apiError) {
 		if aerr := validateTags(tags); aerr != nil {
 			return nil, aerr
 		}
-		if rt == "instance" {
+		if rt == want {
 			for _, t := range tags {
 				out[t.Key] = t.Value
 			}

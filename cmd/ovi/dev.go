@@ -41,7 +41,7 @@ type devEnv struct {
 
 // startDev prepares dev mode: a temporary data dir holding the example
 // infrastructure.yaml, and the EC2 simulator on a free loopback port,
-// seeded with two instances Ovi does not manage.
+// seeded with resources Ovi does not manage (seedDevCloud).
 func startDev(ctx context.Context, cfg *cluster.Config, logger *slog.Logger) (*devEnv, error) {
 	dir, err := os.MkdirTemp("", "ovi-dev-")
 	if err != nil {
@@ -96,7 +96,7 @@ func (d *devEnv) providers(logger *slog.Logger) providerFactory {
 	}
 }
 
-// seedDevCloud launches two instances and a security group someone else
+// seedDevCloud launches two instances, a security group and a volume someone else
 // owns, so the first plan shows what Ovi does with resources it does not
 // manage: nothing.
 func seedDevCloud(ctx context.Context, endpoint string) error {
@@ -110,6 +110,9 @@ func seedDevCloud(ctx context.Context, endpoint string) error {
 			Tags:         []ec2types.Tag{{Key: awssdk.String("team"), Value: awssdk.String("data")}},
 		}},
 	})
+	if err == nil {
+		err = seedDevVolume(ctx, client)
+	}
 	if err != nil {
 		return fmt.Errorf("dev: seeding the simulated cloud: %w", err)
 	}
