@@ -89,7 +89,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.start()
 	a.logger.Info("agent started", "node", cfg.NodeName, "http", a.httpAddr, "raft", a.raftAddr,
-		"gossip", a.members.gossipAddr, "bootstrap_expect", cfg.BootstrapExpect)
+		"gossip", a.members.gossipAddr, "bootstrap_expect", cfg.BootstrapExpect, "ui", a.uiURL())
 	return a, nil
 }
 
