@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 OVI := $(BIN)/ovi
 PKGS := ./...
 
-.PHONY: all build vet lint lint-untyped unit e2e test bench fuzz demo clean verify-systemd
+.PHONY: all build vet lint lint-untyped unit e2e chromium ui-screenshots test bench fuzz demo clean verify-systemd
 
 all: build
 
@@ -36,10 +36,20 @@ unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 # End-to-end tests start real ovi processes from bin/ovi: the cluster's
-# (cluster/e2e), the users' story and README quick start (cmd/ovi/e2e), and
-# the fault suite (cluster/faults: kill -9, partitions; docs/reliability.md).
-e2e: build
-	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 20m -tags e2e ./cluster/e2e/ ./cmd/ovi/e2e/ ./cluster/faults/
+# (cluster/e2e), the users' story and README quick start (cmd/ovi/e2e), the
+# fault suite (cluster/faults: kill -9, partitions; docs/reliability.md), and
+# the web UI in headless Chromium (transport/webui/e2e).
+e2e: build chromium
+	OVI_BIN=$(OVI) $(GO) test -count=1 -timeout 20m -tags e2e ./cluster/e2e/ ./cmd/ovi/e2e/ ./cluster/faults/ ./transport/webui/e2e/
+
+# The web UI's browser tests drive Debian's chromium; install it if missing.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# The screenshots of docs/ui/ (the README shows them), taken by the UI's
+# browser test.
+ui-screenshots: build chromium
+	OVI_BIN=$(OVI) OVI_UI_SCREENSHOTS=$(CURDIR)/docs/ui $(GO) test -count=1 -tags e2e -run TestWebUI ./transport/webui/e2e/
 
 # The README's first command: the main job on the embedded default (a dev
 # agent with a simulated EC2), narrated; see scripts/demo.sh.

@@ -4,7 +4,8 @@
 # Starts `ovi agent -dev` (a one-node cluster with an embedded EC2 simulator
 # and the example infrastructure.yaml) on free loopback ports in a temporary
 # directory, then shows what a user does with it: the plan, the apply, the
-# state, the audit trail and one instance's lifecycle. The agent is stopped
+# state, the audit trail and one instance's lifecycle, then the web UI's URL
+# (on a terminal the agent keeps running until Enter). The agent is stopped
 # and the directory removed on exit, whatever happens.
 #
 # Usage: scripts/demo.sh [path/to/ovi]   (default: bin/ovi, or $OVI_BIN)
@@ -155,4 +156,13 @@ instance=$(ovi --no-color state | awk '$5 == "yes" { print $1; exit }')
 }
 step "One instance's life" wal analyze --resource-id "$instance" --timeline
 
-printf '\nDone. Next: README.md (quick start by hand), docs/operations.md (three nodes).\n'
+ui="http://127.0.0.1:$http_port/ui/"
+printf '\n%s==> The same story in a browser%s\nThe web timeline: %s (the fleet at any revision, %s'"'"'s life, the WAL).\n' \
+	"$bold" "$plain" "$ui" "$instance"
+if [[ -t 0 ]]; then
+	read -r -p "Press Enter to stop the agent. " _ || true
+else
+	echo "(Not a terminal: stopping now. 'bin/ovi agent -dev' serves it at http://127.0.0.1:7400/ui/.)"
+fi
+
+printf '\nDone. Next: README.md (quick start by hand), docs/operations.md (three nodes, the web UI).\n'

@@ -42,7 +42,7 @@ function cycleStrip(points, pick) {
   return h('div', { class: 'strip', id: 'cycle-strip' }, points.map((p, i) => {
     const s = p.summary;
     const title = `revision ${p.main} · ${fmtTime(p.time)}` + (s ? ` · ${s.actions} actions, ${s.failures} failures` : ' · now');
-    const b = h('button', { type: 'button', class: `tick${s && s.failures ? ' fail' : ''}${s && s.dry_run ? ' dry' : ''}`, title, 'data-index': i, 'aria-label': title });
+    const b = h('button', { type: 'button', class: `tick${s && s.failures ? ' fail' : ''}${s && s.dry_run ? ' dry' : ''}`, title, 'data-index': i, 'data-revision': p.main, 'aria-label': title });
     b.style.height = `${6 + Math.min(s ? s.actions : 0, 20) * 2}px`;
     return on(b, 'click', () => pick(i));
   }));
