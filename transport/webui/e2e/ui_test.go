@@ -31,8 +31,8 @@ func TestWebUI(t *testing.T) {
 	a := startDevAgent(t)
 	a.waitFleet(t, 3, 2, nil)
 	rs, _ := a.resources(t, 0)
-	target := firstWhere(t, rs, func(r wal.Resource) bool { return !r.Managed })
-	managed := firstWhere(t, rs, func(r wal.Resource) bool { return r.Managed })
+	target := firstWhere(t, rs, func(r wal.Resource) bool { return !r.Managed && isInstance(r.ID) })
+	managed := firstWhere(t, rs, func(r wal.Resource) bool { return r.Managed && isInstance(r.ID) })
 	a.tagHostile(t, target.ID, "note", hostileTag)
 	if _, err := a.write.Note(context.Background(), transport.NoteRequest{ResourceID: target.ID, Text: hostileNote}); err != nil {
 		t.Fatal(err)
@@ -55,6 +55,8 @@ func TestWebUI(t *testing.T) {
 	b.waitJS("the note on the resource page", `document.querySelector('#resource') && document.querySelector('#resource').textContent.includes(`+jsString(hostileNote)+`)`)
 	checkNoMarkup(t, b)
 	checkWALFollows(t, a, b, base)
+	b.goTo("#/wal?limit=30")
+	b.waitJS("the first WAL records", `document.querySelectorAll('#wal tbody tr').length === 30`)
 	b.screenshot("wal")
 	checkRequests(t, b, base)
 }
@@ -104,8 +106,8 @@ func checkFleetNow(t *testing.T, a *devAgent, b *browser) []string {
 	if !slices.Equal(got, ids(want)) {
 		t.Fatalf("fleet now (revision %d) shows %v, the state has %v", n, got, ids(want))
 	}
-	if len(got) != 7 {
-		t.Fatalf("fleet now shows %d resources, want 5 managed + 2 unmanaged: %v", len(got), got)
+	if countInstances(got) != 7 {
+		t.Fatalf("fleet now shows %d instances, want 5 managed + 2 unmanaged: %v", countInstances(got), got)
 	}
 	return got
 }
@@ -132,7 +134,7 @@ func checkSlider(t *testing.T, a *devAgent, b *browser, n uint64, now []string) 
 	b.waitJS(fmt.Sprintf("the fleet at revision %d", n), fmt.Sprintf(`document.querySelector('#fleet[data-revision="%d"]')`, n))
 	want, _ := a.resources(t, n)
 	got := shownIDs(b, "#fleet")
-	if !slices.Equal(got, ids(want)) || len(got) != 5 {
+	if !slices.Equal(got, ids(want)) || countInstances(got) != 5 {
 		t.Fatalf("fleet at revision %d shows %v, the state has %v (want 3 managed + 2 unmanaged)", n, got, ids(want))
 	}
 	var appeared []string
