@@ -182,3 +182,26 @@ func (a *devAgent) scale(t *testing.T, from, to int) {
 		t.Fatal(err)
 	}
 }
+
+// waitRefusals waits for n refused decisions (blessed resources Ovi will
+// not delete) committed after revision after, and returns their ids.
+func (a *devAgent) waitRefusals(t *testing.T, after uint64, n int) []string {
+	t.Helper()
+	var got []string
+	clustertest.WaitForSeen(t, "refused deletions of blessed instances", 30*time.Second, func() (bool, string) {
+		resp, err := a.read.WAL(context.Background(), transport.WALQuery{Kinds: []wal.Kind{wal.KindDecided},
+			After: transport.Revision{Main: after}})
+		if err != nil {
+			return false, err.Error()
+		}
+		got = got[:0]
+		for _, e := range resp.Records {
+			if d := e.Record.Decided; d.Action == wal.ActionRefuse && !d.DryRun && !slices.Contains(got, e.Record.ResourceID) {
+				got = append(got, e.Record.ResourceID)
+			}
+		}
+		return len(got) == n, strings.Join(got, " ")
+	})
+	slices.Sort(got)
+	return got
+}

@@ -40,17 +40,21 @@ func TestWebUI(t *testing.T) {
 	atN := a.waitFleet(t, 3, 2, func(rs []wal.Resource) bool { return hasTag(rs, target.ID, "note", hostileTag) })
 	a.scale(t, 3, 5)
 	a.waitFleet(t, 5, 2, nil)
+	_, before := a.resources(t, 0)
+	a.scale(t, 5, 3) // the 2 surplus instances are blessed: refused, kept
+	refused := a.waitRefusals(t, before, 2)
 
 	b := newBrowser(t)
 	base := "http://" + a.node.HTTPAddr() + "/ui/"
 	signIn(t, b, base)
-	current := checkFleetNow(t, a, b)
+	current := checkFleetNow(t, a, b, refused)
 	checkHostileShownAsText(t, b, target.ID)
 	b.screenshot("fleet")
 	checkSlider(t, a, b, atN, current)
 	b.screenshot("fleet-at-revision")
 	checkTimeline(t, a, b, base, managed.ID)
 	b.screenshot("resource")
+	checkRefusalShown(t, b, refused[0])
 	b.goTo("#/resource/" + target.ID)
 	b.waitJS("the note on the resource page", `document.querySelector('#resource') && document.querySelector('#resource').textContent.includes(`+jsString(hostileNote)+`)`)
 	checkNoMarkup(t, b)
@@ -93,8 +97,8 @@ func signIn(t *testing.T, b *browser, base string) {
 }
 
 // checkFleetNow compares the fleet page with the state at the revision it
-// shows, and returns the ids shown.
-func checkFleetNow(t *testing.T, a *devAgent, b *browser) []string {
+// shows (ids, drift and blessed markers), and returns the ids shown.
+func checkFleetNow(t *testing.T, a *devAgent, b *browser, refused []string) []string {
 	t.Helper()
 	rev := mustJS[[]string](b, `[document.getElementById('fleet').dataset.revision]`)[0]
 	n, err := strconv.ParseUint(rev, 10, 64)
@@ -109,7 +113,30 @@ func checkFleetNow(t *testing.T, a *devAgent, b *browser) []string {
 	if countInstances(got) != 7 {
 		t.Fatalf("fleet now shows %d instances, want 5 managed + 2 unmanaged: %v", countInstances(got), got)
 	}
+	for _, r := range want {
+		drift := "in-sync"
+		switch {
+		case !r.Managed:
+			drift = "unmanaged"
+		case slices.Contains(refused, r.ID):
+			drift = "unwanted refuse"
+		}
+		row := `document.querySelector('#fleet tr[data-id=` + jsString(r.ID) + `]')`
+		shown := mustJS[string](b, `[`+row+`.dataset.drift, `+row+`.querySelector('.badge.stage-refuse') ? 'refuse' : ''].join(' ').trim()`)
+		blessed := mustJS[bool](b, row+`.querySelector('.badge.blessed') !== null`)
+		if shown != drift || blessed != r.Blessed() {
+			t.Errorf("%s: drift %q blessed %v, want %q %v", r.ID, shown, blessed, drift, r.Blessed())
+		}
+	}
 	return got
+}
+
+// checkRefusalShown opens a refused instance: its timeline holds the
+// refusal with its reason.
+func checkRefusalShown(t *testing.T, b *browser, id string) {
+	t.Helper()
+	b.goTo("#/resource/" + id)
+	b.waitJS("the refusal in the timeline of "+id, `document.querySelector('#resource[data-id=`+jsString(id)+`]') && [...document.querySelectorAll('#timeline li.stage-refuse')].some(li => li.textContent.includes('Protected: tagged ovi:blessed'))`)
 }
 
 func shownIDs(b *browser, scope string) []string {
