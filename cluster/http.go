@@ -99,7 +99,7 @@ func (a *Agent) apiError(err error) *transport.APIError {
 		code = transport.CodeFutureRevision
 	case errors.Is(err, mvcc.ErrKeyNotFound):
 		code = transport.CodeNotFound
-	case errors.Is(err, wal.ErrInvalidRecord), errors.Is(err, ErrConfig):
+	case errors.Is(err, wal.ErrInvalidRecord), errors.Is(err, ErrConfig), errors.Is(err, mvcc.ErrInvalidInput):
 		code = transport.CodeBadRequest
 	case errors.Is(err, ErrDuplicateName):
 		code = transport.CodeConflict

@@ -124,7 +124,7 @@ func (a *Agent) handleDiff(w http.ResponseWriter, r *http.Request) error {
 // replayFilter converts a WAL query.
 func replayFilter(q *transport.WALQuery) mvcc.ReplayFilter {
 	return mvcc.ReplayFilter{ResourceID: q.ResourceID, Kinds: q.Kinds, Since: q.Since, Until: q.Until,
-		After: mvcc.Revision{Main: q.After.Main, Sub: q.After.Sub}, Limit: q.Limit}
+		After: mvcc.Revision{Main: q.After.Main, Sub: q.After.Sub}, Limit: q.Limit, Last: q.Last}
 }
 
 func (a *Agent) handleWAL(w http.ResponseWriter, r *http.Request) error {
@@ -147,7 +147,11 @@ func (a *Agent) handleWAL(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	more := len(recs) > limit
-	recs = recs[:min(len(recs), limit)]
+	if q.Last { // the extra record is the oldest one
+		recs = recs[len(recs)-min(len(recs), limit):]
+	} else {
+		recs = recs[:min(len(recs), limit)]
+	}
 	out := transport.WALResponse{Revision: rev, Records: make([]transport.WALEntry, 0, len(recs)), More: more}
 	for _, ra := range recs {
 		out.Records = append(out.Records, transport.WALEntry{Revision: toRev(ra.Revision), Record: ra.Record})

@@ -113,6 +113,12 @@ func TestHTTPWALReplayAndFollow(t *testing.T) {
 	if err != nil || len(w.Records) != 2 || w.Records[0].Record.ResourceID != "b" {
 		t.Fatalf("replay = %+v, %v", w, err)
 	}
+	for _, q := range []transport.WALQuery{{Limit: 2, Last: true}, {ResourceID: "b", Limit: 2, Last: true}} {
+		w, err = c.WAL(ctx, q)
+		if err != nil || len(w.Records) != 2 || w.Records[0].Record.Note.Text != "1" || w.Records[1].Record.Note.Text != "2" || !w.More {
+			t.Fatalf("last 2 of %+v = %+v, %v", q, w, err)
+		}
+	}
 	cancel()
 	if err := <-followErr; err != nil {
 		t.Fatalf("follow ended with %v", err)
@@ -132,6 +138,8 @@ func TestHTTPBadInputIsJSONNeverPanic(t *testing.T) {
 		{"GET", transport.PathState + "?revision=abc", "", 400, transport.CodeBadRequest},
 		{"GET", transport.PathState + "?consistency=eventually", "", 400, transport.CodeBadRequest},
 		{"GET", transport.PathWAL + "?kind=bogus", "", 400, transport.CodeBadRequest},
+		{"GET", transport.PathWAL + "?last=true", "", 400, transport.CodeBadRequest},
+		{"GET", transport.PathWAL + "?last=yes&limit=1", "", 400, transport.CodeBadRequest},
 		{"GET", transport.PathHistory, "", 400, transport.CodeBadRequest},
 		{"POST", transport.PathNote, "{", 400, transport.CodeBadRequest},
 		{"POST", transport.PathNote, `{"text":"x","extra":1}`, 400, transport.CodeBadRequest},

@@ -17,7 +17,10 @@ import (
 // ResourceID → idx_res; else Kinds → idx_kind (merged in revision order);
 // else Since/Until → idx_time (then sorted by revision); else the log from
 // f.After. The remaining filters are applied while walking. The cost is
-// O(log n + k) where k is the number of index entries walked.
+// O(log n + k) where k is the number of index entries walked. With f.Last
+// the answer is the last f.Limit matches: the log and the time index are
+// walked backwards from the end (k is then about f.Limit), the resource and
+// kind indexes forwards, keeping the latest f.Limit.
 func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
 	m, err := newMatcher(&f)
 	if err != nil {
@@ -25,7 +28,7 @@ func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
 	}
 	var out []RecordAt
 	err = s.view(func(tx *bolt.Tx) error {
-		r := replayer{wal: tx.Bucket([]byte(bucketWAL)), m: m, limit: f.Limit}
+		r := replayer{wal: tx.Bucket([]byte(bucketWAL)), m: m, limit: f.Limit, last: f.Last}
 		switch {
 		case f.ResourceID != "":
 			out, err = r.byResource(tx.Bucket([]byte(bucketIdxRes)), f.ResourceID, f.After)
@@ -33,8 +36,13 @@ func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
 			out, err = r.byKinds(tx.Bucket([]byte(bucketIdxKind)), m.kindList, f.After)
 		case !f.Since.IsZero() || !f.Until.IsZero():
 			out, err = r.byTime(tx.Bucket([]byte(bucketIdxTime)), &f)
+		case f.Last:
+			out, err = r.scanBack(f.After)
 		default:
 			out, err = r.scan(f.After)
+		}
+		if err == nil && f.Last {
+			out = out[len(out)-min(len(out), f.Limit):]
 		}
 		return err
 	})
@@ -56,8 +64,8 @@ type matcher struct {
 }
 
 func newMatcher(f *ReplayFilter) (*matcher, error) {
-	if f.Limit < 0 {
-		return nil, fmt.Errorf("%w: replay limit %d", ErrInvalidInput, f.Limit)
+	if f.Limit < 0 || f.Last && f.Limit == 0 {
+		return nil, fmt.Errorf("%w: replay limit %d (last %v)", ErrInvalidInput, f.Limit, f.Last)
 	}
 	m := &matcher{resourceID: f.ResourceID, after: f.After}
 	for _, k := range f.Kinds {
@@ -102,11 +110,12 @@ type replayer struct {
 	wal   *bolt.Bucket
 	m     *matcher
 	limit int
+	last  bool // keep the last limit matches (a forward walk never fills up)
 	out   []RecordAt
 }
 
 // full reports whether the limit is reached.
-func (r *replayer) full() bool { return r.limit > 0 && len(r.out) >= r.limit }
+func (r *replayer) full() bool { return !r.last && r.limit > 0 && len(r.out) >= r.limit }
 
 // add loads the record at rev and keeps it if it matches.
 func (r *replayer) add(rev Revision) error {
@@ -125,6 +134,9 @@ func (r *replayer) addData(rev Revision, data []byte) error {
 	}
 	if r.m.match(rev, &rec) {
 		r.out = append(r.out, RecordAt{Revision: rev, Record: rec})
+	}
+	if r.last && len(r.out) >= 2*r.limit { // a forward walk keeping the last limit
+		r.out = append(r.out[:0], r.out[len(r.out)-r.limit:]...)
 	}
 	return nil
 }
@@ -219,6 +231,9 @@ func (r *replayer) byTime(b *bolt.Bucket, f *ReplayFilter) ([]RecordAt, error) {
 		}
 		return 0
 	})
+	if r.last { // the last limit revisions: the index already applied every filter left
+		revs = revs[len(revs)-min(len(revs), r.limit):]
+	}
 	for _, rev := range revs {
 		if r.full() {
 			break
@@ -241,6 +256,25 @@ func (r *replayer) scan(after Revision) ([]RecordAt, error) {
 			return nil, err
 		}
 	}
+	return r.out, nil
+}
+
+// scanBack walks the log backwards from its end down to after, until it
+// holds the last limit records, and returns them in revision order.
+func (r *replayer) scanBack(after Revision) ([]RecordAt, error) {
+	c := r.wal.Cursor()
+	for k, v := c.Last(); k != nil && len(r.out) < r.limit; k, v = c.Prev() {
+		if len(k) != revLen {
+			return nil, fmt.Errorf("%w: wal key %x", ErrCorrupt, k)
+		}
+		if !after.Less(parseRev(k)) {
+			break
+		}
+		if err := r.addData(parseRev(k), v); err != nil {
+			return nil, err
+		}
+	}
+	slices.Reverse(r.out)
 	return r.out, nil
 }
 

@@ -87,7 +87,10 @@ func bruteForce(all []RecordAt, f ReplayFilter) []RecordAt {
 			out = append(out, r)
 		}
 	}
-	if f.Limit > 0 && len(out) > f.Limit {
+	switch {
+	case f.Last && len(out) > f.Limit:
+		out = out[len(out)-f.Limit:]
+	case f.Limit > 0 && len(out) > f.Limit:
 		out = out[:f.Limit]
 	}
 	return out
@@ -126,6 +129,12 @@ func TestReplayFilters(t *testing.T) {
 		{Since: base.Add(20 * time.Minute), Until: base.Add(21 * time.Minute), Limit: 3},
 		{Since: base.Add(20 * time.Minute), After: Revision{Main: 500}},
 		{Since: base.Add(2 * time.Hour)},
+		{Limit: 7, Last: true},
+		{Limit: 1, Last: true, Until: base.Add(5 * time.Minute)},
+		{Limit: 3, Last: true, After: Revision{Main: 300, Sub: 1}},
+		{Limit: 4, Last: true, ResourceID: "i-1"},
+		{Limit: 5, Last: true, Kinds: []wal.Kind{wal.KindDecided, wal.KindNote}},
+		{Limit: 100000, Last: true, Since: base.Add(20 * time.Minute)},
 	}
 	for i, f := range filters {
 		got, err := s.Replay(f)
@@ -150,6 +159,9 @@ func TestReplayFilters(t *testing.T) {
 	if _, err := s.Replay(ReplayFilter{Limit: -1}); !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("negative limit: %v, want ErrInvalidInput", err)
 	}
+	if _, err := s.Replay(ReplayFilter{Last: true}); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("last without a limit: %v, want ErrInvalidInput", err)
+	}
 }
 
 func randomFilter(rng *rand.Rand, base time.Time) ReplayFilter {
@@ -171,6 +183,7 @@ func randomFilter(rng *rand.Rand, base time.Time) ReplayFilter {
 	}
 	if rng.IntN(2) == 0 {
 		f.Limit = 1 + rng.IntN(30)
+		f.Last = rng.IntN(2) == 0
 	}
 	return f
 }

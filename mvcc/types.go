@@ -98,6 +98,9 @@ type ReplayFilter struct {
 	Until      time.Time  // zero = unbounded (exclusive)
 	After      Revision   // only records strictly after this revision; zero = all
 	Limit      int        // 0 = no limit; the FIRST Limit records in revision order
+	// Last makes Limit count from the end: the LAST Limit matching records,
+	// still returned in revision order. It needs Limit > 0.
+	Last bool
 }
 
 // RecordAt is an audit-log record with its revision.

@@ -80,6 +80,7 @@ type WALQuery struct {
 	Until       time.Time // exclusive
 	After       Revision  // records strictly after this revision
 	Limit       int       // the first Limit records in revision order (0: the server's DefaultWALLimit per answer)
+	Last        bool      // the last Limit records instead (still in revision order); needs Limit
 	Consistency Consistency
 }
 
@@ -94,7 +95,8 @@ type WALResponse struct {
 	Revision uint64     `json:"revision"` // the store's revision when the query ran
 	Records  []WALEntry `json:"records"`
 	// More is set when the limit cut the answer short: more records
-	// match after the last one (ask again with After set to its revision).
+	// match after the last one (ask again with After set to its revision),
+	// or, for a Last query, before the first one.
 	More bool `json:"more,omitempty"`
 }
 

@@ -24,6 +24,7 @@ const (
 	qUntil       = "until"
 	qAfter       = "after"
 	qLimit       = "limit"
+	qLast        = "last"
 )
 
 // WAL query limits: a query asks for at most MaxWALLimit records; one
@@ -117,6 +118,9 @@ func (q WALQuery) Values() url.Values {
 	if q.Limit > 0 {
 		v.Set(qLimit, strconv.Itoa(q.Limit))
 	}
+	if q.Last {
+		v.Set(qLast, "true")
+	}
 	setStr(v, qConsistency, string(q.Consistency))
 	return v
 }
@@ -140,8 +144,25 @@ func ParseWALQuery(v url.Values) (WALQuery, error) {
 	if q.Limit, err = parseLimit(v.Get(qLimit)); err != nil {
 		return q, err
 	}
+	if q.Last, err = parseLast(v.Get(qLast), q.Limit); err != nil {
+		return q, err
+	}
 	q.Consistency, err = ParseConsistency(v.Get(qConsistency))
 	return q, err
+}
+
+// parseLast reads the "last" parameter: "true" asks for the last limit
+// records, which needs a limit.
+func parseLast(s string, limit int) (bool, error) {
+	switch {
+	case s == "" || s == "false":
+		return false, nil
+	case s != "true":
+		return false, fmt.Errorf("transport: parameter %q must be true or false, got %q", qLast, s)
+	case limit == 0:
+		return false, fmt.Errorf("transport: parameter %q needs %q", qLast, qLimit)
+	}
+	return true, nil
 }
 
 // ParseRevision parses "main" or "main.sub" ("" = zero).

@@ -14,7 +14,7 @@ func newApp() *cli.App {
 		Usage:                "keep a cloud matching infrastructure.yaml, and explain every step",
 		Version:              version,
 		HideHelpCommand:      true,
-		EnableBashCompletion: false,
+		EnableBashCompletion: true,
 		Flags:                globalFlags(),
 		Before:               validateGlobals,
 		Action:               rootAction,
@@ -24,9 +24,24 @@ func newApp() *cli.App {
 			versionCommand(), agentCommand(),
 			reconcileCommand(), walCommand(), stateCommand(),
 			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
-			daemonCommand(), ec2simCommand(), tlsCommand(), keygenCommand(),
+			daemonCommand(), ec2simCommand(), tlsCommand(), keygenCommand(), completionCommand(),
 		},
 	}
 	setUsageErrors(app.Commands)
+	hideBoolDefaults(app.Flags, app.Commands)
 	return app
+}
+
+// hideBoolDefaults drops urfave/cli's "(default: false)" from every
+// boolean flag's help: a switch is off unless given, and a flag's help
+// names one default at most.
+func hideBoolDefaults(flags []cli.Flag, cmds []*cli.Command) {
+	for _, f := range flags {
+		if b, ok := f.(*cli.BoolFlag); ok {
+			b.DisableDefaultText = true
+		}
+	}
+	for _, cmd := range cmds {
+		hideBoolDefaults(cmd.Flags, cmd.Subcommands)
+	}
 }

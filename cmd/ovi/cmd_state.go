@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -22,13 +24,18 @@ func stateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "state",
 		Usage:     "show the resources and configuration at a revision (time travel)",
-		UsageText: "ovi state [--revision N] [--prefix P]\n   ovi state history ID\n   ovi state diff --from N [--to M]",
-		Description: `Examples:
+		UsageText: "ovi state [--revision REV | --at TIME] [--prefix P]\n   ovi state history ID\n   ovi state diff --from REV [--to REV]",
+		Description: `A revision is written as the CLI prints it: 42, or 42.1 for a later record
+of entry 42 (the state is read per entry, so 42.1 reads what 42 does).
+
+Examples:
    ovi state                      # now
    ovi state --revision 42        # as it was at revision 42
+   ovi state --at "2 hours ago"   # the last revision at or before that time
    ovi state --prefix resources/i-0a`,
 		Flags: append([]cli.Flag{
-			&cli.Uint64Flag{Name: "revision", Usage: "the revision to read (0 = current)"},
+			&cli.StringFlag{Name: "revision", Usage: "the revision to read, e.g. 42 or 42.1", DefaultText: "current"},
+			&cli.StringFlag{Name: "at", Usage: `the last revision at or before this time (e.g. "2 hours ago", yesterday, 15:04, RFC3339)`},
 			&cli.StringFlag{Name: "prefix", Usage: "only keys starting with this (e.g. resources/i-0a)"},
 		}, outputFlags()...),
 		Action: stateAction,
@@ -44,17 +51,33 @@ func stateAction(c *cli.Context) error {
 		return newCLIError("state", errors.New("unexpected argument "+c.Args().First()),
 			"see one resource's versions with 'ovi state history ID'")
 	}
+	rev, _, err := revisionFlag(c, "revision")
+	if err != nil {
+		return err
+	}
+	if c.IsSet("at") && c.IsSet("revision") {
+		return newCLIError("--at and --revision", errors.New("give one or the other"), "")
+	}
 	s, err := newSession(c)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	q := transport.StateQuery{Revision: c.Uint64("revision"), Prefix: c.String("prefix"), Consistency: s.consistency()}
+	var at *time.Time
+	if c.IsSet("at") {
+		var t time.Time
+		if rev, t, err = revisionAt(c, s, c.String("at")); err != nil {
+			return err
+		}
+		at = &t
+	}
+	q := transport.StateQuery{Revision: rev.Main, Prefix: c.String("prefix"), Consistency: s.consistency()}
 	resp, err := s.client.State(c.Context, q)
 	if err != nil {
 		return s.apiFailure("read the state", err)
 	}
 	view := stateViewOf(resp)
+	view.At = at
 	if view.Config == nil && q.Prefix != "" {
 		// The prefix left the configuration out: read it at the same revision.
 		cfg, err := s.client.State(c.Context, transport.StateQuery{Revision: resp.Revision, Prefix: stateKeyConfig, Consistency: s.consistency()})
@@ -130,27 +153,30 @@ func stateDiffCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "what changed between two revisions",
-		UsageText: "ovi state diff --from N [--to M]",
-		Description: `Example:
+		UsageText: "ovi state diff --from REV [--to REV]",
+		Description: `Revisions as the CLI prints them (42 or 42.1: the state after entry 42).
+
+Example:
    ovi state diff --from 12 --to 42`,
 		Flags: append([]cli.Flag{
-			&cli.Uint64Flag{Name: "from", Usage: "the older revision (required)"},
-			&cli.Uint64Flag{Name: "to", Usage: "the newer revision (0 = current)"},
+			&cli.StringFlag{Name: "from", Usage: "the older revision, e.g. 12 (required)"},
+			&cli.StringFlag{Name: "to", Usage: "the newer revision", DefaultText: "current"},
 		}, outputFlags()...),
 		Action: stateDiffAction,
 	}
 }
 
 func stateDiffAction(c *cli.Context) error {
-	if !c.IsSet("from") {
-		return newCLIError("state diff", errors.New("--from is required"), "e.g. ovi state diff --from 12 --to 42")
+	from, to, err := diffRange(c)
+	if err != nil {
+		return err
 	}
 	s, err := newSession(c)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	q := transport.DiffQuery{From: c.Uint64("from"), To: c.Uint64("to"), Consistency: s.consistency()}
+	q := transport.DiffQuery{From: from.Main, To: to.Main, Consistency: s.consistency()}
 	resp, err := s.client.Diff(c.Context, q)
 	if err != nil {
 		return s.apiFailure("diff the state", err)
@@ -160,6 +186,24 @@ func stateDiffAction(c *cli.Context) error {
 		d.Changes = append(d.Changes, keyChange{Key: ch.Key, Before: recordOf(ch.Before), After: recordOf(ch.After)})
 	}
 	return renderDiff(c.App.Writer, s.render, d)
+}
+
+// diffRange reads --from and --to: --from is required, and --to (when
+// given) names a later entry.
+func diffRange(c *cli.Context) (from, to revision, err error) {
+	from, ok, err := revisionFlag(c, "from")
+	if err != nil {
+		return from, to, err
+	}
+	if !ok {
+		return from, to, newCLIError("state diff", errors.New("--from is required"), "e.g. ovi state diff --from 12 --to 42")
+	}
+	to, ok, err = revisionFlag(c, "to")
+	if err == nil && ok && to.Main <= from.Main {
+		err = newCLIError(fmt.Sprintf("--to %s", to), fmt.Errorf("must be a later entry than --from %s", from),
+			"the older revision goes in --from")
+	}
+	return from, to, err
 }
 
 // recordOf is the record a key holds, nil when absent or not a record.

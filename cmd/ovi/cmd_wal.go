@@ -44,18 +44,23 @@ func walReplayCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "print audit records in order, one a line",
-		UsageText: "ovi wal replay [--resource-id ID] [--since T] [--until T] [--type KIND]... [--limit N] [-f]",
+		UsageText: "ovi wal replay [--resource-id ID] [--since T] [--until T] [--type KIND]... [--limit N | --tail N] [-f]",
 		Description: `Examples:
    # Why did Ovi delete that resource?
    ovi wal replay --resource-id i-123456 --since "1 hour ago"
    # Every decision of the last hour, then every failure of the last day
    ovi wal replay --since "1 hour ago" --type decided
    ovi wal replay --type failed --since "1 day ago"
-   # Watch records as they are committed
-   ovi wal replay -f`,
+   # The last 20 records, then every new one as it is committed
+   ovi wal replay --tail 20 -f
+
+Each line starts with the record's revision: 'ovi state --revision REV' shows
+the state right after it. Nothing matching is said on stderr ("No records
+match ..."); with -o json the records are one JSON object a line (none: no line).`,
 		Flags: append(walFilterFlags(),
 			&cli.StringSliceFlag{Name: "type", Usage: "only these kinds (repeatable or comma-separated): observed, decided, executing, executed, failed, config, summary, compaction, note"},
-			&cli.IntFlag{Name: "limit", Usage: "at most N records (the first N in order; 0 = all)"},
+			&cli.IntFlag{Name: "limit", Usage: "the first N records only", DefaultText: "all"},
+			&cli.IntFlag{Name: "tail", Usage: "the last N records only"},
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new records until interrupted"},
 		),
 		Action: walReplayAction,
@@ -70,10 +75,9 @@ func walReplayAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Int("limit") < 0 {
-		return newCLIError("--limit", errors.New("must be 0 or more"), "")
+	if q.Limit, q.Last, err = replayLimit(c); err != nil {
+		return err
 	}
-	q.Limit = c.Int("limit")
 	s, err := newSession(c)
 	if err != nil {
 		return err
@@ -85,10 +89,61 @@ func walReplayAction(c *cli.Context) error {
 		return s.apiFailure("replay the WAL", err)
 	}
 	entries := walEntries(resp.Records)
-	if !c.Bool("follow") {
-		return renderReplay(c.App.Writer, s.render, entries, q.ResourceID == "")
+	if c.Bool("follow") {
+		return followReplay(c, s, q, entries, resp.Revision)
 	}
-	return followReplay(c, s, q, entries, resp.Revision)
+	if len(entries) == 0 {
+		_, err := fmt.Fprintln(c.App.ErrWriter, noRecordsLine(q, s.render))
+		return err
+	}
+	return renderReplay(c.App.Writer, s.render, entries, q.ResourceID == "")
+}
+
+// replayLimit reads --limit (the first N) and --tail (the last N).
+func replayLimit(c *cli.Context) (int, bool, error) {
+	limit, tail := c.Int("limit"), c.Int("tail")
+	switch {
+	case c.IsSet("limit") && c.IsSet("tail"):
+		return 0, false, newCLIError("--limit and --tail", errors.New("give one or the other"), "")
+	case limit < 0 || limit > transport.MaxWALLimit:
+		return 0, false, newCLIError("--limit", fmt.Errorf("must be between 0 and %d", transport.MaxWALLimit), "")
+	case c.IsSet("tail") && (tail < 1 || tail > transport.MaxWALLimit):
+		return 0, false, newCLIError("--tail", fmt.Errorf("must be between 1 and %d", transport.MaxWALLimit), "")
+	case c.IsSet("tail"):
+		return tail, true, nil
+	}
+	return limit, false, nil
+}
+
+// describeWALQuery says what a replay asked for: "resource i-1, type
+// decided, since 2026-11-25 10:00:00 UTC" ("" for no filter).
+func describeWALQuery(q transport.WALQuery, o renderOptions) string {
+	var parts []string
+	if q.ResourceID != "" {
+		parts = append(parts, "resource "+q.ResourceID)
+	}
+	if len(q.Kinds) > 0 {
+		names := make([]string, len(q.Kinds))
+		for i, k := range q.Kinds {
+			names[i] = k.String()
+		}
+		parts = append(parts, "type "+strings.Join(names, ","))
+	}
+	if !q.Since.IsZero() {
+		parts = append(parts, "since "+q.Since.In(o.location()).Format(stateTimeLayout))
+	}
+	if !q.Until.IsZero() {
+		parts = append(parts, "until "+q.Until.In(o.location()).Format(stateTimeLayout))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// noRecordsLine is what an empty replay says on stderr.
+func noRecordsLine(q transport.WALQuery, o renderOptions) string {
+	if d := describeWALQuery(q, o); d != "" {
+		return "No records match " + d + "."
+	}
+	return "The audit log has no records."
 }
 
 // followReplay prints the records so far, then new ones as they are
@@ -99,7 +154,8 @@ func followReplay(c *cli.Context, s *session, q transport.WALQuery, entries []wa
 		times = append(times, e.Record.Time)
 	}
 	rw := newReplayWriter(c.App.Writer, s.render, replayOptions{
-		withDate: spansDays(s.render.location(), times...), showResource: q.ResourceID == ""})
+		withDate: spansDays(s.render.location(), times...), showResource: q.ResourceID == "",
+		revWidth: max(revisionWidth(entries), len(revision{Main: rev, Sub: 1}.String()))})
 	q.After = transport.Revision{Main: rev, Sub: math.MaxUint32}
 	for _, e := range entries {
 		if err := rw.Write(e); err != nil {
@@ -107,7 +163,7 @@ func followReplay(c *cli.Context, s *session, q transport.WALQuery, entries []wa
 		}
 		q.After = transport.Revision{Main: e.Revision.Main, Sub: e.Revision.Sub}
 	}
-	q.Limit = 0
+	q.Limit, q.Last = 0, false
 	err := s.client.Follow(c.Context, q, func(e transport.WALEntry) error { return rw.Write(walEntryOf(e)) })
 	if err != nil && c.Err() == nil {
 		return s.apiFailure("follow the WAL", err)

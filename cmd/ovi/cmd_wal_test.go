@@ -18,8 +18,51 @@ func TestWALReplayAgainstAnAgentPrintsTheSeedFormat(t *testing.T) {
 		clock(time.Second) + " [decided]   Delete: Not in desired configuration\n" +
 		clock(2*time.Second) + " [executing] Starting deletion\n" +
 		clock(3*time.Second) + " [executed]  Successfully deleted\n"
-	if code != exitOK || stdout != want || stderr != "" {
-		t.Fatalf("wal replay: code %d\nstdout:\n%s\nwant:\n%s\nstderr: %s", code, stdout, want, stderr)
+	if code != exitOK || withoutRevisions(t, stdout) != want || stderr != "" {
+		t.Fatalf("wal replay: code %d\nstdout:\n%s\nwant (after the revision):\n%s\nstderr: %s", code, stdout, want, stderr)
+	}
+}
+
+// withoutRevisions drops the revision column of replay lines, checking
+// that each starts with one ("42" or "42.1", then two spaces or more).
+func withoutRevisions(t *testing.T, out string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if line == "" {
+			continue
+		}
+		rev, rest, ok := strings.Cut(line, "  ")
+		if _, err := parseRevision(rev); !ok || err != nil {
+			t.Fatalf("replay line %q does not start with a revision: %v", line, err)
+		}
+		b.WriteString(strings.TrimLeft(rest, " "))
+	}
+	return b.String()
+}
+
+func TestWALReplayTailAndEmptyAnswers(t *testing.T) {
+	ta := startTestAgent(t, nil)
+	ta.proposeEntries(cycleFixture())
+	code, all, _ := ta.run("wal", "replay")
+	if code != exitOK {
+		t.Fatalf("replay: %d", code)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(all, "\n"), "\n")
+	code, stdout, stderr := ta.run("wal", "replay", "--tail", "3")
+	if code != exitOK || stderr != "" || withoutRevisions(t, stdout) != withoutRevisions(t, strings.Join(lines[len(lines)-3:], "")+"\n") {
+		t.Fatalf("--tail 3: code %d, stderr %q\n%s\nwant the last 3 of\n%s", code, stderr, stdout, all)
+	}
+	code, stdout, stderr = ta.run("wal", "replay", "--tail", "2", "--type", "executing")
+	if code != exitOK || strings.Count(stdout, "[executing]") != 2 || !strings.Contains(stdout, "Launching 2 instances") ||
+		strings.Contains(stdout, "Starting deletion") {
+		t.Fatalf("--tail 2 --type executing: code %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	for _, args := range [][]string{{"wal", "replay", "--resource-id", "i-123456"}, {"-o", "json", "wal", "replay", "--resource-id", "i-123456"}} {
+		code, stdout, stderr = ta.run(args...)
+		if code != exitOK || stdout != "" || stderr != "No records match resource i-123456.\n" {
+			t.Fatalf("ovi %v: code %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
 	}
 }
 
@@ -48,9 +91,9 @@ func TestWALReplayFilters(t *testing.T) {
 	if n := strings.Count(stdout, "\n"); n != 2 {
 		t.Fatalf("--limit 2 printed %d lines:\n%s", n, stdout)
 	}
-	_, stdout, _ = ta.run("wal", "replay", "--since", at(time.Hour).Format(time.RFC3339))
-	if stdout != "" {
-		t.Fatalf("--since after every record printed:\n%s", stdout)
+	_, stdout, stderr = ta.run("wal", "replay", "--since", at(time.Hour).Format(time.RFC3339))
+	if stdout != "" || !strings.HasPrefix(stderr, "No records match since ") {
+		t.Fatalf("--since after every record printed:\n%s\nstderr %q", stdout, stderr)
 	}
 }
 
@@ -89,7 +132,9 @@ func TestWALReplayBadFlagsAreOneLine(t *testing.T) {
 	}{
 		{[]string{"wal", "replay", "--since", "whenever"}, `ovi: --since: unrecognised time "whenever"; accepted forms: `},
 		{[]string{"wal", "replay", "--type", "observed,bogus"}, `ovi: --type "bogus": unknown record kind`},
-		{[]string{"wal", "replay", "--limit", "-1"}, "ovi: --limit: must be 0 or more"},
+		{[]string{"wal", "replay", "--limit", "-1"}, "ovi: --limit: must be between 0 and 100000"},
+		{[]string{"wal", "replay", "--tail", "0"}, "ovi: --tail: must be between 1 and 100000"},
+		{[]string{"wal", "replay", "--tail", "2", "--limit", "3"}, "ovi: --limit and --tail: give one or the other"},
 		{[]string{"wal", "replay", "--since", "1 hour ago", "--until", "2 hours ago"}, "ovi: --until: must be after --since"},
 		{[]string{"wal", "replay", "i-123"}, `ovi: wal replay: unexpected argument "i-123"`},
 		{[]string{"wal", "analyze"}, "ovi: wal analyze: no resource given"},

@@ -56,3 +56,30 @@ func TestOutputFlagsWorkAfterTheCommandToo(t *testing.T) {
 		t.Fatalf("bad local -o: %d %q", code, stderr)
 	}
 }
+
+// Every flag's help names one default at most ("(default 7400) (default:
+// 0)" once said two things), and a required flag none.
+func TestHelpShowsOneDefaultPerFlag(t *testing.T) {
+	var walk func(path []string, cmds []*cli.Command)
+	check := func(args []string) {
+		_, stdout, _ := runCLI(t, append(args, "--help")...)
+		for _, line := range strings.Split(stdout, "\n") {
+			if n := strings.Count(line, "default"); n > 1 && !strings.Contains(line, "stale, default or consistent") ||
+				strings.Contains(line, "(required)") && strings.Contains(line, "(default") {
+				t.Errorf("ovi %s --help: %q", strings.Join(args, " "), line)
+			}
+			if strings.Contains(line, "(default: false)") {
+				t.Errorf("ovi %s --help shows a switch's default: %q", strings.Join(args, " "), line)
+			}
+		}
+	}
+	walk = func(path []string, cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			args := append(append([]string{}, path...), cmd.Name)
+			check(args)
+			walk(args, cmd.Subcommands)
+		}
+	}
+	check(nil)
+	walk(nil, newApp().Commands)
+}

@@ -41,21 +41,6 @@ func (o renderOptions) location() *time.Location {
 	return o.loc
 }
 
-// revision is an MVCC revision as the API reports it: Main is the Raft
-// index, Sub the position inside the entry.
-type revision struct {
-	Main uint64 `json:"main"`
-	Sub  uint32 `json:"sub"`
-}
-
-// String shows "42", or "42.1" for a later record of the same entry.
-func (r revision) String() string {
-	if r.Sub == 0 {
-		return fmt.Sprint(r.Main)
-	}
-	return fmt.Sprintf("%d.%d", r.Main, r.Sub)
-}
-
 // walEntry is one WAL record with the revision it lives at.
 type walEntry struct {
 	Revision revision   `json:"revision"`

@@ -6,15 +6,18 @@ import (
 	"time"
 )
 
-// Replay line layout, as in the seed README:
+// Replay line layout: the revision (as --revision, --from and --to accept
+// it), then the seed README's line:
 //
-//	10:30:00 [observed]  Resource i-123456 found in cloud
-//	10:30:01 [decided]   Delete: Not in desired configuration
-//	10:30:02 [executing] Starting deletion
-//	10:30:03 [executed]  Successfully deleted
+//	61    10:30:00 [observed]  Resource i-123456 found in cloud
+//	61.1  10:30:01 [decided]   Delete: Not in desired configuration
+//	62    10:30:02 [executing] Starting deletion
+//	63    10:30:03 [executed]  Successfully deleted
 //
-// The bracketed kind is padded to the width of "[executing]" plus one
-// space, so messages align; a longer kind ("[compaction]") gets one space.
+// The revision is padded to the widest one plus two spaces (a followed
+// replay pads to the width of the store's revision when it started). The
+// bracketed kind is padded to the width of "[executing]" plus one space, so
+// messages align; a longer kind ("[compaction]") gets one space.
 const (
 	replayKindWidth = len("[executing]")
 	replayClock     = "15:04:05"
@@ -36,6 +39,17 @@ type replayOptions struct {
 	// showResource prefixes the message with the record's resource id when
 	// the message does not name it (a replay not filtered by resource).
 	showResource bool
+	// revWidth is the width the revision column is padded to.
+	revWidth int
+}
+
+// revisionWidth is the width of the widest revision of entries.
+func revisionWidth(entries []walEntry) int {
+	w := 0
+	for _, e := range entries {
+		w = max(w, len(e.Revision.String()))
+	}
+	return w
 }
 
 // newReplayWriter returns a writer of replay lines (or NDJSON).
@@ -65,7 +79,7 @@ func (r *replayWriter) line(e walEntry) string {
 	if r.opts.showResource && e.Record.ResourceID != "" && !strings.Contains(msg, e.Record.ResourceID) {
 		msg = e.Record.ResourceID + ": " + msg
 	}
-	return e.Record.Time.In(r.o.location()).Format(layout) + " " +
+	return padRight(e.Revision.String(), r.opts.revWidth) + "  " + e.Record.Time.In(r.o.location()).Format(layout) + " " +
 		r.o.style.paint(kindColor(e.Record.Kind.String()), kind) + strings.Repeat(" ", pad) + msg
 }
 
@@ -76,7 +90,8 @@ func renderReplay(w io.Writer, o renderOptions, entries []walEntry, showResource
 	for _, e := range entries {
 		times = append(times, e.Record.Time)
 	}
-	rw := newReplayWriter(w, o, replayOptions{withDate: spansDays(o.location(), times...), showResource: showResource})
+	rw := newReplayWriter(w, o, replayOptions{withDate: spansDays(o.location(), times...), showResource: showResource,
+		revWidth: revisionWidth(entries)})
 	for _, e := range entries {
 		if err := rw.Write(e); err != nil {
 			return err

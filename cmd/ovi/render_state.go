@@ -15,6 +15,7 @@ import (
 // force and the resources last observed.
 type stateView struct {
 	Revision  uint64             `json:"revision"`
+	At        *time.Time         `json:"at,omitempty"`        // --at: Revision is the last at or before this time
 	Time      time.Time          `json:"time"`                // time of the newest record at or below Revision
 	Compacted uint64             `json:"compacted,omitempty"` // history below this revision is gone
 	Config    *wal.ConfigApplied `json:"config,omitempty"`
@@ -59,6 +60,9 @@ func renderState(w io.Writer, o renderOptions, s stateView) error {
 // stateHeader is "Revision 42 · 2026-11-25 10:30:00 UTC · config sha256:abcd1234 (infrastructure.yaml)".
 func stateHeader(o renderOptions, s stateView) string {
 	parts := []string{fmt.Sprintf("Revision %d", s.Revision)}
+	if s.At != nil {
+		parts[0] += " (the last at or before " + s.At.In(o.location()).Format(stateTimeLayout) + ")"
+	}
 	if s.Time.IsZero() {
 		parts = append(parts, "time unknown")
 	} else {

@@ -173,8 +173,8 @@ func checkUntouched(t *testing.T, cloud *sim, id string) {
 	t.Fatalf("the unmanaged instance %s is gone", id)
 }
 
-// replayKind matches the kind column of `ovi wal replay` ("10:30:00 [observed]  …").
-var replayKind = regexp.MustCompile(`^\S+(?: \S+)? \[([a-z]+)\]`)
+// replayKind matches the kind column of `ovi wal replay` ("12.1  10:30:00 [observed]  …").
+var replayKind = regexp.MustCompile(`^[0-9.]+\s+\S+(?: \S+)? \[([a-z]+)\]`)
 
 // checkLifecycle asserts the replay holds observed, decided, executing and
 // executed records in that order.
