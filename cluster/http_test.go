@@ -254,8 +254,8 @@ func TestReconcileHookStreamsAndForwards(t *testing.T) {
 func TestDefaultReadOnFollowerWithoutLeader(t *testing.T) {
 	a := startAgent(t, testConfig(t, "lonely", 0))
 	err := a.ReadBarrier(context.Background(), transport.Default)
-	if apiCode(err) != transport.CodeNoLeader {
-		t.Fatalf("default read without a leader: %v", err)
+	if apiCode(err) != transport.CodeNoLeader || !strings.Contains(err.Error(), "read local state with --consistency stale") {
+		t.Fatalf("default read without a leader: %v (want the flag named as users type it)", err)
 	}
 	if err := a.ReadBarrier(context.Background(), transport.Stale); err != nil {
 		t.Fatalf("stale read: %v", err)

@@ -57,10 +57,10 @@ func (a *Agent) checkFresh() error {
 		return nil
 	}
 	if addr, _ := a.raft.LeaderWithID(); addr == "" {
-		return transport.Errorf(transport.CodeNoLeader, "%v; use consistency=stale to read local state", ErrNoLeader)
+		return transport.Errorf(transport.CodeNoLeader, "%v; read local state with --consistency stale (API: ?consistency=stale)", ErrNoLeader)
 	}
 	if age := time.Since(a.raft.LastContact()); age > MaxStaleness {
-		return transport.Errorf(transport.CodeStale, "last contact with the leader %s ago (bound %s); use consistency=stale to read local state", age.Round(time.Millisecond), MaxStaleness)
+		return transport.Errorf(transport.CodeStale, "last contact with the leader %s ago (bound %s); read local state with --consistency stale (API: ?consistency=stale)", age.Round(time.Millisecond), MaxStaleness)
 	}
 	return nil
 }

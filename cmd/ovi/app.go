@@ -22,7 +22,7 @@ func newApp() *cli.App {
 		ExitErrHandler:       ignoreExitCoder,
 		Commands: []*cli.Command{
 			versionCommand(), agentCommand(),
-			reconcileCommand(), walCommand(), stateCommand(),
+			reconcileCommand(), validateCommand(), walCommand(), stateCommand(),
 			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
 			daemonCommand(), ec2simCommand(), tlsCommand(), keygenCommand(), completionCommand(),
 		},

@@ -125,7 +125,7 @@ func apiHint(code string) string {
 	case transport.CodeFutureRevision:
 		return "that revision does not exist yet; 'ovi state' shows the current one"
 	case transport.CodeNoLeader:
-		return "the cluster has no leader; check 'ovi members' and 'ovi operator raft list-peers'"
+		return "the cluster has no leader; check 'ovi members' and 'ovi operator raft list-peers', or read this node's copy with --consistency stale"
 	case transport.CodeStale:
 		return "this node has lost touch with the leader; retry, ask another node, or read anyway with --consistency stale"
 	case transport.CodeUnauthorized:

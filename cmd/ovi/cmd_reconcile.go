@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/transport"
 	"github.com/yairfalse/ovi/wal"
 )
@@ -87,9 +86,9 @@ func reconcileRequest(c *cli.Context) (transport.ReconcileRequest, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !c.IsSet("file") {
 		return req, nil
 	}
-	applied, err := reconcile.LoadConfig(path)
+	applied, err := loadInfrastructure(path)
 	if err != nil {
-		return req, newCLIError("read "+path, err, "")
+		return req, err
 	}
 	req.Source, req.Digest, req.Config = applied.Source, applied.Digest, &applied.Config
 	return req, nil
