@@ -52,6 +52,7 @@ func validateAction(c *cli.Context) error {
 	if o.json() {
 		return writeJSONDocument(c.App.Writer, validView{Valid: true, ConfigApplied: applied})
 	}
+	applied = terminalSafe(applied)
 	out := &errWriter{w: c.App.Writer}
 	out.printf("Valid: %s\n%s\n", configRef(&applied), configLine(applied.Config))
 	if out.err != nil {

@@ -120,7 +120,7 @@ func replayLimit(c *cli.Context) (int, bool, error) {
 func describeWALQuery(q transport.WALQuery, o renderOptions) string {
 	var parts []string
 	if q.ResourceID != "" {
-		parts = append(parts, "resource "+q.ResourceID)
+		parts = append(parts, "resource "+termSafe(q.ResourceID))
 	}
 	if len(q.Kinds) > 0 {
 		names := make([]string, len(q.Kinds))

@@ -100,7 +100,7 @@ func TestGoldenHostileTagAndNote(t *testing.T) {
 	}
 	assertGolden(t, "replay_hostile_note_table", out.Bytes())
 	assertNoTerminalControls(t, "replay", out.String())
-	if want := "10:30:00 [note]      i-123456: deploy ok" + hostileShown + "\n"; out.String() != want {
+	if want := "70  10:30:00 [note]      i-123456: deploy ok" + hostileShown + "\n"; out.String() != want {
 		t.Fatalf("replay line = %q, want %q", out.String(), want)
 	}
 	out.Reset()
