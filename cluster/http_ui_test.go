@@ -61,24 +61,27 @@ func TestUIServedOpenDataBehindToken(t *testing.T) {
 }
 
 // With TLS the UI is on the same mutual-TLS listener: a browser gets in
-// with an operator's client certificate, and not without one.
-func TestUIOverMutualTLSNeedsClientCertificate(t *testing.T) {
+// with an operator's client certificate, and not without one. A follower
+// serves it too, and answers its reads itself.
+func TestUIOverMutualTLSOnFollowerNeedsClientCertificate(t *testing.T) {
 	pki := newTestPKI(t)
-	cfg := testConfig(t, "uitls", 1)
-	cfg.TLS = pki.issue("uitls", false)
-	cfg.GossipKey = testGossipKey(4)
-	a := startAgent(t, cfg)
+	f := followerOf(startTLSThree(t, pki, ACLConfig{ReadToken: "rt", WriteToken: "wt"}))
 	op := pki.clientTLS(pki.issue("alice", true))
-	resp, body, err := uiGet(t, a, op, webui.Path+"js/app.js", "")
-	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(body, "import") {
-		t.Fatalf("GET app.js with a client certificate = %v %v", resp, err)
+	resp, body, err := uiGet(t, f, op, webui.Path+"js/app.js", "")
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(body, "import") ||
+		resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("GET app.js on a follower with a client certificate = %v %v", resp, err)
+	}
+	resp, body, err = uiGet(t, f, op, "/v1/state?prefix=resources/&consistency=consistent", "rt")
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(body, `"revision"`) {
+		t.Fatalf("the UI's consistent read on a follower = %v %s %v", resp, body, err)
 	}
 	noCert := op.Clone()
 	noCert.Certificates = nil
-	if _, _, err := uiGet(t, a, noCert, webui.Path, ""); err == nil {
+	if _, _, err := uiGet(t, f, noCert, webui.Path, ""); err == nil {
 		t.Fatal("GET /ui/ without a client certificate succeeded")
 	}
-	if !strings.HasPrefix(a.uiURL(), "https://") {
-		t.Fatalf("ui url %s, want https", a.uiURL())
+	if !strings.HasPrefix(f.uiURL(), "https://") {
+		t.Fatalf("ui url %s, want https", f.uiURL())
 	}
 }
