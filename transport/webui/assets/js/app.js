@@ -65,6 +65,10 @@ function start() {
   });
   $('forget-token').addEventListener('click', () => { setToken(''); route(); });
   window.addEventListener('hashchange', route);
+  // A click on the page already shown reloads it (the fleet now, the WAL).
+  document.querySelectorAll('[data-nav]').forEach((a) => a.addEventListener('click', () => {
+    if (a.getAttribute('href') === window.location.hash) route();
+  }));
   route();
 }
 

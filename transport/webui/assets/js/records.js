@@ -33,18 +33,15 @@ export function flatten(value, prefix, out = []) {
   return out;
 }
 
-// attributes are a resource's fields outside the envelope, flattened.
+// attributes are a resource's fields outside the envelope, flattened
+// (a kind's attribute payload shows as "instance.size", …); launch times
+// (Unix nanoseconds) as RFC 3339.
 export function attributes(res) {
   const out = [];
   for (const k of Object.keys(res).sort()) {
     if (!ENVELOPE.includes(k)) flatten(res[k], k, out);
   }
-  return out.filter(([k]) => k !== 'launch_time').concat(launchTime(res));
-}
-
-function launchTime(res) {
-  if (!res.launch_time) return [];
-  return [['launch_time', new Date(res.launch_time / 1e6).toISOString()]];
+  return out.map(([k, v]) => (/(^|\.)launch_time$/.test(k) && /^\d+$/.test(v) ? [k, new Date(Number(v) / 1e6).toISOString()] : [k, v]));
 }
 
 // payload is the record's own payload object (the field named by kind).
@@ -122,9 +119,11 @@ export function driftOf(res, index) {
   return { drift: p.drift, detail: `${p.action}: ${p.reason}`, decision: d, action: p.action };
 }
 
-// groupSpec is the desired group named name in a wal.Config, or null.
+// groupSpec is the desired group (or named resource of another kind)
+// called name in a wal.Config, or null.
 export function groupSpec(config, name) {
-  return ((config && config.groups) || []).find((g) => g.name === name) || null;
+  if (!config) return null;
+  return [...(config.groups || []), ...(config.resources || [])].find((g) => g.name === name) || null;
 }
 
 // specText is a one-line summary of a desired group.
