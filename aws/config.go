@@ -45,14 +45,17 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 		return nil, err
 	}
 	lim := newLimiter(opts.Limits, opts.Clock)
+	lim.metrics = opts.Metrics
 	client := ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = awssdk.String(opts.Endpoint)
 		}
 		o.Interceptors.AddBeforeAttempt(lim)
+		o.APIOptions = append(o.APIOptions, callMetrics{sink: opts.Metrics, clock: opts.Clock}.addTo)
 		o.HTTPClient = privateBody{next: o.HTTPClient}
 	})
 	p := newProvider(client, opts)
+	p.endpoint = resolvedEndpoint(ctx, client, opts.Region)
 	if err := p.probe(ctx, opts.ProbeTimeout, opts.MaxAttempts); err != nil {
 		return nil, err
 	}

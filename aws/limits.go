@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"golang.org/x/time/rate"
@@ -59,6 +58,7 @@ func (l Limits) orDefault(def Limits) Limits {
 // BeforeAttempt interceptor, so it sits inside the retry loop.
 type limiter struct {
 	clock    Clock
+	metrics  APIMetrics // nil: none
 	run      *rate.Limiter
 	mutating *rate.Limiter
 	tags     *rate.Limiter
@@ -76,18 +76,17 @@ func newLimiter(l Limits, clock Clock) *limiter {
 	}
 }
 
-// bucket returns the bucket of an EC2 action.
+// bucket returns the bucket of an EC2 action (see bucketName).
 func (l *limiter) bucket(operation string) *rate.Limiter {
-	switch {
-	case operation == "RunInstances":
+	switch bucketName(operation) {
+	case BucketRunInstances:
 		return l.run
-	case operation == "CreateTags" || operation == "DeleteTags":
+	case BucketTags:
 		return l.tags
-	case strings.HasPrefix(operation, "Describe"):
+	case BucketDescribe:
 		return l.describe
-	default:
-		return l.mutating
 	}
+	return l.mutating
 }
 
 // BeforeAttempt implements smithyhttp.BeforeAttemptInterceptor.
@@ -111,6 +110,9 @@ func (l *limiter) wait(ctx context.Context, op string) error {
 	}
 	select {
 	case <-l.clock.After(delay):
+		if l.metrics != nil {
+			l.metrics.RateLimitWait(bucketName(op), delay)
+		}
 		return nil
 	case <-ctx.Done():
 		r.CancelAt(l.clock.Now())

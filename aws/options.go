@@ -29,6 +29,9 @@ type Options struct {
 	Clock Clock
 	// Logger receives the provider's logs; nil discards them.
 	Logger *slog.Logger
+	// Metrics receives every request attempt and rate-limiter wait; nil
+	// reports nothing.
+	Metrics APIMetrics
 	// Limits are the client-side token buckets; zero buckets take the EC2
 	// defaults (DefaultLimits).
 	Limits Limits
@@ -95,6 +98,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = noMetrics{}
 	}
 	o.Limits = o.Limits.orDefault(DefaultLimits())
 	if o.MaxAttempts <= 0 {

@@ -49,6 +49,7 @@ type Agent struct {
 	httpLn  net.Listener
 	httpSrv *http.Server
 	metrics *metrics
+	prom    *promMetrics
 	clients *clientPool
 
 	raftAddr string
@@ -83,6 +84,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a.reload.set(cfg)
 	a.metrics = newMetrics()
+	a.prom = newPromMetrics(cfg.Registry, a)
 	if err := a.open(); err != nil {
 		_ = a.closeResources()
 		return nil, err
@@ -138,6 +140,7 @@ func (a *Agent) start() {
 	a.goRun(a.bootstrapLoop)
 	a.goRun(a.retryJoin)
 	a.goRun(a.watchFSM)
+	a.goRun(a.observeLeaders)
 }
 
 // goRun runs fn in a goroutine tracked by Shutdown.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yairfalse/ovi/transport"
 	"github.com/yairfalse/ovi/wal"
@@ -99,6 +100,7 @@ type Config struct {
 	Version     string                    `yaml:"-"`
 	OnLeader    func(ctx context.Context) `yaml:"-"` // run once per leadership term; ctx ends with it
 	Reconcile   ReconcileFunc             `yaml:"-"` // serves POST /v1/reconcile on the leader
+	Registry    *prometheus.Registry      `yaml:"-"` // served on /metrics with the agent's own; nil: a new one
 }
 
 // DefaultConfig returns the defaults every file and flag set starts from.

@@ -94,5 +94,5 @@ func (a *Agent) handleMetrics(w http.ResponseWriter, _ *http.Request) error {
 	gauge(w, "ovi_raft_peers", "Servers in the Raft configuration.", float64(a.peerCount()))
 	gauge(w, "ovi_uptime_seconds", "Seconds since the agent started.", time.Since(a.metrics.started).Seconds())
 	a.metrics.writeHistogram(w)
-	return nil
+	return a.prom.write(w)
 }

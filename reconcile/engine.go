@@ -99,6 +99,8 @@ type Options struct {
 	// (FailpointBeforeIntent … FailpointAfterOutcome). Test-only: the fault
 	// suite uses it to kill the process at a chosen point. nil costs nothing.
 	Failpoint func(name string)
+	// Metrics, if set, receives every finished cycle and action outcome.
+	Metrics Metrics
 }
 
 // Engine runs reconcile cycles on the leader. Cycles never overlap: Run,
@@ -212,6 +214,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 	if !req.DryRun {
 		var err error
 		if recovered, err = e.recoverOpen(ctx, req.Progress); err != nil {
+			e.reportCycle(recovered, err)
 			return recovered, err
 		}
 		e.recallLaunches(ctx)
@@ -221,6 +224,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 	c.report.Decisions = append(recovered.Decisions, c.report.Decisions...)
 	c.report.Records += recovered.Records
 	c.report.Duration = e.opts.Now().Sub(c.start)
+	e.reportCycle(c.report, err)
 	return c.report, err
 }
 

@@ -42,7 +42,11 @@ func (c *cycle) propose(ctx context.Context, recs ...wal.Record) error {
 func (c *cycle) proposeOutcome(ctx context.Context, recs ...wal.Record) error {
 	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.e.opts.OutcomeTimeout)
 	defer cancel()
-	return c.propose(octx, recs...)
+	err := c.propose(octx, recs...)
+	if err == nil {
+		c.e.reportOutcomes(recs)
+	}
+	return err
 }
 
 // decide runs Decide against the engine's memory, resolves the default

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/yairfalse/ovi/cluster"
@@ -174,7 +175,9 @@ func agentLogger(cfg *cluster.Config) (*slog.Logger, error) {
 // while the node leads (standalone CLI runs leave it off: they act only
 // when asked).
 func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logger, continuous bool) (*cluster.Agent, error) {
-	rec := newReconciler(logger)
+	reg := prometheus.NewRegistry()
+	cfg.Registry = reg
+	rec := newReconciler(logger, newAgentMetrics(reg, newCycleLog(logger)))
 	if continuous {
 		cfg.OnLeader = rec.onLeader
 	}

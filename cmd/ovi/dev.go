@@ -86,9 +86,9 @@ func (d *devEnv) close() {
 
 // providers builds providers that talk to the simulator.
 func (d *devEnv) providers(logger *slog.Logger) providerFactory {
-	return func(ctx context.Context, cfg wal.Config) (reconcile.Provider, error) {
+	return func(ctx context.Context, cfg wal.Config, m aws.APIMetrics) (reconcile.Provider, error) {
 		p, err := aws.New(ctx, aws.Options{Region: cfg.Region, Endpoint: d.endpoint,
-			Credentials: devCredentials(), Logger: logger})
+			Credentials: devCredentials(), Logger: logger, Metrics: m})
 		if err != nil {
 			return nil, fmt.Errorf("dev: provider: %w", err)
 		}

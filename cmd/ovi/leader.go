@@ -17,19 +17,20 @@ import (
 // the agent leads, and the runs asked for through POST /v1/reconcile.
 type reconciler struct {
 	logger  *slog.Logger
+	metrics *agentMetrics
 	ready   chan struct{} // closed once agent and engine are set
 	agent   *cluster.Agent
 	eng     *reconcile.Engine
 	trigger chan struct{}
 }
 
-func newReconciler(logger *slog.Logger) *reconciler {
-	return &reconciler{logger: logger, ready: make(chan struct{}), trigger: make(chan struct{}, 1)}
+func newReconciler(logger *slog.Logger, m *agentMetrics) *reconciler {
+	return &reconciler{logger: logger, metrics: m, ready: make(chan struct{}), trigger: make(chan struct{}, 1)}
 }
 
 // start completes the wiring once the agent exists; the hooks wait for it.
 func (r *reconciler) start(agent *cluster.Agent, providers providerFactory) error {
-	eng, err := newAgentEngine(agent, providers, r.logger)
+	eng, err := newAgentEngine(agent, providers, r.logger, r.metrics)
 	if err != nil {
 		return err
 	}
@@ -64,6 +65,7 @@ func (r *reconciler) onLeader(ctx context.Context) {
 	if r.wait(ctx) != nil {
 		return
 	}
+	defer r.metrics.termEnded()
 	if _, err := r.eng.Recover(ctx); err != nil && ctx.Err() == nil {
 		r.logger.Warn("reconcile: recovering open intents failed; the next cycle retries", "error", err)
 	}

@@ -12,18 +12,18 @@ import (
 )
 
 // providerFactory builds a cloud provider for a configuration's region and
-// endpoint.
-type providerFactory func(ctx context.Context, cfg wal.Config) (reconcile.Provider, error)
+// endpoint, reporting its EC2 calls to m.
+type providerFactory func(ctx context.Context, cfg wal.Config, m aws.APIMetrics) (reconcile.Provider, error)
 
 // awsProviders builds EC2 providers from the standard AWS chain. A
 // non-empty endpoint overrides the file's endpoint (dev mode's simulator).
 func awsProviders(endpoint string, logger *slog.Logger) providerFactory {
-	return func(ctx context.Context, cfg wal.Config) (reconcile.Provider, error) {
+	return func(ctx context.Context, cfg wal.Config, m aws.APIMetrics) (reconcile.Provider, error) {
 		ep := cfg.Endpoint
 		if endpoint != "" {
 			ep = endpoint
 		}
-		p, err := aws.New(ctx, aws.Options{Region: cfg.Region, Endpoint: ep, Logger: logger})
+		p, err := aws.New(ctx, aws.Options{Region: cfg.Region, Endpoint: ep, Logger: logger, Metrics: m})
 		if err != nil {
 			return nil, fmt.Errorf("aws provider for %s: %w", cfg.Region, err)
 		}
@@ -41,14 +41,15 @@ type lazyProvider struct {
 	factory providerFactory
 	state   reconcile.State
 	logger  *slog.Logger
+	metrics aws.APIMetrics
 
 	mu      sync.Mutex
 	key     providerKey
 	current reconcile.Provider
 }
 
-func newLazyProvider(f providerFactory, st reconcile.State, logger *slog.Logger) *lazyProvider {
-	return &lazyProvider{factory: f, state: st, logger: logger}
+func newLazyProvider(f providerFactory, st reconcile.State, logger *slog.Logger, m aws.APIMetrics) *lazyProvider {
+	return &lazyProvider{factory: f, state: st, logger: logger, metrics: m}
 }
 
 // desiredKey carries a request's configuration through the engine to the
@@ -92,11 +93,15 @@ func (l *lazyProvider) get(ctx context.Context) (reconcile.Provider, error) {
 	if l.current != nil && l.key == key {
 		return l.current, nil
 	}
-	p, err := l.factory(ctx, cfg.Config)
+	p, err := l.factory(ctx, cfg.Config, l.metrics)
 	if err != nil {
 		return nil, err
 	}
-	l.logger.Info("cloud provider ready", "provider", key.provider, "region", key.region, "endpoint", key.endpoint)
+	endpoint := key.endpoint
+	if ep, ok := p.(interface{ Endpoint() string }); ok {
+		endpoint = ep.Endpoint() // the one in use: dev mode's simulator, AWS_ENDPOINT_URL_EC2, the region's default
+	}
+	l.logger.Info("cloud provider ready", "provider", key.provider, "region", key.region, "endpoint", endpoint)
 	l.key, l.current = key, p
 	return p, nil
 }
