@@ -63,7 +63,7 @@ type Provider struct {
 	clock       Clock
 	log         *slog.Logger
 	region      string
-	endpoint    string // the EC2 endpoint in use (Endpoint)
+	endpoint    string  // the EC2 endpoint in use (Endpoint)
 	consistency Backoff // retries of InvalidInstanceID.NotFound
 	poll        Backoff // polling for a stopped instance during Resize
 }
