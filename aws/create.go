@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
 )
 
@@ -46,14 +45,14 @@ func ClientToken(decisionID string, attempt int) string {
 // The instances carry req.Tags plus ovi:managed=true, ovi:group and
 // ovi:decision from the launch on (TagSpecifications), so FindByDecision
 // can recover them even where the endpoint ignores ClientToken.
-func (p *Provider) Create(ctx context.Context, req reconcile.CreateRequest) (reconcile.CreateResult, error) {
+func (p *Provider) Create(ctx context.Context, req CreateRequest) (CreateResult, error) {
 	in, err := runInput(req)
 	if err != nil {
-		return reconcile.CreateResult{}, fmt.Errorf("aws: create %s: %w", req.Group, err)
+		return CreateResult{}, fmt.Errorf("aws: create %s: %w", req.Group, err)
 	}
 	out, err := p.api.RunInstances(ctx, in)
 	if err != nil {
-		return reconcile.CreateResult{}, wrap("create "+req.Group, err)
+		return CreateResult{}, wrap("create "+req.Group, err)
 	}
 	ids := make([]string, 0, len(out.Instances))
 	for _, inst := range out.Instances {
@@ -63,11 +62,11 @@ func (p *Provider) Create(ctx context.Context, req reconcile.CreateRequest) (rec
 		p.log.WarnContext(ctx, "fewer instances launched than requested",
 			"group", req.Group, "decision", req.DecisionID, "requested", req.Count, "launched", len(ids))
 	}
-	return reconcile.CreateResult{IDs: ids}, nil
+	return CreateResult{IDs: ids}, nil
 }
 
 // runInput validates a create request and builds its RunInstances input.
-func runInput(req reconcile.CreateRequest) (*ec2.RunInstancesInput, error) {
+func runInput(req CreateRequest) (*ec2.RunInstancesInput, error) {
 	if err := validateCreate(req); err != nil {
 		return nil, err
 	}
@@ -98,7 +97,7 @@ func runInput(req reconcile.CreateRequest) (*ec2.RunInstancesInput, error) {
 // maxRunCount bounds Count so it fits RunInstances' int32 MaxCount.
 const maxRunCount = 1 << 20
 
-func validateCreate(req reconcile.CreateRequest) error {
+func validateCreate(req CreateRequest) error {
 	switch {
 	case req.Count < 1 || req.Count > maxRunCount:
 		return invalid("count %d out of range 1..%d", req.Count, maxRunCount)
@@ -130,7 +129,7 @@ func validateToken(tok string) error {
 
 // launchTags are the desired tags plus Ovi's management tags, which win
 // over same-named desired tags.
-func launchTags(req reconcile.CreateRequest) map[string]string {
+func launchTags(req CreateRequest) map[string]string {
 	tags := make(map[string]string, len(req.Tags)+3)
 	maps.Copy(tags, req.Tags)
 	tags[wal.TagManaged] = "true"

@@ -153,8 +153,8 @@ func (e *env) create(group string, count int, tags map[string]string) []string {
 	return res.IDs
 }
 
-func createRequest(group string, count int, decision string, tags map[string]string) reconcile.CreateRequest {
-	return reconcile.CreateRequest{
+func createRequest(group string, count int, decision string, tags map[string]string) CreateRequest {
+	return CreateRequest{
 		Group:       group,
 		Count:       count,
 		Size:        "t3.micro",

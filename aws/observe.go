@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -10,9 +11,6 @@ import (
 
 	"github.com/yairfalse/ovi/wal"
 )
-
-// ResourceType is wal.Resource.Type for EC2 instances.
-const ResourceType = "ec2"
 
 // pageSize is DescribeInstances' largest page: observing N instances costs
 // ceil(N/1000) calls (one call when there are none).
@@ -112,21 +110,37 @@ func live(inst types.Instance) bool {
 // read from Ovi's own tags.
 func toResource(inst types.Instance) wal.Resource {
 	tags := tagMap(inst.Tags)
-	r := wal.Resource{
-		ID:       awssdk.ToString(inst.InstanceId),
-		Type:     ResourceType,
-		Size:     string(inst.InstanceType),
-		ImageID:  awssdk.ToString(inst.ImageId),
-		State:    string(stateName(inst)),
-		Tags:     tags,
-		SubnetID: awssdk.ToString(inst.SubnetId),
-		Managed:  tags[wal.TagManaged] == "true",
-		Group:    tags[wal.TagGroup],
+	attrs := &wal.Instance{
+		Size:           string(inst.InstanceType),
+		ImageID:        awssdk.ToString(inst.ImageId),
+		SubnetID:       awssdk.ToString(inst.SubnetId),
+		SecurityGroups: groupIDs(inst.SecurityGroups),
 	}
 	if inst.LaunchTime != nil {
-		r.LaunchTime = inst.LaunchTime.UnixNano()
+		attrs.LaunchTime = inst.LaunchTime.UnixNano()
 	}
-	return r
+	return wal.Resource{
+		ID:       awssdk.ToString(inst.InstanceId),
+		Kind:     wal.ResourceInstance,
+		State:    string(stateName(inst)),
+		Tags:     tags,
+		Managed:  tags[wal.TagManaged] == "true",
+		Group:    tags[wal.TagGroup],
+		Instance: attrs,
+	}
+}
+
+// groupIDs are the sorted ids of an instance's security groups (nil when
+// it has none).
+func groupIDs(gs []types.GroupIdentifier) []string {
+	var ids []string
+	for _, g := range gs {
+		if id := awssdk.ToString(g.GroupId); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // tagMap returns the tags as a map (nil when there are none); the WAL

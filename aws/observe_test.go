@@ -86,15 +86,15 @@ func TestObserveMapsInstancesToResources(t *testing.T) {
 			t.Fatalf("tag %s = %q, want %q (tags %v)", k, r.Tags[k], v, r.Tags)
 		}
 	}
-	if r.Type != ResourceType || r.Size != "t3.micro" || r.ImageID != ec2sim.NewestAL2023 ||
+	if r.Kind != wal.ResourceInstance || r.Instance.Size != "t3.micro" || r.Instance.ImageID != ec2sim.NewestAL2023 ||
 		!r.Managed || r.Group != "web" || r.State != string(sim.State) {
 		t.Fatalf("managed resource = %+v", r)
 	}
-	if r.LaunchTime != sim.LaunchTime.UnixNano() {
-		t.Fatalf("launch time = %d, want %d", r.LaunchTime, sim.LaunchTime.UnixNano())
+	if r.Instance.LaunchTime != sim.LaunchTime.UnixNano() {
+		t.Fatalf("launch time = %d, want %d", r.Instance.LaunchTime, sim.LaunchTime.UnixNano())
 	}
 	u := byID[other]
-	if u.ID != other || u.Managed || u.Group != "" || u.Size != "t3.small" {
+	if u.ID != other || u.Managed || u.Group != "" || u.Instance.Size != "t3.small" {
 		t.Fatalf("unmanaged resource = %+v", u)
 	}
 }

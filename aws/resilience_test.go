@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/yairfalse/ovi/aws/ec2sim"
-	"github.com/yairfalse/ovi/reconcile"
 )
 
 // raised are client limits far above the simulator's buckets, so the
@@ -40,7 +39,7 @@ func TestThrottlingSurvived(t *testing.T) {
 		}
 	}
 	for i := range rounds {
-		out, err := e.p.UpdateTags(context.Background(), reconcile.TagRequest{IDs: ids, Set: map[string]string{"round": fmt.Sprint(i)}})
+		out, err := e.p.UpdateTags(context.Background(), TagRequest{IDs: ids, Set: map[string]string{"round": fmt.Sprint(i)}})
 		if err != nil || out[0].Err != nil {
 			t.Fatalf("UpdateTags %d under throttling: %v %+v", i, err, out)
 		}
@@ -87,7 +86,7 @@ func TestNotFoundAfterLaunchIsRetried(t *testing.T) {
 	if err != nil || len(got) != 0 {
 		t.Fatalf("Observe inside the window: %d instances, %v", len(got), err)
 	}
-	out, err := e.p.UpdateTags(context.Background(), reconcile.TagRequest{IDs: ids, Set: map[string]string{"a": "1"}})
+	out, err := e.p.UpdateTags(context.Background(), TagRequest{IDs: ids, Set: map[string]string{"a": "1"}})
 	if err != nil {
 		t.Fatalf("UpdateTags: %v", err)
 	}

@@ -40,7 +40,7 @@ func (p *Provider) Resize(ctx context.Context, id, size string) error {
 	switch {
 	case inst.Tags[wal.TagBlessed] == "true":
 		return blessedError("resize", id)
-	case inst.Size == size:
+	case inst.Instance != nil && inst.Instance.Size == size:
 		return nil
 	case inst.State == string(types.InstanceStateNamePending):
 		// EC2 cannot stop an instance that is still launching.

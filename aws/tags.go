@@ -26,7 +26,7 @@ const (
 // CreateTags and one DeleteTags per 1000 ids, not one per instance. It
 // never removes ovi:blessed (the key is dropped from Remove) and refuses
 // to set it to anything but "true". One outcome per id, in order.
-func (p *Provider) UpdateTags(ctx context.Context, req reconcile.TagRequest) ([]reconcile.Outcome, error) {
+func (p *Provider) UpdateTags(ctx context.Context, req TagRequest) ([]reconcile.Outcome, error) {
 	ids, err := cleanIDs(req.IDs)
 	if err != nil {
 		return nil, fmt.Errorf("aws: update tags: %w", err)
@@ -71,7 +71,7 @@ func (p *Provider) applyTags(ctx context.Context, op string, ids []string, res m
 
 // tagChange validates a tag request and returns the tags to set and the
 // keys to delete (without values, so any value is deleted), sorted.
-func tagChange(req reconcile.TagRequest) ([]types.Tag, []types.Tag, error) {
+func tagChange(req TagRequest) ([]types.Tag, []types.Tag, error) {
 	if err := validateTags(req.Set); err != nil {
 		return nil, nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/yairfalse/ovi/aws/ec2sim"
-	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
 )
 
@@ -16,7 +15,7 @@ func TestUpdateTagsBatchesAcrossInstances(t *testing.T) {
 	ids = append(ids, e.create("web", 500, map[string]string{"old": "1", "keep": "1"})...)
 	e.sim.ResetCounts()
 
-	out, err := e.p.UpdateTags(context.Background(), reconcile.TagRequest{
+	out, err := e.p.UpdateTags(context.Background(), TagRequest{
 		IDs:    ids,
 		Set:    map[string]string{"env": "prod", "team": "core"},
 		Remove: []string{"old"},
@@ -49,7 +48,7 @@ func TestUpdateTagsNeverRemovesBlessed(t *testing.T) {
 	e.sim.ResetCounts()
 
 	// Removing only ovi:blessed is no change at all.
-	out, err := e.p.UpdateTags(context.Background(), reconcile.TagRequest{IDs: ids, Remove: []string{wal.TagBlessed}})
+	out, err := e.p.UpdateTags(context.Background(), TagRequest{IDs: ids, Remove: []string{wal.TagBlessed}})
 	if err != nil || out[0].Err != nil || out[1].Err != nil {
 		t.Fatalf("UpdateTags: %v %+v", err, out)
 	}
@@ -57,7 +56,7 @@ func TestUpdateTagsNeverRemovesBlessed(t *testing.T) {
 		t.Fatalf("calls %v, want none", e.sim.Counts())
 	}
 	// Mixed with another key, only the other key goes.
-	if _, err := e.p.UpdateTags(context.Background(), reconcile.TagRequest{IDs: ids, Remove: []string{"old", wal.TagBlessed}}); err != nil {
+	if _, err := e.p.UpdateTags(context.Background(), TagRequest{IDs: ids, Remove: []string{"old", wal.TagBlessed}}); err != nil {
 		t.Fatalf("UpdateTags: %v", err)
 	}
 	for _, id := range ids {
@@ -74,7 +73,7 @@ func TestUpdateTagsRefusesBadRequests(t *testing.T) {
 	e := newEnv(t, ec2sim.Options{}, Options{})
 	ids := e.create("web", 1, nil)
 	e.sim.ResetCounts()
-	for name, req := range map[string]reconcile.TagRequest{
+	for name, req := range map[string]TagRequest{
 		"unbless":        {IDs: ids, Set: map[string]string{wal.TagBlessed: "false"}},
 		"reserved":       {IDs: ids, Set: map[string]string{"aws:cloudformation": "x"}},
 		"set and remove": {IDs: ids, Set: map[string]string{"a": "1"}, Remove: []string{"a"}},
@@ -89,7 +88,7 @@ func TestUpdateTagsRefusesBadRequests(t *testing.T) {
 		t.Fatalf("calls %v, want none", e.sim.Counts())
 	}
 	// Blessing is allowed.
-	out, err := e.p.UpdateTags(context.Background(), reconcile.TagRequest{IDs: ids, Set: map[string]string{wal.TagBlessed: "true"}})
+	out, err := e.p.UpdateTags(context.Background(), TagRequest{IDs: ids, Set: map[string]string{wal.TagBlessed: "true"}})
 	if err != nil || out[0].Err != nil {
 		t.Fatalf("bless: %v %+v", err, out)
 	}
@@ -99,7 +98,7 @@ func TestUpdateTagsIsolatesFailingInstance(t *testing.T) {
 	e := newEnv(t, ec2sim.Options{}, Options{})
 	ids := e.create("web", 6, nil)
 	e.sim.FailInstance("CreateTags", ids[2], ec2sim.Fault{Code: "IncorrectInstanceState"})
-	out, err := e.p.UpdateTags(context.Background(), reconcile.TagRequest{IDs: ids, Set: map[string]string{"a": "1"}})
+	out, err := e.p.UpdateTags(context.Background(), TagRequest{IDs: ids, Set: map[string]string{"a": "1"}})
 	if err != nil {
 		t.Fatalf("UpdateTags: %v", err)
 	}

@@ -31,9 +31,11 @@ func benchCommands(tb testing.TB) [][]byte {
 		id := fmt.Sprintf("i-%017x", i)
 		r := header(wal.KindObserved, id, "", i)
 		r.Observed = &wal.Observed{Change: wal.ChangeUpdated, Resource: wal.Resource{
-			ID: id, Type: "ec2", Size: "t3.micro", ImageID: "ami-0123456789abcdef0", State: "running",
-			Tags:       map[string]string{"Name": "web-" + id, wal.TagManaged: "true", wal.TagGroup: "web", "env": "production"},
-			LaunchTime: baseTime.UnixNano(), SubnetID: "subnet-0123456789abcdef0", Managed: true, Group: "web",
+			ID: id, Kind: wal.ResourceInstance, State: "running",
+			Tags:    map[string]string{"Name": "web-" + id, wal.TagManaged: "true", wal.TagGroup: "web", "env": "production"},
+			Managed: true, Group: "web",
+			Instance: &wal.Instance{Size: "t3.micro", ImageID: "ami-0123456789abcdef0",
+				LaunchTime: baseTime.UnixNano(), SubnetID: "subnet-0123456789abcdef0"},
 		}}
 		cmds[i] = encodeCmd(tb, r)
 	}

@@ -302,7 +302,7 @@ func TestCompactionRecord(t *testing.T) {
 		t.Fatalf("resources at 1: %v, want mvcc.ErrCompacted", err)
 	}
 	res, err := f.Resources(3)
-	if err != nil || len(res) != 2 || res[0].Record.Observed.Resource.Size != "t3.large" {
+	if err != nil || len(res) != 2 || res[0].Record.Observed.Resource.Instance.Size != "t3.large" {
 		t.Fatalf("resources at 3: %+v, %v", res, err)
 	}
 	if n := len(auditLog(t, s)); n != 4 {

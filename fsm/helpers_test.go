@@ -51,7 +51,7 @@ func header(kind wal.Kind, resourceID, decisionID string, n int) wal.Record {
 func observedRec(id string, change wal.ObservedChange, size string) wal.Record {
 	r := header(wal.KindObserved, id, "", 1)
 	r.Observed = &wal.Observed{Change: change, Resource: wal.Resource{
-		ID: id, Type: "ec2", Size: size, State: "running",
+		ID: id, Kind: wal.ResourceInstance, Instance: &wal.Instance{Size: size}, State: "running",
 		Tags: map[string]string{"Name": id, wal.TagManaged: "true"}, Managed: true, Group: "web",
 	}}
 	return r
@@ -59,7 +59,7 @@ func observedRec(id string, change wal.ObservedChange, size string) wal.Record {
 
 func decidedRec(decisionID, resourceID string, action wal.Action, dryRun bool) wal.Record {
 	r := header(wal.KindDecided, resourceID, decisionID, 2)
-	r.Decided = &wal.Decided{Action: action, Drift: wal.DriftUnwanted, Reason: "Delete: Not in desired configuration", DryRun: dryRun}
+	r.Decided = &wal.Decided{ResourceKind: wal.ResourceInstance, Action: action, Drift: wal.DriftUnwanted, Reason: "Delete: Not in desired configuration", DryRun: dryRun}
 	return r
 }
 

@@ -53,11 +53,11 @@ func TestResourcesAtRevisions(t *testing.T) {
 		}
 		for i, w := range ws {
 			g := got[i]
-			if g.Record.ResourceID != w.id || g.Record.Observed.Resource.Size != w.size ||
+			if g.Record.ResourceID != w.id || g.Record.Observed.Resource.Instance.Size != w.size ||
 				g.CreateRevision != (mvcc.Revision{Main: w.created}) || g.ModRevision != (mvcc.Revision{Main: w.mod}) ||
 				g.Version != int64(w.v) {
 				t.Fatalf("resources at %d [%d]: %s %s c=%v m=%v v=%d; want %+v", rev, i, g.Record.ResourceID,
-					g.Record.Observed.Resource.Size, g.CreateRevision, g.ModRevision, g.Version, w)
+					g.Record.Observed.Resource.Instance.Size, g.CreateRevision, g.ModRevision, g.Version, w)
 			}
 		}
 	}

@@ -16,9 +16,10 @@ func recordOfKind(kind wal.Kind, id string, at time.Time, text string) wal.Recor
 	r := wal.Record{Kind: kind, ResourceID: id, Time: at, Node: "n1", Term: 3, DecisionID: text}
 	switch kind {
 	case wal.KindObserved:
-		r.Observed = &wal.Observed{Change: wal.ChangeNew, Resource: wal.Resource{ID: id, Type: "ec2", Size: "t3.micro", State: "running"}}
+		r.Observed = &wal.Observed{Change: wal.ChangeNew, Resource: wal.Resource{ID: id, Kind: wal.ResourceInstance,
+			Instance: &wal.Instance{Size: "t3.micro"}, State: "running"}}
 	case wal.KindDecided:
-		r.Decided = &wal.Decided{Action: wal.ActionDelete, Drift: wal.DriftUnwanted, Reason: text}
+		r.Decided = &wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionDelete, Drift: wal.DriftUnwanted, Reason: text}
 	case wal.KindExecuting:
 		r.Executing = &wal.Executing{Action: wal.ActionDelete, Description: text, Attempt: 1}
 	case wal.KindExecuted:

@@ -87,7 +87,7 @@ func LoadConfig(path string) (wal.ConfigApplied, error) {
 // error positions and as the Source of the result. Every problem is
 // reported at once as a ConfigErrors value.
 func ParseConfig(name string, data []byte) (wal.ConfigApplied, error) {
-	p := &configParser{file: name, re: compilePatterns()}
+	p := &configParser{file: name, re: compilePatterns(), kinds: DefaultKinds()}
 	cfg := p.parse(data)
 	if len(p.errs) > 0 {
 		sort.SliceStable(p.errs, func(i, j int) bool {

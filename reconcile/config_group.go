@@ -67,7 +67,7 @@ func (p *configParser) group(n ast.Node, i int) (wal.Group, pos, bool) {
 		g.Name = p.pattern(f, m, keyName, false, p.re.name,
 			"invalid name %q (use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit)")
 	} else {
-		g.Name = DefaultGroupName(g)
+		g.Name, g.Unnamed = DefaultGroupName(g), true
 	}
 	return g, at, len(p.errs) == errsBefore
 }
@@ -79,7 +79,7 @@ func (p *configParser) groupType(f map[string]*ast.MappingValueNode, m *ast.Mapp
 	}
 	s, ok := p.str(kv.Value, valuePos(kv), keyType)
 	if ok && s != ResourceTypeEC2 {
-		p.errorf(valuePos(kv), "unknown resource type %q (supported: %s)", s, ResourceTypeEC2)
+		p.errorf(valuePos(kv), "unknown resource type %q (supported: %s)", s, p.typeNames())
 	}
 	return s
 }

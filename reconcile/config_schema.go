@@ -72,7 +72,7 @@ func (p *configParser) parse(data []byte) wal.Config {
 		cfg.Policy = p.policy(kv)
 	}
 	if kv, ok := p.required(f, m, keyResources, "top level"); ok {
-		cfg.Groups = p.groups(kv)
+		p.resources(kv, &cfg)
 	}
 	return cfg
 }
@@ -154,31 +154,41 @@ func (p *configParser) policy(kv *ast.MappingValueNode) wal.Policy {
 	return pol
 }
 
-// groups reads the resources sequence and checks names are unique.
-func (p *configParser) groups(kv *ast.MappingValueNode) []wal.Group {
+// resources reads the resources sequence into cfg: instance groups, and
+// the entries of other kinds through their schema (entrySchema). Names
+// are unique across the file.
+func (p *configParser) resources(kv *ast.MappingValueNode, cfg *wal.Config) {
 	seq, ok := p.sequence(kv, keyResources)
 	if !ok {
-		return nil
+		return
 	}
 	if len(seq.Values) > MaxGroups {
 		p.errorf(posOf(seq), "too many resource groups: %d (limit %d)", len(seq.Values), MaxGroups)
-		return nil
+		return
 	}
-	out := make([]wal.Group, 0, len(seq.Values))
+	cfg.Groups = make([]wal.Group, 0, len(seq.Values))
 	seen := make(map[string]pos, len(seq.Values))
 	for i, n := range seq.Values {
-		g, at, ok := p.group(n, i)
+		e, ok := p.entry(n, i)
 		if !ok {
 			continue
 		}
-		if first, dup := seen[g.Name]; dup {
-			p.errorf(at, "duplicate group name %q (also at %s); give groups distinct names", g.Name, first)
+		if first, dup := seen[e.name]; dup {
+			p.errorf(e.at, "duplicate group name %q (also at %s); give groups distinct names", e.name, first)
 			continue
 		}
-		seen[g.Name] = at
-		out = append(out, g)
+		seen[e.name] = e.at
+		e.add(cfg)
 	}
-	return out
+}
+
+// entry parses entry i of the resources list with the schema of its kind.
+func (p *configParser) entry(n ast.Node, i int) (configEntry, bool) {
+	if schema, m, other := p.entryKind(n); other {
+		return schema.parseEntry(p, m, i)
+	}
+	g, at, ok := p.group(n, i)
+	return configEntry{name: g.Name, at: at, add: func(cfg *wal.Config) { cfg.Groups = append(cfg.Groups, g) }}, ok
 }
 
 // groupLabel names group i in messages.

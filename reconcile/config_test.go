@@ -32,7 +32,7 @@ func TestLoadConfigSeedExampleUnchanged(t *testing.T) {
 			Policy: wal.Policy{DeleteUnwanted: false, MaxDeletions: 5, AllowDisruptive: false},
 			Groups: []wal.Group{{
 				Name: "ec2-t3.micro-d422e912", Type: "ec2", Count: 3, Size: "t3.micro",
-				Tags: map[string]string{"environment": "prod", "team": "platform", "ovi:blessed": "true"},
+				Tags: map[string]string{"environment": "prod", "team": "platform", "ovi:blessed": "true"}, Unnamed: true,
 			}},
 		},
 	}

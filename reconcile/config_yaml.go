@@ -13,9 +13,10 @@ import (
 // configParser collects every error of one file; parse never stops at the
 // first problem unless the file cannot be turned into a syntax tree.
 type configParser struct {
-	file string
-	re   *patterns
-	errs ConfigErrors
+	file  string
+	re    *patterns
+	kinds *Kinds // which `type:` values exist and who parses them
+	errs  ConfigErrors
 }
 
 // pos is a 1-based line and column.

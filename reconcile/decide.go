@@ -9,12 +9,14 @@ import (
 	"github.com/yairfalse/ovi/wal"
 )
 
-// Decider holds Decide's one parameter.
+// Decider holds Decide's parameters.
 type Decider struct {
 	// Confirmations is how many consecutive observations must show a
 	// resource as unwanted before it is deleted; 0 means
 	// DefaultConfirmations. 1 deletes on first sight.
 	Confirmations int
+	// Kinds are the resource kinds decided about; nil means DefaultKinds.
+	Kinds *Kinds
 }
 
 // Decide compares the desired configuration with the observed resources
@@ -22,19 +24,26 @@ type Decider struct {
 // deterministic function: the same inputs, in any order, give the same
 // plan; nothing is read from clocks, randomness or map iteration order.
 //
+// Decide is one function over all kinds: each Kind gives its desired units
+// and the typed diff of a member (see Kind); the policy below is common.
 // Classification of every live observed resource:
 //
 //	not tagged ovi:managed=true                → Report (unmanaged, never touched)
-//	managed, its group is desired, within count → in sync, or drifted:
-//	    tags differ                            → UpdateTags (ovi:* and aws:* tags are kept)
-//	    size differs                           → Resize if policy.allow_disruptive and not blessed, else Refuse
+//	managed, its unit is desired, within count → in sync, or drifted (one Change per attribute):
+//	    a change in place                      → its repair (instances: UpdateTags; ovi:* and aws:* tags are kept)
+//	    a disruptive change                    → its repair if policy.allow_disruptive and not blessed, else Refuse
+//	                                             (instances: size differs → Resize)
 //	managed, group gone or beyond the count    → unwanted:
 //	    tagged ovi:blessed=true                → Refuse "Protected: tagged ovi:blessed"
 //	    policy.delete_unwanted is false        → Refuse
 //	    seen unwanted fewer than Confirmations → Hold (re-check first)
 //	    more deletions than max_deletions      → Hold (deletion cap)
 //	    otherwise                              → Delete
-//	desired, fewer live than count             → one Create per group (missing)
+//	desired, fewer live than count             → one Create per unit (missing)
+//
+// The plan lists changes before refusals, holds and reports; among changes
+// creates and updates of a kind come after those of the kinds it depends
+// on, and deletes in the reverse order.
 func Decide(desired wal.Config, observed []wal.Resource, prev Memory) Plan {
 	return Decider{}.Decide(desired, observed, prev)
 }
@@ -44,29 +53,48 @@ func (d Decider) Decide(desired wal.Config, observed []wal.Resource, prev Memory
 	if d.Confirmations <= 0 {
 		d.Confirmations = DefaultConfirmations
 	}
+	if d.Kinds == nil {
+		d.Kinds = DefaultKinds()
+	}
 	s := &decision{
-		confirm: d.Confirmations, policy: desired.Policy, prev: prev,
-		buckets: make(map[string]*bucket, len(desired.Groups)),
+		confirm: d.Confirmations, policy: desired.Policy, prev: prev, kinds: d.Kinds,
+		buckets: make(map[unitKey]*bucket, len(desired.Groups)),
 		plan:    Plan{Memory: Memory{Unwanted: map[string]int{}, Launched: map[string]Launch{}, Failed: map[string]string{}}},
 	}
-	for i := range desired.Groups {
-		g := &desired.Groups[i]
-		if _, dup := s.buckets[g.Name]; !dup {
-			s.buckets[g.Name] = &bucket{name: g.Name, group: g}
+	for _, k := range d.Kinds.Order() {
+		h, _ := d.Kinds.Get(k)
+		for _, u := range h.Units(&desired) {
+			key := unitKey{k, u.Name}
+			if _, dup := s.buckets[key]; !dup {
+				s.buckets[key] = &bucket{key: key, handler: h, unit: &u}
+			}
 		}
 	}
 	s.index(observed)
 	s.countLaunched()
-	names := make([]string, 0, len(s.buckets))
-	for name := range s.buckets {
-		names = append(names, name)
+	keys := make([]unitKey, 0, len(s.buckets))
+	for key := range s.buckets {
+		keys = append(keys, key)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		s.decideBucket(s.buckets[name])
+	slices.SortFunc(keys, compareUnitKeys)
+	for _, key := range keys {
+		s.decideBucket(s.buckets[key])
 	}
 	s.finish()
 	return s.plan
+}
+
+// unitKey identifies a unit: names are unique within a kind.
+type unitKey struct {
+	kind wal.ResourceKind
+	name string
+}
+
+func compareUnitKeys(a, b unitKey) int {
+	if a.kind != b.kind {
+		return int(a.kind) - int(b.kind)
+	}
+	return strings.Compare(a.name, b.name)
 }
 
 // decision is the working state of one Decide call.
@@ -74,17 +102,19 @@ type decision struct {
 	confirm   int
 	policy    wal.Policy
 	prev      Memory
+	kinds     *Kinds
 	all       []observation // every observed resource, by id
-	buckets   map[string]*bucket
+	buckets   map[unitKey]*bucket
 	deletions int
 	plan      Plan
 }
 
-// bucket is one resource group, desired (group != nil) or only still
-// present in the cloud (a group removed from the file).
+// bucket is one unit, desired (unit != nil) or only still present in the
+// cloud (a unit removed from the file, or of a kind not registered).
 type bucket struct {
-	name    string
-	group   *wal.Group
+	key     unitKey
+	handler Kind
+	unit    *Unit
 	members []member
 	pending int // launched earlier, not visible yet
 }
@@ -118,15 +148,15 @@ func (s *decision) index(observed []wal.Resource) {
 		s.plan.Counts.Observed++
 		if !managed(r) {
 			s.plan.Counts.Unmanaged++
-			s.add(PlannedAction{Action: wal.ActionReport, Drift: wal.DriftUnmanaged, ResourceID: r.ID,
-				Size: r.Size, Reason: "Report: not managed by Ovi (no ovi:managed tag); never touched"})
+			s.add(PlannedAction{Action: wal.ActionReport, Drift: wal.DriftUnmanaged, Kind: r.Kind, ResourceID: r.ID,
+				Size: sizeOf(r), Reason: "Report: not managed by Ovi (no ovi:managed tag); never touched"})
 			continue
 		}
-		name := groupOf(r)
-		b, ok := s.buckets[name]
+		key := unitKey{r.Kind, groupOf(r)}
+		b, ok := s.buckets[key]
 		if !ok {
-			b = &bucket{name: name}
-			s.buckets[name] = b
+			b = &bucket{key: key}
+			s.buckets[key] = b
 		}
 		b.members = append(b.members, member{r: r, blessed: r.Blessed()})
 	}
@@ -139,10 +169,10 @@ func (s *decision) countLaunched() {
 		if s.observed(id) || l.Cycles >= s.confirm {
 			continue
 		}
-		if b, ok := s.buckets[l.Group]; ok && b.group != nil {
+		if b, ok := s.buckets[unitKey{launchKind(l), l.Group}]; ok && b.unit != nil {
 			b.pending++
 		}
-		s.plan.Memory.Launched[id] = Launch{Group: l.Group, Cycles: l.Cycles + 1}
+		s.plan.Memory.Launched[id] = Launch{Kind: l.Kind, Group: l.Group, Cycles: l.Cycles + 1}
 	}
 }
 
@@ -157,23 +187,23 @@ func (s *decision) observed(id string) bool {
 func (s *decision) decideBucket(b *bucket) {
 	sortKeepFirst(b.members)
 	want := 0
-	if b.group != nil {
-		want = b.group.Count
+	if b.unit != nil {
+		want = b.unit.Count
 	}
 	keep := min(want, len(b.members))
 	for _, m := range b.members[:keep] {
-		s.decideDrift(b.group, m.r)
+		s.decideDrift(b, m.r)
 	}
-	if b.group != nil {
+	if b.unit != nil {
 		s.decideMissing(b, want-len(b.members))
 	}
 	// Unwanted members, newest first: the last kept are the first to go.
 	for i := len(b.members) - 1; i >= keep; i-- {
 		reason := "Not in desired configuration"
-		if b.group != nil {
-			reason = fmt.Sprintf("Surplus in group %s (%d live, %d desired)", b.name, len(b.members), want)
+		if b.unit != nil {
+			reason = fmt.Sprintf("Surplus in group %s (%d live, %d desired)", b.key.name, len(b.members), want)
 		}
-		s.decideUnwanted(b.name, b.members[i].r, reason)
+		s.decideUnwanted(b.key.name, b.members[i].r, reason)
 	}
 }
 
@@ -188,8 +218,8 @@ func sortKeepFirst(ms []member) {
 			}
 			return 1
 		}
-		if a.r.LaunchTime != b.r.LaunchTime {
-			if a.r.LaunchTime < b.r.LaunchTime {
+		if la, lb := launchedAt(a.r), launchedAt(b.r); la != lb {
+			if la < lb {
 				return -1
 			}
 			return 1
@@ -207,37 +237,43 @@ func (s *decision) decideMissing(b *bucket, short int) {
 	pending := min(b.pending, short)
 	s.plan.Counts.Pending += pending
 	if pending > 0 {
-		s.add(PlannedAction{Action: wal.ActionHold, Drift: wal.DriftMissing, Group: b.name, Count: pending,
-			Reason: fmt.Sprintf("Held: %s launched for group %s not visible yet", instances(pending), b.name)})
+		s.add(PlannedAction{Action: wal.ActionHold, Drift: wal.DriftMissing, Kind: b.key.kind, Group: b.key.name, Count: pending,
+			Reason: fmt.Sprintf("Held: %s launched for group %s not visible yet", instances(pending), b.key.name)})
 	}
 	n := short - pending
 	if n <= 0 {
 		return
 	}
 	s.plan.Counts.Missing += n
-	g := b.group
-	a := PlannedAction{Action: wal.ActionCreate, Drift: wal.DriftMissing, Group: g.Name, Count: n, Size: g.Size,
-		ImageID: g.Image, SetTags: launchTags(*g),
-		Reason: fmt.Sprintf("Create: %s missing from group %s", instances(n), g.Name)}
-	s.add(s.unlessFailed(a, actionKey(wal.ActionCreate, g.Name, "")))
+	a := b.handler.Create(b.unit, n)
+	a.Kind = b.key.kind
+	s.add(s.unlessFailed(a))
 }
 
-// launchTags are the tags a new instance of g carries: the desired ones
+// launchTags are the tags a new member of unit carries: the desired ones
 // plus Ovi's management tags (the engine adds ovi:decision).
-func launchTags(g wal.Group) map[string]string {
-	tags := make(map[string]string, len(g.Tags)+2)
-	for k, v := range g.Tags {
+func launchTags(unit string, desired map[string]string) map[string]string {
+	tags := make(map[string]string, len(desired)+2)
+	for k, v := range desired {
 		tags[k] = v
 	}
 	tags[wal.TagManaged] = "true"
-	tags[wal.TagGroup] = g.Name
+	tags[wal.TagGroup] = unit
 	return tags
+}
+
+// launchKind is the kind of a remembered launch (instances before kinds).
+func launchKind(l Launch) wal.ResourceKind {
+	if l.Kind == 0 {
+		return wal.ResourceInstance
+	}
+	return l.Kind
 }
 
 // decideUnwanted decides about one managed resource that is not wanted.
 func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 	s.plan.Counts.Unwanted++
-	a := PlannedAction{Action: wal.ActionDelete, Drift: wal.DriftUnwanted, Group: group, ResourceID: r.ID, Size: r.Size}
+	a := PlannedAction{Action: wal.ActionDelete, Drift: wal.DriftUnwanted, Kind: r.Kind, Group: group, ResourceID: r.ID, Size: sizeOf(r)}
 	if r.Blessed() {
 		s.plan.Counts.Protected++
 		a.Action, a.Reason = wal.ActionRefuse, "Protected: tagged ovi:blessed"
@@ -255,7 +291,7 @@ func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 		a.Action, a.Reason = wal.ActionHold, fmt.Sprintf("Held: deletion cap of %d per run reached", s.policy.MaxDeletions)
 	default:
 		a.Reason = "Delete: " + why
-		a = s.unlessFailed(a, actionKey(wal.ActionDelete, group, r.ID))
+		a = s.unlessFailed(a)
 		if a.Action == wal.ActionDelete {
 			s.deletions++
 		}
@@ -272,7 +308,8 @@ func recheckReason(seen, confirm int) string {
 
 // unlessFailed turns an action whose last attempt failed terminally into a
 // Hold, and remembers the failure for the next cycle.
-func (s *decision) unlessFailed(a PlannedAction, key string) PlannedAction {
+func (s *decision) unlessFailed(a PlannedAction) PlannedAction {
+	key := actionKey(a)
 	code, failed := s.prev.Failed[key]
 	if !failed {
 		return a
@@ -285,11 +322,18 @@ func (s *decision) unlessFailed(a PlannedAction, key string) PlannedAction {
 
 func (s *decision) add(a PlannedAction) { s.plan.Actions = append(s.plan.Actions, a) }
 
-// finish orders the plan: by action rank, group, resource.
+// finish orders the plan: by action rank; then by kind, dependencies
+// first (deletes: dependents first); then group, resource.
 func (s *decision) finish() {
 	slices.SortFunc(s.plan.Actions, func(a, b PlannedAction) int {
 		if ra, rb := actionRank(a.Action), actionRank(b.Action); ra != rb {
 			return ra - rb
+		}
+		if ka, kb := s.kinds.Rank(a.Kind), s.kinds.Rank(b.Kind); ka != kb {
+			if a.Action == wal.ActionDelete {
+				return kb - ka
+			}
+			return ka - kb
 		}
 		if c := strings.Compare(a.Group, b.Group); c != 0 {
 			return c

@@ -11,42 +11,35 @@ import (
 // maxReasonTags bounds how many tag changes a reason spells out.
 const maxReasonTags = 5
 
-// decideDrift compares one kept member with its group: tags first, then
-// size. A resource drifting in both gets two actions and counts once.
-func (s *decision) decideDrift(g *wal.Group, r *wal.Resource) {
-	set, remove := tagDiff(g.Tags, r.Tags)
-	sizeDiffers := g.Size != "" && r.Size != g.Size
-	if len(set) == 0 && len(remove) == 0 && !sizeDiffers {
+// decideDrift compares one kept member with its unit through the kind's
+// Diff: every change in place is made; a disruptive one only under policy
+// allow_disruptive and never on a blessed resource. A resource drifting in
+// several attributes gets one action per attribute and counts once.
+func (s *decision) decideDrift(b *bucket, r *wal.Resource) {
+	changes := b.handler.Diff(b.unit, r)
+	if len(changes) == 0 {
 		s.plan.Counts.InSync++
 		return
 	}
 	s.plan.Counts.Drifted++
-	if len(set) > 0 || len(remove) > 0 {
-		a := PlannedAction{Action: wal.ActionUpdateTags, Drift: wal.DriftDrifted, Group: g.Name, ResourceID: r.ID,
-			Size: r.Size, SetTags: set, RemoveTags: remove, Reason: "Update: tags differ (" + tagChanges(r.Tags, set, remove) + ")"}
-		s.add(s.unlessFailed(a, actionKey(wal.ActionUpdateTags, g.Name, r.ID)))
+	for _, ch := range changes {
+		a := ch.Repair
+		a.Drift, a.Kind, a.Group, a.ResourceID = wal.DriftDrifted, b.key.kind, b.key.name, r.ID
+		switch {
+		case !ch.Disruptive:
+			a = s.unlessFailed(a)
+		case r.Blessed():
+			s.plan.Counts.Protected++
+			a.Action = wal.ActionRefuse
+			a.Reason = fmt.Sprintf("Protected: tagged ovi:blessed (%s differs: %s; %s)", ch.Attribute, ch.Detail, ch.Disruption)
+		case !s.policy.AllowDisruptive:
+			a.Action = wal.ActionRefuse
+			a.Reason = fmt.Sprintf("Refused: %s differs (%s), but policy allow_disruptive is false", ch.Attribute, ch.Detail)
+		default:
+			a = s.unlessFailed(a)
+		}
+		s.add(a)
 	}
-	if sizeDiffers {
-		s.decideResize(g, r)
-	}
-}
-
-// decideResize resizes only when the policy allows a stop and the resource
-// is not blessed.
-func (s *decision) decideResize(g *wal.Group, r *wal.Resource) {
-	change := fmt.Sprintf("%s → %s", r.Size, g.Size)
-	a := PlannedAction{Action: wal.ActionResize, Drift: wal.DriftDrifted, Group: g.Name, ResourceID: r.ID, Size: g.Size}
-	switch {
-	case r.Blessed():
-		s.plan.Counts.Protected++
-		a.Action, a.Reason = wal.ActionRefuse, "Protected: tagged ovi:blessed (size differs: "+change+"; a resize needs a stop)"
-	case !s.policy.AllowDisruptive:
-		a.Action, a.Reason = wal.ActionRefuse, "Refused: size differs ("+change+"), but policy allow_disruptive is false"
-	default:
-		a.Reason = "Resize: size differs (" + change + ")"
-		a = s.unlessFailed(a, actionKey(wal.ActionResize, g.Name, r.ID))
-	}
-	s.add(a)
 }
 
 // tagDiff returns the tags to set and to remove so that observed carries

@@ -34,12 +34,13 @@ func inst(id, group, size string, launch int64, extra ...string) wal.Resource {
 		}
 		tags[extra[i]] = extra[i+1]
 	}
-	return wal.Resource{ID: id, Type: "ec2", Size: size, State: "running", Tags: tags, LaunchTime: launch,
-		Managed: true, Group: group}
+	return wal.Resource{ID: id, Kind: wal.ResourceInstance, State: "running", Tags: tags,
+		Managed: true, Group: group, Instance: &wal.Instance{Size: size, LaunchTime: launch}}
 }
 
 func unmanaged(id string) wal.Resource {
-	return wal.Resource{ID: id, Type: "ec2", Size: "m5.large", State: "running", Tags: map[string]string{"Name": "legacy"}}
+	return wal.Resource{ID: id, Kind: wal.ResourceInstance, State: "running", Tags: map[string]string{"Name": "legacy"},
+		Instance: &wal.Instance{Size: "m5.large"}}
 }
 
 // confirmed is a Memory in which every id was already seen unwanted once.

@@ -59,7 +59,7 @@ const (
 	DefaultBatchSize      = 256              // records per proposal
 	DefaultMinBackoff     = time.Second      // first retry delay after a failed cycle
 	DefaultOutcomeTimeout = 10 * time.Second // to record an outcome after ctx is done
-	MaxBatchIDs           = 1000             // ids per TerminateInstances / CreateTags call
+	MaxBatchIDs           = 1000             // decisions per executor call (Delete, UpdateTags)
 )
 
 // Failpoints: the named points of execution at which Options.Failpoint is
@@ -80,6 +80,7 @@ var (
 // Options configures an Engine. Provider, Log and State are required.
 type Options struct {
 	Provider       Provider
+	Kinds          *Kinds // the kinds reconciled; default DefaultKinds()
 	Log            Log
 	State          State
 	Logger         *slog.Logger                         // default: discard
@@ -107,6 +108,7 @@ type Options struct {
 // Recover and Loop all take the same turn.
 type Engine struct {
 	opts   Options
+	kinds  *Kinds
 	turn   chan struct{} // a one-slot semaphore: holding it = running a cycle
 	randMu sync.Mutex
 
@@ -147,7 +149,10 @@ func New(opts Options) (*Engine, error) {
 	if opts.LaunchVisibility <= 0 {
 		opts.LaunchVisibility = DefaultLaunchVisibility
 	}
-	return &Engine{opts: opts, turn: make(chan struct{}, 1), launchedAt: map[string]time.Time{}}, nil
+	if opts.Kinds == nil {
+		opts.Kinds = DefaultKinds()
+	}
+	return &Engine{opts: opts, kinds: opts.Kinds, turn: make(chan struct{}, 1), launchedAt: map[string]time.Time{}}, nil
 }
 
 // failpoint calls Options.Failpoint, if set.
@@ -303,12 +308,13 @@ func (c *cycle) configure(ctx context.Context) error {
 	return nil
 }
 
-// observe asks the provider for the fleet and records what changed since
-// the last observation in the WAL (also on a dry run: observations are real).
+// observe asks the observer of every kind for its resources and records
+// what changed since the last observation in the WAL (also on a dry run:
+// observations are real).
 func (c *cycle) observe(ctx context.Context) ([]wal.Resource, error) {
-	observed, err := c.e.opts.Provider.Observe(ctx)
+	observed, err := c.e.observeAll(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reconcile: observe: %w", err)
+		return nil, err
 	}
 	last, err := c.e.opts.State.Resources(ctx)
 	if err != nil {
@@ -322,6 +328,32 @@ func (c *cycle) observe(ctx context.Context) ([]wal.Resource, error) {
 		c.report.Changes.add(o.Change)
 	}
 	return observed, c.propose(ctx, recs...)
+}
+
+// observeAll observes every registered kind, in dependency order.
+func (e *Engine) observeAll(ctx context.Context) ([]wal.Resource, error) {
+	var all []wal.Resource
+	for _, k := range e.kinds.Order() {
+		rs, err := e.observeKind(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+	}
+	return all, nil
+}
+
+// observeKind observes one kind.
+func (e *Engine) observeKind(ctx context.Context, k wal.ResourceKind) ([]wal.Resource, error) {
+	kp, err := e.opts.Provider.Kind(ctx, k)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: observe %s: %w", k, err)
+	}
+	rs, err := kp.Observe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: observe %s: %w", k, err)
+	}
+	return rs, nil
 }
 
 func (oc *ObservedChanges) add(ch wal.ObservedChange) {

@@ -19,8 +19,9 @@ const (
 )
 
 // execute runs the actionable decisions of the cycle in plan order.
-// Deletes, and tag updates with identical changes, are batched (up to
-// MaxBatchIDs ids per call). Each batch: commit executing, call the
+// Deletes, and tag updates with identical changes, of one kind are
+// batched (up to MaxBatchIDs ids per call; the executor splits further
+// where its cloud API takes fewer). Each batch: commit executing, call the
 // provider, commit executed or failed. A failure does not stop later
 // batches; a failed proposal or a done ctx does.
 func (c *cycle) execute(ctx context.Context) error {
@@ -48,7 +49,7 @@ func batchEnd(ds []DecisionReport, i int) int {
 	j := i + 1
 	for j < len(ds) && j-i < MaxBatchIDs {
 		a := ds[j].Action
-		if a.Action != first.Action || !maps.Equal(a.SetTags, first.SetTags) || !slices.Equal(a.RemoveTags, first.RemoveTags) {
+		if a.Action != first.Action || a.Kind != first.Kind || !maps.Equal(a.SetTags, first.SetTags) || !slices.Equal(a.RemoveTags, first.RemoveTags) {
 			break
 		}
 		j++
@@ -86,68 +87,40 @@ func (c *cycle) runBatch(ctx context.Context, batch []DecisionReport, attempt in
 	return nil
 }
 
-// call makes the provider call for a batch: one error per decision, and
-// the ids a Create launched.
+// call makes the provider call for a batch through the executor of its
+// kind: one error per decision, and the ids a Create made.
 func (c *cycle) call(ctx context.Context, batch []DecisionReport) ([]error, []string) {
-	p := c.e.opts.Provider
-	a := batch[0].Action
 	errs := make([]error, len(batch))
-	switch a.Action {
-	case wal.ActionCreate:
-		res, err := p.Create(ctx, c.createRequest(batch[0].DecisionID, a, a.Count))
-		errs[0] = err
-		return errs, res.IDs
-	case wal.ActionResize:
-		errs[0] = p.Resize(ctx, a.ResourceID, a.Size)
-	case wal.ActionDelete:
-		outs, err := p.Delete(ctx, batchIDs(batch))
-		spread(errs, batch, outs, err)
-	case wal.ActionUpdateTags:
-		outs, err := p.UpdateTags(ctx, TagRequest{IDs: batchIDs(batch), Set: a.SetTags, Remove: a.RemoveTags})
-		spread(errs, batch, outs, err)
+	a := batch[0].Action
+	kp, err := c.e.opts.Provider.Kind(ctx, a.Kind)
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("reconcile: provider for %s: %w", a.Kind, err)
+		}
+		return errs, nil
 	}
-	return errs, nil
-}
-
-func batchIDs(batch []DecisionReport) []string {
-	ids := make([]string, len(batch))
+	call := Call{Action: a.Action, Decisions: make([]CallDecision, len(batch))}
 	for i, d := range batch {
-		ids[i] = d.Action.ResourceID
-	}
-	return ids
-}
-
-// spread maps per-id outcomes (or one error for the whole call) onto the
-// decisions. An id the provider did not answer for has an unknown outcome.
-func spread(errs []error, batch []DecisionReport, outs []Outcome, callErr error) {
-	byID := make(map[string]error, len(outs))
-	answered := make(map[string]bool, len(outs))
-	for _, o := range outs {
-		byID[o.ID], answered[o.ID] = o.Err, true
-	}
-	for i, d := range batch {
-		switch {
-		case callErr != nil:
-			errs[i] = callErr
-		case !answered[d.Action.ResourceID]:
-			errs[i] = fmt.Errorf("reconcile: provider returned no outcome for %s", d.Action.ResourceID)
-		default:
-			errs[i] = byID[d.Action.ResourceID]
+		call.Decisions[i] = CallDecision{DecisionID: d.DecisionID, Action: d.Action}
+		if d.Action.Action == wal.ActionCreate {
+			call.Decisions[i].ClientToken = ClientToken(d.DecisionID)
+			call.Decisions[i].Action.SetTags = withTag(d.Action.SetTags, wal.TagDecision, d.DecisionID)
 		}
 	}
-}
-
-// createRequest builds the launch of count instances for a decision; the
-// network placement comes from the group in the configuration.
-func (c *cycle) createRequest(decisionID string, a PlannedAction, count int) CreateRequest {
-	req := CreateRequest{Group: a.Group, Count: count, Size: a.Size, ImageID: a.ImageID,
-		Tags: withTag(a.SetTags, wal.TagDecision, decisionID), DecisionID: decisionID, ClientToken: ClientToken(decisionID)}
-	for _, g := range c.desired.Config.Groups {
-		if g.Name == a.Group {
-			req.SubnetID, req.SecurityGroups = g.SubnetID, g.SecurityGroups
+	if a.Action == wal.ActionCreate {
+		if u, ok := c.e.kinds.Unit(&c.desired.Config, a.Kind, a.Group); ok {
+			call.Unit = &u
 		}
 	}
-	return req
+	res := kp.Execute(ctx, call)
+	for i := range errs {
+		if i < len(res.Errs) {
+			errs[i] = res.Errs[i]
+		} else {
+			errs[i] = &unansweredError{id: batch[i].Action.ResourceID}
+		}
+	}
+	return errs, res.Created
 }
 
 // outcome turns a call's result into an executed or failed record. An
@@ -165,7 +138,7 @@ func (c *cycle) outcome(d *DecisionReport, err error, launched []string) (wal.Re
 		d.Status, d.Code, d.Message = StatusFailed, pe.Code, pe.Message
 		c.report.Failures++
 		if pe.Terminal {
-			c.e.memory.Failed[actionKey(d.Action.Action, d.Action.Group, d.Action.ResourceID)] = pe.Code
+			c.e.memory.Failed[actionKey(d.Action)] = pe.Code
 		}
 		return c.failedRecord(d, !pe.Terminal), true
 	default:
@@ -184,7 +157,7 @@ func (c *cycle) affected(d *DecisionReport, launched []string) []string {
 		return []string{d.Action.ResourceID}
 	}
 	for _, id := range launched {
-		c.e.memory.Launched[id] = Launch{Group: d.Action.Group}
+		c.e.memory.Launched[id] = Launch{Kind: d.Action.Kind, Group: d.Action.Group}
 		c.e.launchedAt[id] = c.e.opts.Now()
 	}
 	return launched

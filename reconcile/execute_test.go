@@ -202,7 +202,7 @@ func TestDriftIsRepaired(t *testing.T) {
 	r.cloud.mu.Lock()
 	w1 := r.cloud.instances["i-w1"]
 	r.cloud.mu.Unlock()
-	if w1.Size != "t3.micro" || w1.Tags["team"] != "a" || w1.Tags["stray"] != "" || w1.Tags[wal.TagManaged] != "true" {
+	if w1.Instance.Size != "t3.micro" || w1.Tags["team"] != "a" || w1.Tags["stray"] != "" || w1.Tags[wal.TagManaged] != "true" {
 		t.Fatalf("i-w1 = %+v", w1)
 	}
 	mark := r.log.len()

@@ -176,8 +176,9 @@ func (p *fakeProvider) Create(_ context.Context, req CreateRequest) (CreateResul
 			p.next++
 			id := fmt.Sprintf("i-%04d", p.next)
 			ids = append(ids, id)
-			p.instances[id] = wal.Resource{ID: id, Type: "ec2", Size: req.Size, ImageID: req.ImageID, State: "pending",
-				Tags: maps.Clone(req.Tags), LaunchTime: int64(1000 + p.next), SubnetID: req.SubnetID, Managed: true, Group: req.Group}
+			p.instances[id] = wal.Resource{ID: id, Kind: wal.ResourceInstance, State: "pending",
+				Tags: maps.Clone(req.Tags), Managed: true, Group: req.Group,
+				Instance: &wal.Instance{Size: req.Size, ImageID: req.ImageID, LaunchTime: int64(1000 + p.next), SubnetID: req.SubnetID}}
 			p.hidden[id] = p.hideNew
 		}
 		p.tokens[req.ClientToken] = ids
@@ -221,8 +222,8 @@ func (p *fakeProvider) Resize(_ context.Context, id, size string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	outs, err := p.perID("resize", []string{id}, func(id string) error {
-		r := p.instances[id]
-		r.Size = size
+		r := cloneResource(p.instances[id])
+		r.Instance.Size = size
 		p.instances[id] = r
 		return nil
 	})
@@ -282,5 +283,9 @@ func (p *fakeProvider) byGroup() map[string]int {
 
 func cloneResource(r wal.Resource) wal.Resource {
 	r.Tags = maps.Clone(r.Tags)
+	if r.Instance != nil {
+		inst := *r.Instance
+		r.Instance = &inst
+	}
 	return r
 }

@@ -190,6 +190,9 @@ type gatedProvider struct {
 	observeCalled chan struct{}
 }
 
+// Kind serves the gated observer for instances.
+func (g *gatedProvider) Kind(context.Context, wal.ResourceKind) (KindProvider, error) { return g, nil }
+
 func (g *gatedProvider) Observe(ctx context.Context) ([]wal.Resource, error) {
 	n := g.inside.Add(1)
 	defer g.inside.Add(-1)

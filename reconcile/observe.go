@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"maps"
 	"slices"
 	"strings"
 
@@ -42,10 +41,5 @@ func diffObserved(last, now []wal.Resource) []wal.Observed {
 	return out
 }
 
-// sameResource compares every recorded attribute; a nil and an empty tag
-// map are the same (the codec does not keep them apart).
-func sameResource(a, b *wal.Resource) bool {
-	return a.ID == b.ID && a.Type == b.Type && a.Size == b.Size && a.ImageID == b.ImageID &&
-		a.State == b.State && a.LaunchTime == b.LaunchTime && a.SubnetID == b.SubnetID &&
-		a.Managed == b.Managed && a.Group == b.Group && maps.Equal(a.Tags, b.Tags)
-}
+// sameResource compares every recorded attribute (wal.Resource.Equal).
+func sameResource(a, b *wal.Resource) bool { return a.Equal(b) }

@@ -18,12 +18,13 @@ type Plan struct {
 	Memory  Memory          `json:"memory"`
 }
 
-// PlannedAction is one decision with its reason in words. Create carries
-// Group, Count, Size, ImageID and the tags to launch with (SetTags); the
-// others concern one ResourceID.
+// PlannedAction is one decision about a resource of Kind, with its reason
+// in words. Create carries Group, Count, the tags to create with (SetTags)
+// and, for instances, Size and ImageID; the others concern one ResourceID.
 type PlannedAction struct {
 	Action     wal.Action        `json:"action"`
 	Drift      wal.Drift         `json:"drift"`
+	Kind       wal.ResourceKind  `json:"resource_kind"`
 	Reason     string            `json:"reason"`
 	Group      string            `json:"group,omitempty"`
 	ResourceID string            `json:"resource_id,omitempty"`
@@ -64,10 +65,11 @@ type Memory struct {
 	Failed map[string]string `json:"failed,omitempty"`
 }
 
-// Launch is one instance in Memory.Launched.
+// Launch is one created resource in Memory.Launched.
 type Launch struct {
-	Group  string `json:"group"`
-	Cycles int    `json:"cycles"` // observations since the launch that did not show it
+	Kind   wal.ResourceKind `json:"kind,omitempty"` // 0 means an instance (memories before kinds)
+	Group  string           `json:"group"`
+	Cycles int              `json:"cycles"` // observations since the launch that did not show it
 }
 
 // Actionable reports whether the action changes the cloud (Create,
@@ -83,18 +85,22 @@ func (a PlannedAction) Actionable() bool {
 // Decided is the WAL payload recording the action.
 func (a PlannedAction) Decided(dryRun bool) *wal.Decided {
 	return &wal.Decided{
-		Action: a.Action, Drift: a.Drift, Reason: a.Reason, DryRun: dryRun, Group: a.Group,
+		Action: a.Action, Drift: a.Drift, ResourceKind: a.Kind, Reason: a.Reason, DryRun: dryRun, Group: a.Group,
 		Count: a.Count, Size: a.Size, ImageID: a.ImageID, SetTags: a.SetTags, RemoveTags: a.RemoveTags,
 	}
 }
 
-// actionKey names an action for Memory.Failed: the group for creates, the
-// resource for everything else.
-func actionKey(action wal.Action, group, resourceID string) string {
-	if action == wal.ActionCreate {
-		return "create/" + group
+// actionKey names an action for Memory.Failed: the group for creates
+// (prefixed by the kind, except instances), the resource for everything
+// else (cloud ids are unique across kinds).
+func actionKey(a PlannedAction) string {
+	if a.Action == wal.ActionCreate {
+		if a.Kind != wal.ResourceInstance && a.Kind != 0 {
+			return "create/" + a.Kind.String() + "/" + a.Group
+		}
+		return "create/" + a.Group
 	}
-	return action.String() + "/" + resourceID
+	return a.Action.String() + "/" + a.ResourceID
 }
 
 // actionRank orders a plan: changes first (creates, tag updates, resizes,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -54,8 +55,8 @@ func (c *cycle) proposeOutcome(ctx context.Context, recs ...wal.Record) error {
 // cycles only: a dry run leaves no trace in the engine).
 func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
 	c.e.creditRecentLaunches(c.start)
-	plan := Decider{Confirmations: c.e.opts.Confirmations}.Decide(c.desired.Config, observed, c.e.memory)
-	c.resolveImages(ctx, &plan)
+	plan := Decider{Confirmations: c.e.opts.Confirmations, Kinds: c.e.kinds}.Decide(c.desired.Config, observed, c.e.memory)
+	c.resolve(ctx, &plan)
 	c.report.Counts = plan.Counts
 	if !c.req.DryRun {
 		if plan.Memory.Failed == nil {
@@ -66,27 +67,48 @@ func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
 	return plan
 }
 
-// resolveImages fills in Provider.DefaultImage for creates without an
-// image; if it cannot be resolved those creates are held.
-func (c *cycle) resolveImages(ctx context.Context, plan *Plan) {
-	var image string
-	var err error
+// resolve lets the executor of each create's kind fill in what the file
+// leaves to the cloud (Resolver: an instance group's default image); a
+// create it cannot resolve is held.
+func (c *cycle) resolve(ctx context.Context, plan *Plan) {
 	for i := range plan.Actions {
 		a := &plan.Actions[i]
-		if a.Action != wal.ActionCreate || a.ImageID != "" {
+		if a.Action != wal.ActionCreate {
 			continue
 		}
-		if image == "" && err == nil {
-			image, err = c.e.opts.Provider.DefaultImage(ctx)
+		kp, err := c.e.opts.Provider.Kind(ctx, a.Kind)
+		if err == nil {
+			r, ok := kp.(Resolver)
+			if !ok {
+				continue
+			}
+			err = r.Resolve(ctx, a)
 		}
 		if err != nil {
 			a.Action = wal.ActionHold
-			a.Reason = fmt.Sprintf("Held: %s, but the default image could not be resolved (%s)", a.Reason, errorCode(err))
-			continue
+			a.Reason = fmt.Sprintf("Held: %s, but %s", a.Reason, unresolvedReason(err))
 		}
-		a.ImageID = image
 	}
 }
+
+// unresolvedReason says why a create could not be resolved.
+func unresolvedReason(err error) string {
+	var ue *UnresolvedError
+	if errors.As(err, &ue) {
+		return ue.What + " could not be resolved (" + errorCode(ue.Err) + ")"
+	}
+	return "its parameters could not be resolved (" + errorCode(err) + ")"
+}
+
+// UnresolvedError is a Resolver's failure: What names the parameter ("the
+// default image"), Err the cause.
+type UnresolvedError struct {
+	What string
+	Err  error
+}
+
+func (e *UnresolvedError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *UnresolvedError) Unwrap() error { return e.Err }
 
 // recordDecisions numbers the decisions (cycle id + index) and records
 // them. A Refuse/Hold/Report decision identical to one the previous real

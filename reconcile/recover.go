@@ -42,7 +42,7 @@ func (e *Engine) Recover(ctx context.Context) (Report, error) {
 // recovery is one Recover in progress.
 type recovery struct {
 	*cycle
-	observed map[string]wal.Resource // lazily filled by lookup
+	observed map[wal.ResourceKind]map[string]wal.Resource // lazily filled by lookup, per kind
 }
 
 // recoverOpen is Recover without taking the turn.
@@ -123,7 +123,7 @@ func (r *recovery) resolve(ctx context.Context, in Intent) error {
 // plannedFrom rebuilds the planned action of a decided record.
 func plannedFrom(rec wal.Record) PlannedAction {
 	p := rec.Decided
-	return PlannedAction{Action: p.Action, Drift: p.Drift, Reason: p.Reason, Group: p.Group, ResourceID: rec.ResourceID,
+	return PlannedAction{Action: p.Action, Drift: p.Drift, Kind: p.ResourceKind, Reason: p.Reason, Group: p.Group, ResourceID: rec.ResourceID,
 		Count: p.Count, Size: p.Size, ImageID: p.ImageID, SetTags: p.SetTags, RemoveTags: p.RemoveTags}
 }
 
@@ -143,7 +143,7 @@ func (r *recovery) retry(ctx context.Context, d *DecisionReport, attempt int) er
 // cycle under a new decision, because the same token with another count is
 // IdempotentParameterMismatch.
 func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt int) error {
-	found, err := r.e.opts.Provider.FindByDecision(ctx, d.DecisionID)
+	found, err := r.findByDecision(ctx, d)
 	if err != nil {
 		r.unknown(d, fmt.Errorf("find instances of decision: %w", err))
 		return nil
@@ -169,14 +169,14 @@ func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("reconcile: stopped before calling the provider: %w", err)
 	}
-	res, err := r.e.opts.Provider.Create(ctx, r.createRequest(d.DecisionID, d.Action, d.Action.Count))
+	errs, created := r.call(ctx, []DecisionReport{*d})
 	r.e.failpoint(FailpointAfterCall)
-	rec, ok := r.outcome(d, err, res.IDs)
+	rec, ok := r.outcome(d, errs[0], created)
 	if !ok {
 		return nil
 	}
 	if d.Status == StatusExecuted {
-		d.Message = "Recovered: " + executedMessage(d.Action, len(res.IDs))
+		d.Message = "Recovered: " + executedMessage(d.Action, len(created))
 		rec = r.executedRecord(d)
 	}
 	if err := r.proposeOutcome(ctx, rec); err != nil {
@@ -189,14 +189,14 @@ func (r *recovery) recoverCreate(ctx context.Context, d *DecisionReport, attempt
 // remember adds launched ids to the memory until they are observed.
 func (r *recovery) remember(d *DecisionReport, ids []string) {
 	for _, id := range ids {
-		r.e.memory.Launched[id] = Launch{Group: d.Action.Group}
+		r.e.memory.Launched[id] = Launch{Kind: d.Action.Kind, Group: d.Action.Group}
 		r.e.launchedAt[id] = r.e.opts.Now()
 	}
 }
 
 // recoverOnResource settles a Delete or Resize by looking at the resource.
 func (r *recovery) recoverOnResource(ctx context.Context, d *DecisionReport, attempt int) error {
-	res, exists, err := r.lookup(ctx, d.Action.ResourceID)
+	res, exists, err := r.lookup(ctx, d.Action.Kind, d.Action.ResourceID)
 	if err != nil {
 		r.unknown(d, err)
 		return nil
@@ -206,7 +206,7 @@ func (r *recovery) recoverOnResource(ctx context.Context, d *DecisionReport, att
 	case !exists && a.Action == wal.ActionDelete:
 		d.Status, d.ResourceIDs, d.Message = StatusExecuted, []string{a.ResourceID}, "Recovered: already deleted"
 		return r.proposeOutcome(ctx, r.executedRecord(d))
-	case exists && a.Action == wal.ActionResize && res.Size == a.Size:
+	case exists && a.Action == wal.ActionResize && sizeOf(&res) == a.Size:
 		d.Status, d.ResourceIDs, d.Message = StatusExecuted, []string{a.ResourceID}, "Recovered: already resized to "+a.Size
 		return r.proposeOutcome(ctx, r.executedRecord(d))
 	case !exists:
@@ -219,22 +219,37 @@ func (r *recovery) recoverOnResource(ctx context.Context, d *DecisionReport, att
 	return r.retry(ctx, d, attempt)
 }
 
-// lookup observes the fleet once per recovery and returns one live resource.
-func (r *recovery) lookup(ctx context.Context, id string) (wal.Resource, bool, error) {
+// lookup observes a kind once per recovery and returns one live resource.
+func (r *recovery) lookup(ctx context.Context, k wal.ResourceKind, id string) (wal.Resource, bool, error) {
 	if r.observed == nil {
-		all, err := r.e.opts.Provider.Observe(ctx)
+		r.observed = map[wal.ResourceKind]map[string]wal.Resource{}
+	}
+	byID, ok := r.observed[k]
+	if !ok {
+		all, err := r.e.observeKind(ctx, k)
 		if err != nil {
-			return wal.Resource{}, false, fmt.Errorf("observe: %w", err)
+			return wal.Resource{}, false, err
 		}
-		r.observed = make(map[string]wal.Resource, len(all))
+		byID = make(map[string]wal.Resource, len(all))
 		for _, res := range all {
 			if !terminating(&res) {
-				r.observed[res.ID] = res
+				byID[res.ID] = res
 			}
 		}
+		r.observed[k] = byID
 	}
-	res, ok := r.observed[id]
+	res, ok := byID[id]
 	return res, ok, nil
+}
+
+// findByDecision asks the observer of the decision's kind for what an
+// interrupted create made.
+func (r *recovery) findByDecision(ctx context.Context, d *DecisionReport) ([]wal.Resource, error) {
+	kp, err := r.e.opts.Provider.Kind(ctx, d.Action.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return kp.FindByDecision(ctx, d.DecisionID)
 }
 
 // unknown marks a decision whose state could not be established; its

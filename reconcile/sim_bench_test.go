@@ -113,7 +113,7 @@ func populate(b *testing.B, sim *ec2sim.Server, url string) {
 	}
 	launch := func(group string, n int) {
 		tags := map[string]string{wal.TagManaged: "true", wal.TagGroup: group}
-		_, err := p.Create(context.Background(), reconcile.CreateRequest{Group: group, Count: n, Size: "t3.micro",
+		_, err := p.Create(context.Background(), aws.CreateRequest{Group: group, Count: n, Size: "t3.micro",
 			ImageID: ec2sim.NewestAL2023, Tags: tags, DecisionID: "seed-" + group, ClientToken: "seed-" + group})
 		if err != nil {
 			b.Fatal(err)

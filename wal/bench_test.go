@@ -13,9 +13,9 @@ func typicalObserved() Record {
 		Kind: KindObserved, ResourceID: "i-0a1b2c3d4e5f60718", Time: time.Unix(1741948201, 123456789),
 		Node: "ovi-node-1", Term: 12, CycleID: "c-000000000042",
 		Observed: &Observed{Change: ChangeUpdated, Resource: Resource{
-			ID: "i-0a1b2c3d4e5f60718", Type: "ec2", Size: "t3.micro", ImageID: "ami-0abcdef1234567890",
-			State: "running", LaunchTime: 1741900000000000000, SubnetID: "subnet-0123456789abcdef0",
-			Managed: true, Group: "web",
+			ID: "i-0a1b2c3d4e5f60718", Kind: ResourceInstance, State: "running", Managed: true, Group: "web",
+			Instance: &Instance{Size: "t3.micro", ImageID: "ami-0abcdef1234567890",
+				LaunchTime: 1741900000000000000, SubnetID: "subnet-0123456789abcdef0"},
 			Tags: map[string]string{
 				TagManaged: "true", TagGroup: "web", TagDecision: "d-000000000042-0001",
 				"Name": "web-1", "env": "production",
@@ -29,7 +29,7 @@ func typicalDecided() Record {
 	return Record{
 		Kind: KindDecided, ResourceID: "i-0a1b2c3d4e5f60718", Time: time.Unix(1741948202, 0),
 		Node: "ovi-node-1", Term: 12, DecisionID: "d-000000000042-0001", CycleID: "c-000000000042",
-		Decided: &Decided{Action: ActionDelete, Drift: DriftUnwanted, Reason: "Delete: Not in desired configuration",
+		Decided: &Decided{Action: ActionDelete, Drift: DriftUnwanted, ResourceKind: ResourceInstance, Reason: "Delete: Not in desired configuration",
 			Group: "web", Size: "t3.micro"},
 	}
 }

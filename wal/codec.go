@@ -6,10 +6,21 @@ import (
 	"slices"
 )
 
-// FormatV1 is the leading format byte of every encoded record and batch.
-// A reader rejects any other value with ErrUnknownVersion. See
+// Format bytes: the leading byte of every encoded record and batch.
+// FormatV1 is the instance-only layout of the first release; FormatV2
+// adds resource kinds (a kind byte and one attribute payload per kind in
+// every resource, the kind of every decision, named resources in the
+// configuration). The encoder writes FormatCurrent; the decoder reads
+// both and rejects any other value with ErrUnknownVersion. See
 // docs/architecture/wal-system.md for the layout and the versioning rule.
-const FormatV1 byte = 1
+const (
+	FormatV1      byte = 1
+	FormatV2      byte = 2
+	FormatCurrent      = FormatV2
+)
+
+// knownFormat reports whether this build decodes format byte v.
+func knownFormat(v byte) bool { return v == FormatV1 || v == FormatV2 }
 
 // Limits that keep a decoder safe on hostile input.
 const (
@@ -18,7 +29,8 @@ const (
 	// minRecordLen is the smallest possible EncodeRecord output: version,
 	// kind, four empty strings, time, term and a one-byte payload.
 	minRecordLen = 9
-	// minGroupLen is the smallest encoded Group: six strings and two counts.
+	// minGroupLen is the smallest encoded Group: six strings and two counts
+	// (format 2 adds a flag byte).
 	minGroupLen = 8
 	// minMapEntryLen is the smallest encoded map entry: two empty strings.
 	minMapEntryLen = 2
@@ -41,7 +53,7 @@ func EncodeRecord(dst []byte, r *Record) ([]byte, error) {
 		return dst, err
 	}
 	e := encoder{buf: slices.Grow(dst, 256)}
-	e.buf = append(e.buf, FormatV1)
+	e.buf = append(e.buf, FormatCurrent)
 	e.record(r)
 	if e.err != nil {
 		return dst, e.err
@@ -57,10 +69,12 @@ func DecodeRecord(data []byte) (Record, error) {
 	if len(data) == 0 {
 		return Record{}, fmt.Errorf("%w: empty record", ErrCorrupt)
 	}
-	if data[0] != FormatV1 {
-		return Record{}, fmt.Errorf("%w: record format byte %d (this build reads %d)", ErrUnknownVersion, data[0], FormatV1)
+	if !knownFormat(data[0]) {
+		return Record{}, fmt.Errorf("%w: record format byte %d (this build reads %d and %d)",
+			ErrUnknownVersion, data[0], FormatV1, FormatV2)
 	}
 	d := newDecoder(data[1:], 1)
+	d.version = data[0]
 	r := d.record()
 	if d.err == nil && d.off != len(d.b) {
 		d.fail("record", fmt.Sprintf("%d trailing bytes", len(d.b)-d.off))
@@ -82,7 +96,7 @@ func EncodeBatch(b *Batch) ([]byte, error) {
 		return nil, fmt.Errorf("%w: nil batch", ErrInvalidRecord)
 	}
 	out := make([]byte, 0, 16+256*len(b.Records))
-	out = append(out, FormatV1)
+	out = append(out, FormatCurrent)
 	out = appendUvarint(out, uint64(len(b.Records)))
 	var scratch []byte
 	for i := range b.Records {
@@ -104,8 +118,9 @@ func DecodeBatch(data []byte) (Batch, error) {
 	if len(data) == 0 {
 		return Batch{}, fmt.Errorf("%w: empty batch", ErrCorrupt)
 	}
-	if data[0] != FormatV1 {
-		return Batch{}, fmt.Errorf("%w: batch format byte %d (this build reads %d)", ErrUnknownVersion, data[0], FormatV1)
+	if !knownFormat(data[0]) {
+		return Batch{}, fmt.Errorf("%w: batch format byte %d (this build reads %d and %d)",
+			ErrUnknownVersion, data[0], FormatV1, FormatV2)
 	}
 	d := newDecoder(data[1:], 1)
 	n := d.count("batch records", minRecordLen+1)

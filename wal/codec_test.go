@@ -75,8 +75,8 @@ func TestEmptyBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(data, []byte{FormatV1, 0}) {
-		t.Fatalf("empty batch = %x, want 0100", data)
+	if !bytes.Equal(data, []byte{FormatCurrent, 0}) {
+		t.Fatalf("empty batch = %x, want 0200", data)
 	}
 	got, err := DecodeBatch(data)
 	if err != nil || got.Records != nil {
@@ -90,7 +90,7 @@ func TestBatchRecordsAreEncodeRecordBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []byte{FormatV1, 2}
+	want := []byte{FormatCurrent, 2}
 	for i := range recs {
 		rb := mustEncode(t, &recs[i])
 		want = appendUvarint(want, uint64(len(rb)))
@@ -103,7 +103,7 @@ func TestBatchRecordsAreEncodeRecordBytes(t *testing.T) {
 
 func TestEmptyCollectionsDecodeNil(t *testing.T) {
 	r := header(KindDecided)
-	r.Decided = &Decided{Action: ActionCreate, Drift: DriftMissing, SetTags: map[string]string{}, RemoveTags: []string{}}
+	r.Decided = &Decided{Action: ActionCreate, Drift: DriftMissing, ResourceKind: ResourceInstance, SetTags: map[string]string{}, RemoveTags: []string{}}
 	got, err := DecodeRecord(mustEncode(t, &r))
 	if err != nil {
 		t.Fatal(err)
@@ -133,8 +133,8 @@ func TestMinRecordLen(t *testing.T) {
 	g := Config{Groups: []Group{{}}}
 	e := encoder{}
 	e.group(&g.Groups[0])
-	if len(e.buf) != minGroupLen {
-		t.Fatalf("empty group encodes to %d bytes, minGroupLen is %d", len(e.buf), minGroupLen)
+	if len(e.buf) != minGroupLen+1 { // format 1's group is minGroupLen; format 2 adds the unnamed flag
+		t.Fatalf("empty group encodes to %d bytes, minGroupLen is %d (+1 in format 2)", len(e.buf), minGroupLen)
 	}
 }
 
@@ -185,7 +185,7 @@ func TestUnknownVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []byte{0, 2, 0x7b, 0xff} {
+	for _, v := range []byte{0, 3, 0x7b, 0xff} {
 		rec[0], batch[0] = v, v
 		if _, err := DecodeRecord(rec); !errors.Is(err, ErrUnknownVersion) {
 			t.Errorf("DecodeRecord with format byte %d: %v, want ErrUnknownVersion", v, err)
@@ -251,7 +251,7 @@ func mutate(t *testing.T, k Kind, i int, v byte) []byte {
 // payloadStart returns the offset of the payload in r's encoding.
 func payloadStart(t *testing.T, r *Record) int {
 	t.Helper()
-	e := encoder{buf: []byte{FormatV1}}
+	e := encoder{buf: []byte{FormatCurrent}}
 	h := *r
 	e.u8(uint8(h.Kind))
 	e.str("", h.ResourceID)
@@ -273,7 +273,7 @@ func boolTwo(t *testing.T) []byte {
 func mapWithKeys(t *testing.T, k1, k2 string) []byte {
 	t.Helper()
 	r := header(KindDecided)
-	r.Decided = &Decided{Action: ActionCreate, Drift: DriftMissing, SetTags: map[string]string{"a": "1", "b": "2"}}
+	r.Decided = &Decided{Action: ActionCreate, Drift: DriftMissing, ResourceKind: ResourceInstance, SetTags: map[string]string{"a": "1", "b": "2"}}
 	data := mustEncode(t, &r)
 	i := bytes.Index(data, []byte{2, 1, 'a', 1, '1', 1, 'b', 1, '2'})
 	if i < 0 {
@@ -393,7 +393,7 @@ func TestValidateMessages(t *testing.T) {
 // and needs a new format byte.
 func TestFormatGolden(t *testing.T) {
 	r := Record{Kind: KindNote, Time: time.Unix(0, 1000), Node: "n1", Term: 3, Note: &Note{Text: "hi"}}
-	want := []byte{0x01, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
+	want := []byte{0x02, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
 	if got := mustEncode(t, &r); !bytes.Equal(got, want) {
 		t.Fatalf("note encodes to % x, want % x", got, want)
 	}
@@ -401,7 +401,7 @@ func TestFormatGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wantBatch := append([]byte{0x01, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
+	if wantBatch := append([]byte{0x02, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
 		t.Fatalf("batch encodes to % x, want % x", batch, wantBatch)
 	}
 }

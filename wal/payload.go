@@ -17,24 +17,6 @@ type Observed struct {
 	Resource Resource       `json:"resource"`
 }
 
-// Resource is a cloud resource as Ovi observed it. Tags are compared and
-// encoded in sorted key order.
-type Resource struct {
-	ID         string            `json:"id"`
-	Type       string            `json:"type"` // "ec2"
-	Size       string            `json:"size"` // instance type, e.g. t3.micro
-	ImageID    string            `json:"image_id,omitempty"`
-	State      string            `json:"state"` // pending, running, stopping, stopped, ...
-	Tags       map[string]string `json:"tags,omitempty"`
-	LaunchTime int64             `json:"launch_time,omitempty"` // Unix nanoseconds
-	SubnetID   string            `json:"subnet_id,omitempty"`
-	Managed    bool              `json:"managed"`         // carries Ovi's management tag
-	Group      string            `json:"group,omitempty"` // the resource group it was launched for
-}
-
-// Blessed reports whether the resource carries ovi:blessed=true.
-func (r Resource) Blessed() bool { return r.Tags[TagBlessed] == "true" }
-
 // Tags Ovi reads and writes on cloud resources.
 const (
 	TagBlessed  = "ovi:blessed"  // "true": never deleted or stopped
@@ -71,16 +53,20 @@ const (
 
 // Decided is the payload of KindDecided.
 type Decided struct {
-	Action     Action            `json:"action"`
-	Drift      Drift             `json:"drift"`
-	Reason     string            `json:"reason"` // human-readable: "Delete: Not in desired configuration"
-	DryRun     bool              `json:"dry_run"`
-	Group      string            `json:"group,omitempty"`
-	Count      int               `json:"count,omitempty"` // instances to create
-	Size       string            `json:"size,omitempty"`
-	ImageID    string            `json:"image_id,omitempty"` // the image used, resolved if defaulted
-	SetTags    map[string]string `json:"set_tags,omitempty"`
-	RemoveTags []string          `json:"remove_tags,omitempty"`
+	Action Action `json:"action"`
+	Drift  Drift  `json:"drift"`
+	// ResourceKind is the kind of resource the decision is about. Size,
+	// ImageID and Count are the instance kind's launch and resize
+	// parameters; other kinds add their own typed payload below.
+	ResourceKind ResourceKind      `json:"resource_kind"`
+	Reason       string            `json:"reason"` // human-readable: "Delete: Not in desired configuration"
+	DryRun       bool              `json:"dry_run"`
+	Group        string            `json:"group,omitempty"`
+	Count        int               `json:"count,omitempty"` // instances to create
+	Size         string            `json:"size,omitempty"`
+	ImageID      string            `json:"image_id,omitempty"` // the image used, resolved if defaulted
+	SetTags      map[string]string `json:"set_tags,omitempty"`
+	RemoveTags   []string          `json:"remove_tags,omitempty"`
 }
 
 // Executing is the payload of KindExecuting: the intent, committed before
@@ -122,7 +108,9 @@ type Config struct {
 	Region   string  `json:"region"`
 	Endpoint string  `json:"endpoint,omitempty"`
 	Policy   Policy  `json:"policy"`
-	Groups   []Group `json:"groups"`
+	Groups   []Group `json:"groups"` // count groups of identical instances
+	// Resources are the named resources of the other kinds, in file order.
+	Resources []Spec `json:"resources,omitempty"`
 }
 
 // Policy controls destructive behaviour.
@@ -142,6 +130,10 @@ type Group struct {
 	SubnetID       string            `json:"subnet_id,omitempty"`
 	SecurityGroups []string          `json:"security_groups,omitempty"`
 	Tags           map[string]string `json:"tags,omitempty"`
+	// Unnamed: the file gave no name; Name is derived (see
+	// reconcile.DefaultGroupName) or kept from the group it was matched
+	// to when the file changed. Format 1 did not record it.
+	Unnamed bool `json:"unnamed,omitempty"`
 }
 
 // CycleSummary is the payload of KindCycleSummary.

@@ -54,7 +54,29 @@ func (r *Record) Validate() error {
 	if r.Time.IsZero() {
 		return fmt.Errorf("%w: kind %s has no timestamp", ErrInvalidRecord, r.Kind)
 	}
-	return r.validateEnums()
+	if err := r.validateEnums(); err != nil {
+		return err
+	}
+	return r.validateResourceKinds()
+}
+
+// validateResourceKinds checks the resource kinds a payload names: an
+// observed resource's kind and payload, a decision's kind, a
+// configuration's named resources.
+func (r *Record) validateResourceKinds() error {
+	switch {
+	case r.Observed != nil:
+		return r.Observed.Resource.validate()
+	case r.Decided != nil && !r.Decided.ResourceKind.Valid():
+		return fmt.Errorf("%w: decision about %s", ErrUnknownKind, r.Decided.ResourceKind)
+	case r.Config != nil:
+		for i := range r.Config.Config.Resources {
+			if err := r.Config.Config.Resources[i].validate(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // validateEnums checks the enum fields of the payload (Validate has checked

@@ -15,7 +15,7 @@ func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
 	now := time.Now().UTC()
 	create := func(id, group string, t time.Duration, ids ...string) []wal.Record {
 		return []wal.Record{
-			{Kind: wal.KindDecided, DecisionID: id, Time: now.Add(t), Decided: &wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing, Group: group, Count: len(ids)}},
+			{Kind: wal.KindDecided, DecisionID: id, Time: now.Add(t), Decided: &wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionCreate, Drift: wal.DriftMissing, Group: group, Count: len(ids)}},
 			{Kind: wal.KindExecuted, DecisionID: id, Time: now.Add(t), Executed: &wal.Executed{Action: wal.ActionCreate, ResourceIDs: ids}},
 		}
 	}
@@ -26,7 +26,8 @@ func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
 		[]wal.Record{{Kind: wal.KindExecuted, DecisionID: "del-1", Time: now, ResourceID: "i-9",
 			Executed: &wal.Executed{Action: wal.ActionDelete}}},
 		[]wal.Record{{Kind: wal.KindObserved, ResourceID: "i-2", Time: now, Observed: &wal.Observed{
-			Change: wal.ChangeNew, Resource: wal.Resource{ID: "i-2", Type: "ec2", Size: "t3.micro", State: "pending"}}}},
+			Change: wal.ChangeNew, Resource: wal.Resource{ID: "i-2", Kind: wal.ResourceInstance,
+				Instance: &wal.Instance{Size: "t3.micro"}, State: "pending"}}}},
 	)
 	var st reconcile.LaunchHistory = agentState{agent: ta.agent}
 	got, err := st.Launches(context.Background(), now.Add(-time.Minute))

@@ -38,27 +38,27 @@ func decision(id, resourceID string, t time.Time, d wal.Decided) wal.Record {
 func planFixture(dryRun bool) ([]wal.Record, *wal.CycleSummary) {
 	t := at(0)
 	decided := []wal.Record{
-		decision("d-0007-01", "i-0ddd000000000004", t, wal.Decided{Action: wal.ActionDelete, Drift: wal.DriftUnwanted,
+		decision("d-0007-01", "i-0ddd000000000004", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionDelete, Drift: wal.DriftUnwanted,
 			Reason: "Delete: Not in desired configuration", DryRun: dryRun, Group: "api"}),
-		decision("d-0007-02", "", t, wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing,
+		decision("d-0007-02", "", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionCreate, Drift: wal.DriftMissing,
 			Reason: "Create: group web has 1 of 3 instances", DryRun: dryRun, Group: "web", Count: 2,
 			Size: "t3.micro", ImageID: "ami-0123456789abcdef0"}),
-		decision("d-0007-03", "i-0bbb000000000002", t, wal.Decided{Action: wal.ActionResize, Drift: wal.DriftDrifted,
+		decision("d-0007-03", "i-0bbb000000000002", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionResize, Drift: wal.DriftDrifted,
 			Reason: "Resize: size t3.micro, want t3.small", DryRun: dryRun, Group: "web", Size: "t3.small"}),
-		decision("d-0007-04", "i-0ccc000000000003", t, wal.Decided{Action: wal.ActionRefuse, Drift: wal.DriftDrifted,
+		decision("d-0007-04", "i-0ccc000000000003", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionRefuse, Drift: wal.DriftDrifted,
 			Reason: "Refused: blessed (ovi:blessed=true); resizing would stop it", DryRun: dryRun, Group: "db", Size: "m5.large"}),
-		decision("d-0007-05", "i-0eee000000000005", t, wal.Decided{Action: wal.ActionRefuse, Drift: wal.DriftUnwanted,
+		decision("d-0007-05", "i-0eee000000000005", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionRefuse, Drift: wal.DriftUnwanted,
 			Reason: "Refused: blessed (ovi:blessed=true)", DryRun: dryRun, Group: "api"}),
-		decision("d-0007-06", "i-0fff000000000006", t, wal.Decided{Action: wal.ActionHold, Drift: wal.DriftUnwanted,
+		decision("d-0007-06", "i-0fff000000000006", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionHold, Drift: wal.DriftUnwanted,
 			Reason: "Hold: deletion cap reached (max_deletions 1)", DryRun: dryRun, Group: "api"}),
-		decision("d-0007-07", "i-0aaa000000000001", t, wal.Decided{Action: wal.ActionUpdateTags, Drift: wal.DriftDrifted,
+		decision("d-0007-07", "i-0aaa000000000001", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionUpdateTags, Drift: wal.DriftDrifted,
 			Reason: "Update tags: team differs", DryRun: dryRun, Group: "web",
 			SetTags: map[string]string{"team": "platform", "environment": "prod"}, RemoveTags: []string{"owner"}}),
-		decision("d-0007-08", "i-0123456789abcdef0", t, wal.Decided{Action: wal.ActionReport, Drift: wal.DriftUnmanaged,
+		decision("d-0007-08", "i-0123456789abcdef0", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionReport, Drift: wal.DriftUnmanaged,
 			Reason: "Unmanaged: no ovi:managed tag", DryRun: dryRun}),
-		decision("d-0007-09", "i-0123456789abcdef1", t, wal.Decided{Action: wal.ActionReport, Drift: wal.DriftUnmanaged,
+		decision("d-0007-09", "i-0123456789abcdef1", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionReport, Drift: wal.DriftUnmanaged,
 			Reason: "Unmanaged: no ovi:managed tag", DryRun: dryRun}),
-		decision("d-0007-10", "i-0123456789abcdef2", t, wal.Decided{Action: wal.ActionReport, Drift: wal.DriftUnmanaged,
+		decision("d-0007-10", "i-0123456789abcdef2", t, wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionReport, Drift: wal.DriftUnmanaged,
 			Reason: "Unmanaged: no ovi:managed tag", DryRun: dryRun}),
 	}
 	summary := &wal.CycleSummary{DryRun: dryRun, Observed: 8, InSync: 0, Missing: 2, Unwanted: 3, Drifted: 3,
@@ -77,8 +77,8 @@ func resource(id, group, size, state string, tags map[string]string) wal.Resourc
 	for k, v := range tags {
 		all[k] = v
 	}
-	return wal.Resource{ID: id, Type: "ec2", Size: size, ImageID: "ami-0123456789abcdef0", State: state,
-		Tags: all, Managed: true, Group: group, SubnetID: "subnet-0a1b2c3d"}
+	return wal.Resource{ID: id, Kind: wal.ResourceInstance, State: state, Tags: all, Managed: true, Group: group,
+		Instance: &wal.Instance{Size: size, ImageID: "ami-0123456789abcdef0", SubnetID: "subnet-0a1b2c3d"}}
 }
 
 // observed builds an observed record.
@@ -92,7 +92,7 @@ func seedReplayFixture() []walEntry {
 	r := resource("i-123456", "api", "t3.micro", "running", nil)
 	return []walEntry{
 		entry(40, 0, observed(at(0), wal.ChangeNew, r)),
-		entry(41, 0, decision("d-41", "i-123456", at(time.Second), wal.Decided{Action: wal.ActionDelete,
+		entry(41, 0, decision("d-41", "i-123456", at(time.Second), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionDelete,
 			Drift: wal.DriftUnwanted, Reason: "Delete: Not in desired configuration", Group: "api"})),
 		entry(42, 0, wal.Record{Kind: wal.KindExecuting, ResourceID: "i-123456", Time: at(2 * time.Second), Node: "ovi-1",
 			Term: 3, DecisionID: "d-41", Executing: &wal.Executing{Action: wal.ActionDelete, Description: "Starting deletion", Attempt: 1}}),
@@ -130,11 +130,11 @@ func cycleFixture() []walEntry {
 			Config: &wal.ConfigApplied{Source: "infrastructure.yaml", Digest: configDigest, Config: fixtureConfig()}}),
 		entry(51, 0, observed(at(time.Second), wal.ChangeNew, web)),
 		entry(51, 1, observed(at(time.Second), wal.ChangeNew, old)),
-		entry(52, 0, decision("d-0002-01", "", at(2*time.Second), wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing,
+		entry(52, 0, decision("d-0002-01", "", at(2*time.Second), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionCreate, Drift: wal.DriftMissing,
 			Reason: "Create: group web has 1 of 3 instances", Group: "web", Count: 2, Size: "t3.micro"})),
-		entry(52, 1, decision("d-0002-02", old.ID, at(2*time.Second), wal.Decided{Action: wal.ActionDelete, Drift: wal.DriftUnwanted,
+		entry(52, 1, decision("d-0002-02", old.ID, at(2*time.Second), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionDelete, Drift: wal.DriftUnwanted,
 			Reason: "Delete: Not in desired configuration", Group: "api"})),
-		entry(52, 2, decision("d-0002-03", web.ID, at(2*time.Second), wal.Decided{Action: wal.ActionUpdateTags, Drift: wal.DriftDrifted,
+		entry(52, 2, decision("d-0002-03", web.ID, at(2*time.Second), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionUpdateTags, Drift: wal.DriftDrifted,
 			Reason: "Update tags: team differs", Group: "web", SetTags: map[string]string{"team": "platform"}})),
 		entry(53, 0, exec(mk(wal.KindExecuting, "", "d-0002-01", 3*time.Second), wal.ActionCreate, "Launching 2 instances")),
 		entry(54, 0, throttled),

@@ -106,58 +106,12 @@ func (l *lazyProvider) get(ctx context.Context) (reconcile.Provider, error) {
 	return p, nil
 }
 
-func (l *lazyProvider) Observe(ctx context.Context) ([]wal.Resource, error) {
+// Kind implements reconcile.Provider: the observer and executor of a
+// kind, from the provider for the configuration in force.
+func (l *lazyProvider) Kind(ctx context.Context, k wal.ResourceKind) (reconcile.KindProvider, error) {
 	p, err := l.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return p.Observe(ctx)
-}
-
-func (l *lazyProvider) FindByDecision(ctx context.Context, decisionID string) ([]wal.Resource, error) {
-	p, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return p.FindByDecision(ctx, decisionID)
-}
-
-func (l *lazyProvider) Create(ctx context.Context, req reconcile.CreateRequest) (reconcile.CreateResult, error) {
-	p, err := l.get(ctx)
-	if err != nil {
-		return reconcile.CreateResult{}, err
-	}
-	return p.Create(ctx, req)
-}
-
-func (l *lazyProvider) Delete(ctx context.Context, ids []string) ([]reconcile.Outcome, error) {
-	p, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return p.Delete(ctx, ids)
-}
-
-func (l *lazyProvider) UpdateTags(ctx context.Context, req reconcile.TagRequest) ([]reconcile.Outcome, error) {
-	p, err := l.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return p.UpdateTags(ctx, req)
-}
-
-func (l *lazyProvider) Resize(ctx context.Context, id, size string) error {
-	p, err := l.get(ctx)
-	if err != nil {
-		return err
-	}
-	return p.Resize(ctx, id, size)
-}
-
-func (l *lazyProvider) DefaultImage(ctx context.Context) (string, error) {
-	p, err := l.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	return p.DefaultImage(ctx)
+	return p.Kind(ctx, k)
 }

@@ -87,8 +87,8 @@ func TestPlanSummaryLine(t *testing.T) {
 
 func TestCountPlanCountsCreatedInstances(t *testing.T) {
 	decided := []wal.Record{
-		decision("d-1", "", at(0), wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing, Count: 3}),
-		decision("d-2", "", at(0), wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing}),
+		decision("d-1", "", at(0), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionCreate, Drift: wal.DriftMissing, Count: 3}),
+		decision("d-2", "", at(0), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionCreate, Drift: wal.DriftMissing}),
 		{Kind: wal.KindCycleSummary, Time: at(0), Summary: &wal.CycleSummary{}},
 	}
 	if got := countPlan(decided); got.Create != 4 || got.Changes() != 4 {

@@ -98,7 +98,7 @@ func writeResourceTable(w io.Writer, o renderOptions, resources []wal.Resource) 
 	t := newTable(w)
 	t.row("ID", "GROUP", "SIZE", o.style.paint(colorDefault, "STATE"), "MANAGED", "BLESSED", "TAGS")
 	for _, r := range resources {
-		t.row(r.ID, orDash(r.Group), orDash(r.Size), o.style.paint(resourceStateColor(r.State), orDash(r.State)),
+		t.row(r.ID, orDash(r.Group), orDash(r.Summary()), o.style.paint(resourceStateColor(r.State), orDash(r.State)),
 			yesNo(r.Managed), yesNo(r.Blessed()), formatTags(userTags(r.Tags)))
 	}
 	return t.flush()
@@ -146,7 +146,7 @@ func writeGroupTable(w io.Writer, groups []wal.Group) error {
 
 // resourceSummary is "running · t3.micro · team=web".
 func resourceSummary(r wal.Resource) string {
-	parts := []string{orDash(r.State), orDash(r.Size)}
+	parts := []string{orDash(r.State), orDash(r.Summary())}
 	if tags := userTags(r.Tags); len(tags) > 0 {
 		parts = append(parts, formatTags(tags))
 	}
@@ -164,9 +164,14 @@ func resourceChanges(before, after wal.Resource) []string {
 		}
 	}
 	field("state", before.State, after.State)
-	field("size", before.Size, after.Size)
-	field("image", before.ImageID, after.ImageID)
-	field("subnet", before.SubnetID, after.SubnetID)
+	was := before.Attributes()
+	for i, a := range after.Attributes() {
+		prev := ""
+		if i < len(was) && was[i].Name == a.Name {
+			prev = was[i].Value
+		}
+		field(a.Name, prev, a.Value)
+	}
 	field("group", before.Group, after.Group)
 	field("managed", yesNo(before.Managed), yesNo(after.Managed))
 	if tags := tagDiff(before.Tags, after.Tags); tags != "" {

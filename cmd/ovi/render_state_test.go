@@ -11,7 +11,8 @@ import (
 
 // stateFixture is the state at revision 61.
 func stateFixture() stateView {
-	unmanaged := wal.Resource{ID: "i-0123456789abcdef0", Type: "ec2", Size: "t2.large", State: "stopped",
+	unmanaged := wal.Resource{ID: "i-0123456789abcdef0", Kind: wal.ResourceInstance,
+		Instance: &wal.Instance{Size: "t2.large"}, State: "stopped",
 		Tags: map[string]string{"Name": "legacy-bastion"}}
 	db := resource("i-0ccc000000000003", "db", "m5.large", "running", map[string]string{wal.TagBlessed: "true"})
 	return stateView{

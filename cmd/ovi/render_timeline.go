@@ -55,7 +55,7 @@ func timelineHeader(t timeline) string {
 		if r.Group != "" {
 			parts = append(parts, r.Group)
 		}
-		parts = append(parts, r.Size)
+		parts = append(parts, r.Summary())
 		parts = append(parts, managedWord(r.Managed))
 		if r.Blessed() {
 			parts = append(parts, "blessed")

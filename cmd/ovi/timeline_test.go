@@ -29,7 +29,12 @@ func timelineFixture() []walEntry {
 		return entry(rev, 0, observed(at(d), change, r))
 	}
 	retag := func(r *wal.Resource) { r.Tags["team"] = "platform" }
-	bigger := func(r *wal.Resource) { retag(r); r.Size = "t3.small" }
+	bigger := func(r *wal.Resource) {
+		retag(r)
+		inst := *r.Instance
+		inst.Size = "t3.small"
+		r.Instance = &inst
+	}
 	rec := func(rev uint64, d time.Duration, kind wal.Kind, decisionID string) wal.Record {
 		return wal.Record{Kind: kind, ResourceID: id, Time: at(d), Node: "ovi-1", Term: 4, DecisionID: decisionID}
 	}
@@ -51,7 +56,7 @@ func timelineFixture() []walEntry {
 		obs(14, 10*time.Minute, wal.ChangeUpdated, "running", retag),
 		obs(15, 20*time.Minute, wal.ChangeUpdated, "stopped", retag),
 		obs(16, 25*time.Minute, wal.ChangeUpdated, "running", retag),
-		entry(20, 0, decision("d-0003-01", id, at(30*time.Minute), wal.Decided{Action: wal.ActionResize, Drift: wal.DriftDrifted,
+		entry(20, 0, decision("d-0003-01", id, at(30*time.Minute), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionResize, Drift: wal.DriftDrifted,
 			Reason: "Resize: size t3.micro, want t3.small", Group: "web", Size: "t3.small"})),
 		executing(21, 30*time.Minute+time.Second, "d-0003-01", wal.ActionResize, 1),
 		obs(22, 30*time.Minute+10*time.Second, wal.ChangeUpdated, "stopping", retag),
@@ -59,7 +64,7 @@ func timelineFixture() []walEntry {
 		obs(24, 31*time.Minute+30*time.Second, wal.ChangeUpdated, "pending", bigger),
 		obs(25, 32*time.Minute, wal.ChangeUpdated, "running", bigger),
 		executed(26, 32*time.Minute+5*time.Second, "d-0003-01", wal.ActionResize),
-		entry(30, 0, decision("d-0004-01", id, at(2*time.Hour+14*time.Minute), wal.Decided{Action: wal.ActionDelete,
+		entry(30, 0, decision("d-0004-01", id, at(2*time.Hour+14*time.Minute), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionDelete,
 			Drift: wal.DriftUnwanted, Reason: "Delete: Not in desired configuration", Group: "web"})),
 		executing(31, 2*time.Hour+14*time.Minute+time.Second, "d-0004-01", wal.ActionDelete, 1),
 		entry(32, 0, throttled),

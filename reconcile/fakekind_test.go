@@ -1,0 +1,77 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// CreateRequest, CreateResult and TagRequest are the fake's instance
+// verbs (the aws package has its own).
+type CreateRequest struct {
+	Group          string
+	Count          int
+	Size           string
+	ImageID        string
+	SubnetID       string
+	SecurityGroups []string
+	Tags           map[string]string
+	DecisionID     string
+	ClientToken    string
+}
+
+type CreateResult struct{ IDs []string }
+
+type TagRequest struct {
+	IDs    []string
+	Set    map[string]string
+	Remove []string
+}
+
+// Kind implements Provider: the fake serves the instance kind only.
+func (p *fakeProvider) Kind(_ context.Context, k wal.ResourceKind) (KindProvider, error) {
+	if k != wal.ResourceInstance {
+		return nil, fmt.Errorf("fake: no provider for %s", k)
+	}
+	return p, nil
+}
+
+// Resolve implements Resolver: the default image.
+func (p *fakeProvider) Resolve(ctx context.Context, a *PlannedAction) error {
+	if a.ImageID != "" {
+		return nil
+	}
+	img, err := p.DefaultImage(ctx)
+	if err != nil {
+		return &UnresolvedError{What: "the default image", Err: err}
+	}
+	a.ImageID = img
+	return nil
+}
+
+// Execute implements Executor by dispatching to the fake's verbs.
+func (p *fakeProvider) Execute(ctx context.Context, call Call) CallResult {
+	errs := make([]error, len(call.Decisions))
+	d := call.Decisions[0]
+	switch call.Action {
+	case wal.ActionCreate:
+		req := CreateRequest{Group: d.Action.Group, Count: d.Action.Count, Size: d.Action.Size, ImageID: d.Action.ImageID,
+			Tags: d.Action.SetTags, DecisionID: d.DecisionID, ClientToken: d.ClientToken}
+		if call.Unit != nil && call.Unit.Group != nil {
+			req.SubnetID, req.SecurityGroups = call.Unit.Group.SubnetID, call.Unit.Group.SecurityGroups
+		}
+		res, err := p.Create(ctx, req)
+		errs[0] = err
+		return CallResult{Errs: errs, Created: res.IDs}
+	case wal.ActionResize:
+		errs[0] = p.Resize(ctx, d.Action.ResourceID, d.Action.Size)
+	case wal.ActionDelete:
+		outs, err := p.Delete(ctx, call.IDs())
+		errs = SpreadOutcomes(call, outs, err)
+	case wal.ActionUpdateTags:
+		outs, err := p.UpdateTags(ctx, TagRequest{IDs: call.IDs(), Set: d.Action.SetTags, Remove: d.Action.RemoveTags})
+		errs = SpreadOutcomes(call, outs, err)
+	}
+	return CallResult{Errs: errs}
+}

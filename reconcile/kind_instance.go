@@ -1,0 +1,76 @@
+package reconcile
+
+import (
+	"fmt"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// InstanceKind is the EC2 instance kind (type: ec2): count groups of
+// identical instances, declared as the configuration's Groups. Tags are
+// updated in place; a size change is a resize, which stops the instance
+// (disruptive). Its schema is config_group.go; its observer and executor
+// are the aws package's instance provider.
+type InstanceKind struct{}
+
+// Resource implements Kind.
+func (InstanceKind) Resource() wal.ResourceKind { return wal.ResourceInstance }
+
+// DependsOn implements Kind: instances reference nothing Ovi manages yet.
+func (InstanceKind) DependsOn() []wal.ResourceKind { return nil }
+
+// Units implements Kind: one unit per group, the first of a name wins.
+func (InstanceKind) Units(cfg *wal.Config) []Unit {
+	units := make([]Unit, 0, len(cfg.Groups))
+	seen := make(map[string]bool, len(cfg.Groups))
+	for i := range cfg.Groups {
+		g := &cfg.Groups[i]
+		if seen[g.Name] {
+			continue
+		}
+		seen[g.Name] = true
+		units = append(units, Unit{Kind: wal.ResourceInstance, Name: g.Name, Count: g.Count, Tags: g.Tags, Group: g})
+	}
+	return units
+}
+
+// Diff implements Kind: tags first (in place), then size (a resize).
+func (InstanceKind) Diff(u *Unit, r *wal.Resource) []Change {
+	var out []Change
+	if set, remove := tagDiff(u.Tags, r.Tags); len(set) > 0 || len(remove) > 0 {
+		out = append(out, Change{Attribute: "tags", Repair: PlannedAction{
+			Action: wal.ActionUpdateTags, Size: sizeOf(r), SetTags: set, RemoveTags: remove,
+			Reason: "Update: tags differ (" + tagChanges(r.Tags, set, remove) + ")",
+		}})
+	}
+	if want := u.Group.Size; want != "" && sizeOf(r) != want {
+		change := fmt.Sprintf("%s → %s", sizeOf(r), want)
+		out = append(out, Change{Attribute: "size", Disruptive: true, Detail: change, Disruption: "a resize needs a stop",
+			Repair: PlannedAction{Action: wal.ActionResize, Size: want, Reason: "Resize: size differs (" + change + ")"}})
+	}
+	return out
+}
+
+// Create implements Kind: one launch of n identical instances.
+func (InstanceKind) Create(u *Unit, n int) PlannedAction {
+	g := u.Group
+	return PlannedAction{Action: wal.ActionCreate, Drift: wal.DriftMissing, Kind: wal.ResourceInstance,
+		Group: g.Name, Count: n, Size: g.Size, ImageID: g.Image, SetTags: launchTags(u.Name, g.Tags),
+		Reason: fmt.Sprintf("Create: %s missing from group %s", instances(n), g.Name)}
+}
+
+// sizeOf is an instance's size ("" for other kinds).
+func sizeOf(r *wal.Resource) string {
+	if r.Instance == nil {
+		return ""
+	}
+	return r.Instance.Size
+}
+
+// launchedAt is an instance's launch time (0 for other kinds).
+func launchedAt(r *wal.Resource) int64 {
+	if r.Instance == nil {
+		return 0
+	}
+	return r.Instance.LaunchTime
+}
