@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/transport"
 	"github.com/yairfalse/ovi/wal"
 )
@@ -58,8 +60,9 @@ func TestWebUI(t *testing.T) {
 	b.goTo("#/resource/" + target.ID)
 	b.waitJS("the note on the resource page", `document.querySelector('#resource') && document.querySelector('#resource').textContent.includes(`+jsString(hostileNote)+`)`)
 	checkNoMarkup(t, b)
+	checkWALFilters(t, a, b, managed.ID)
 	checkWALFollows(t, a, b, base)
-	b.goTo("#/wal?limit=30")
+	b.goTo("#/wal?limit=30&oldest=1")
 	b.waitJS("the first WAL records", `document.querySelectorAll('#wal tbody tr').length === 30`)
 	b.screenshot("wal")
 	checkRequests(t, b, base)
@@ -305,4 +308,55 @@ func checkRequests(t *testing.T, b *browser, base string) {
 	for _, p := range problems {
 		t.Errorf("page problem: %s", p)
 	}
+}
+
+// checkWALFilters filters the WAL page through its form (a resource and
+// two kinds), then by a time range in the URL, and compares the rows with
+// the API's replay under the same filters.
+func checkWALFilters(t *testing.T, a *devAgent, b *browser, id string) {
+	t.Helper()
+	b.goTo("#/wal")
+	b.waitJS("the WAL page", `document.querySelector('#wal-filter') && document.querySelector('#wal tbody tr')`)
+	b.run("filter by resource and kinds through the form",
+		chromedp.SendKeys(chromedp.CSS(`#wal-filter input[name="resource"]`), id),
+		chromedp.Click(chromedp.CSS(`#wal-filter input[value="observed"]`)),
+		chromedp.Click(chromedp.CSS(`#wal-filter input[value="decided"]`)),
+		chromedp.Click(chromedp.CSS(`#wal-filter button[type="submit"]`)))
+	q := transport.WALQuery{ResourceID: id, Kinds: []wal.Kind{wal.KindObserved, wal.KindDecided}, Limit: 500, Last: true}
+	want := walRevisions(t, a, q)
+	if len(want) < 2 {
+		t.Fatalf("want at least 2 observations of %s, the API has %v", id, want)
+	}
+	waitWALRows(t, b, "the WAL rows of "+id+" (observed, decided) to be the API's", want)
+	// Since the second of those records' time: the first one drops out.
+	resp, _ := a.read.WAL(context.Background(), q)
+	q.Since = resp.Records[1].Record.Time
+	want = walRevisions(t, a, q)
+	b.goTo("#/wal?kind=observed,decided&resource=" + id + "&since=" + q.Since.UTC().Format(time.RFC3339Nano))
+	if len(want) >= len(resp.Records) {
+		t.Fatalf("since %s the API still has all %d records", q.Since, len(want))
+	}
+	waitWALRows(t, b, "the WAL rows since "+q.Since.String()+" to be the API's", want)
+}
+
+func walRevisions(t *testing.T, a *devAgent, q transport.WALQuery) []string {
+	t.Helper()
+	resp, err := a.read.WAL(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, 0, len(resp.Records))
+	for _, e := range resp.Records {
+		out = append(out, fmt.Sprintf("%d.%d %s", e.Revision.Main, e.Revision.Sub, e.Record.Kind))
+	}
+	return out
+}
+
+// waitWALRows waits until the WAL table's rows ("revision kind") are want.
+func waitWALRows(t *testing.T, b *browser, what string, want []string) {
+	t.Helper()
+	clustertest.WaitForSeen(t, what, 30*time.Second, func() (bool, string) {
+		got, err := evalJS[[]string](b, `[...document.querySelectorAll('#wal tbody tr')].map(r => r.dataset.revision + ' ' + r.dataset.kind)`)
+		return err == nil && slices.Equal(got, want), fmt.Sprintf("%v (want %v) %v", got, want, err)
+	})
 }

@@ -8,7 +8,8 @@ import * as R from './records.js';
 const DEFAULT_LIMIT = 500;
 
 // walPage draws the filter form for params (from the URL fragment) and the
-// matching records; with follow=1 it keeps appending new ones.
+// last `limit` matching records (the first ones with oldest=1), in revision
+// order; with follow=1 it keeps appending new ones.
 export async function walPage(root, signal, params, onError) {
   const q = {
     kind: params.get('kind') || '', resource_id: params.get('resource') || '',
@@ -16,10 +17,11 @@ export async function walPage(root, signal, params, onError) {
     limit: params.get('limit') || String(DEFAULT_LIMIT),
   };
   const following = params.get('follow') === '1';
-  const page = await get('/v1/wal', q, signal);
+  const oldest = params.get('oldest') === '1';
+  const page = await get('/v1/wal', { ...q, last: oldest ? '' : 'true' }, signal);
   const rows = h('tbody', null, page.records.map(row));
-  const status = h('p', { id: 'wal-status', class: 'muted' }, statusText(page, following, 0));
-  replace(root, filterForm(q, following), h('section', { class: 'panel' }, status,
+  const status = h('p', { id: 'wal-status', class: 'muted' }, statusText(page, following, 0, oldest));
+  replace(root, filterForm(q, following, oldest), h('section', { class: 'panel' }, status,
     h('table', { id: 'wal', class: 'wal' },
       h('thead', null, h('tr', null, ['revision', 'time', 'kind', 'resource', 'node', 'decision', 'record'].map((c) => h('th', null, c)))),
       rows)));
@@ -28,12 +30,13 @@ export async function walPage(root, signal, params, onError) {
   let added = 0;
   follow({ ...q, limit: '', after: last }, (entry) => {
     append(rows, [row(entry)]);
-    status.textContent = statusText(page, true, ++added);
+    status.textContent = statusText(page, true, ++added, oldest);
   }, signal).catch((e) => { if (!signal.aborted) onError(e); });
 }
 
-function statusText(page, following, added) {
-  let s = `${page.records.length} records${page.more ? ' (more match: narrow the filters or raise the limit)' : ''} at revision ${page.revision}`;
+function statusText(page, following, added, oldest) {
+  const which = oldest ? 'the first' : 'the last';
+  let s = `${page.more ? `${which} ` : ''}${page.records.length} records${page.more ? ' that match (narrow the filters or raise the limit for more)' : ''} at revision ${page.revision}`;
   if (following) s += ` · following live: ${added} new`;
   return s;
 }
@@ -56,7 +59,7 @@ function field(label, name, value, placeholder) {
 
 // filterForm edits the URL fragment (#/wal?kind=…&resource=…); the router
 // redraws the page from it, so a filtered view can be bookmarked.
-function filterForm(q, following) {
+function filterForm(q, following, oldest) {
   const kinds = new Set(q.kind.split(',').filter(Boolean));
   const form = h('form', { id: 'wal-filter', class: 'panel filters', autocomplete: 'off' },
     h('fieldset', null, h('legend', null, 'kinds (none = all)'),
@@ -65,6 +68,7 @@ function filterForm(q, following) {
     field('since', 'since', q.since, '2026-01-02T15:04:05Z'),
     field('until', 'until', q.until, 'RFC 3339, exclusive'),
     h('label', null, 'limit ', h('input', { type: 'number', name: 'limit', value: q.limit, min: 1, max: 100000 })),
+    h('label', { class: 'check', title: 'the first records that match instead of the last' }, h('input', { type: 'checkbox', name: 'oldest', value: '1', checked: oldest }), ' oldest first'),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'follow', value: '1', checked: following }), ' follow live'),
     h('button', { type: 'submit' }, 'Show'));
   return on(form, 'submit', (ev) => {
@@ -73,7 +77,7 @@ function filterForm(q, following) {
     const p = new URLSearchParams();
     const picked = data.getAll('kind');
     if (picked.length) p.set('kind', picked.join(','));
-    for (const k of ['resource', 'since', 'until', 'limit', 'follow']) {
+    for (const k of ['resource', 'since', 'until', 'limit', 'oldest', 'follow']) {
       const v = String(data.get(k) || '').trim();
       if (v) p.set(k, v);
     }
