@@ -50,6 +50,7 @@ type Agent struct {
 	httpSrv *http.Server
 	metrics *metrics
 	prom    *promMetrics
+	disk    diskErrors // the last failed disk write (readiness)
 	clients *clientPool
 
 	raftAddr string

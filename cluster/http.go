@@ -38,6 +38,7 @@ func (a *Agent) handler() http.Handler {
 	route(http.MethodPost, transport.PathJoin, scopeWrite, a.handleJoin)
 	route(http.MethodPost, transport.PathLeave, scopeWrite, a.handleLeave)
 	route(http.MethodGet, transport.PathRaftPeers, scopeRead, a.handleRaftPeers)
+	route(http.MethodGet, transport.PathOperatorHealth, scopeRead, a.handleOperatorHealth)
 	route(http.MethodPost, transport.PathRemovePeer, scopeWrite, a.handleRemovePeer)
 	route(http.MethodGet, transport.PathState, scopeRead, a.handleState)
 	route(http.MethodGet, transport.PathHistory, scopeRead, a.handleHistory)

@@ -9,7 +9,10 @@ import (
 	"github.com/yairfalse/ovi/transport"
 )
 
-func (a *Agent) handleHealth(w http.ResponseWriter, _ *http.Request) error {
+func (a *Agent) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	if r.URL.Query().Has("ready") {
+		return a.handleReady(w, r)
+	}
 	out := transport.HealthResponse{Status: "ok", Node: a.cfg.NodeName}
 	transport.WriteJSON(w, http.StatusOK, &out)
 	return nil

@@ -39,6 +39,7 @@ func newPromMetrics(reg *prometheus.Registry, a *Agent) *promMetrics {
 			Help: "The reconcile interval in force on this node (reloadable).",
 		}, func() float64 { return a.Interval().Seconds() }),
 		newOpenIntentsCollector(a),
+		newReadinessCollector(a),
 	)
 	return m
 }
@@ -116,4 +117,39 @@ func (c openIntentsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(len(intents)))
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, oldest)
+}
+
+// readinessCollector runs the readiness checks at scrape time.
+type readinessCollector struct {
+	a            *Agent
+	ready, check *prometheus.Desc
+}
+
+func newReadinessCollector(a *Agent) readinessCollector {
+	return readinessCollector{a: a,
+		ready: prometheus.NewDesc("ovi_ready", "1 if this node is ready (GET /v1/health?ready answers 200).", nil, nil),
+		check: prometheus.NewDesc("ovi_ready_check", "1 if the readiness check passes (leader, caught_up, store, disk).", []string{"check"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c readinessCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.ready
+	ch <- c.check
+}
+
+// Collect implements prometheus.Collector.
+func (c readinessCollector) Collect(ch chan<- prometheus.Metric) {
+	r := c.a.Readiness(0)
+	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, boolGauge(r.Ready))
+	for _, chk := range r.Checks {
+		ch <- prometheus.MustNewConstMetric(c.check, prometheus.GaugeValue, boolGauge(chk.OK), chk.Name)
+	}
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -10,13 +10,14 @@ import (
 	"github.com/yairfalse/ovi/transport"
 )
 
-// operatorCommand is `ovi operator raft list-peers|remove-peer`.
+// operatorCommand is `ovi operator health` and `ovi operator raft
+// list-peers|remove-peer`.
 func operatorCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "operator",
 		Usage:       "cluster operator tools",
-		Description: "Example:\n   ovi operator raft list-peers",
-		Subcommands: []*cli.Command{{
+		Description: "Examples:\n   ovi operator health\n   ovi operator raft list-peers",
+		Subcommands: []*cli.Command{operatorHealthCommand(), {
 			Name:        "raft",
 			Usage:       "inspect and repair the Raft configuration",
 			Description: "Examples:\n   ovi operator raft list-peers\n   ovi operator raft remove-peer --id ovi-3",

@@ -143,6 +143,7 @@ func TestEveryRendererEscapesEveryString(t *testing.T) {
 		},
 		"members": func(w *bytes.Buffer) error { return renderMembers(w, o, poison(membersFixture())) },
 		"peers":   func(w *bytes.Buffer) error { return renderRaftPeers(w, o, poison(peersFixture())) },
+		"health":  func(w *bytes.Buffer) error { return renderOperatorHealth(w, o, poison(healthFixture())) },
 		"timeline": func(w *bytes.Buffer) error {
 			return renderTimeline(w, o, buildTimeline("i-0aaa"+hostile, poison(timelineFixture()), o.now))
 		},
