@@ -100,10 +100,13 @@ func signIn(t *testing.T, b *browser, base string) {
 }
 
 // checkFleetNow compares the fleet page with the state at the revision it
-// shows (ids, drift and blessed markers), and returns the ids shown.
+// shows (ids, drift and blessed markers), and returns the ids shown. The
+// page moves on with each cycle, but a settled fleet stays the same.
 func checkFleetNow(t *testing.T, a *devAgent, b *browser, refused []string) []string {
 	t.Helper()
-	rev := mustJS[[]string](b, `[document.getElementById('fleet').dataset.revision]`)[0]
+	opened := mustJS[string](b, `document.getElementById('fleet').dataset.revision`)
+	b.waitJS("the fleet page to move on to the next cycle", `Number(document.getElementById('fleet').dataset.revision) > `+opened)
+	rev := mustJS[string](b, `document.getElementById('fleet').dataset.revision`)
 	n, err := strconv.ParseUint(rev, 10, 64)
 	if err != nil {
 		t.Fatal(err)
@@ -152,13 +155,20 @@ func shownIDs(b *browser, scope string) []string {
 // compares what the page shows with the state at n and the diff to now.
 func checkSlider(t *testing.T, a *devAgent, b *browser, n uint64, now []string) {
 	t.Helper()
-	ticks := mustJS[[]string](b, `[...document.querySelectorAll('#cycle-strip .tick')].map(x => x.dataset.revision)`)
-	i := slices.Index(ticks, strconv.FormatUint(n, 10))
-	if i < 0 {
-		t.Fatalf("revision %d is not a stop of the slider: %v", n, ticks)
-	}
+	// The page follows new cycles (a stop is added each second here), so
+	// press ArrowLeft until the slider is on n's stop.
 	b.run("focus the slider", chromedp.Focus(chromedp.CSS("#rev-slider")))
-	for range len(ticks) - 1 - i {
+	stop := strconv.FormatUint(n, 10)
+	for presses := 0; ; presses++ {
+		ticks := mustJS[[]string](b, `[...document.querySelectorAll('#cycle-strip .tick')].map(x => x.dataset.revision)`)
+		i := slices.Index(ticks, stop)
+		at := mustJS[string](b, `document.getElementById('rev-slider').value`)
+		if i < 0 || presses > len(ticks)+10 {
+			t.Fatalf("cannot reach revision %d with the slider (at %s after %d presses): stops %v", n, at, presses, ticks)
+		}
+		if at == strconv.Itoa(i) {
+			break
+		}
 		b.run("press ArrowLeft", chromedp.KeyEvent(kb.ArrowLeft))
 	}
 	b.waitJS(fmt.Sprintf("the fleet at revision %d", n), fmt.Sprintf(`document.querySelector('#fleet[data-revision="%d"]')`, n))

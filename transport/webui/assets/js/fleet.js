@@ -3,7 +3,7 @@
 // cycles (with their action and failure counts) and the diff to now.
 
 import { h, replace, on, fmtTime, badge, tagChips, kvList } from './dom.js';
-import { get, stateAt, walAll } from './api.js';
+import { get, stateAt, walAll, follow, revText } from './api.js';
 import * as R from './records.js';
 
 const PREFIX = 'resources/';
@@ -23,7 +23,37 @@ export async function fleetPage(root, signal, onError) {
   replace(root, h('section', { class: 'panel' }, h('h2', null, 'Fleet over time'), view.label, view.slider, view.strip), view.body);
   on(view.slider, 'input', () => select(view, Number(view.slider.value), 120));
   await show(view, last);
+  view.chain = Promise.resolve();
+  follow({ kind: 'summary' }, (e) => { view.chain = view.chain.then(() => addPoint(view, e)).catch(onError); }, signal)
+    .catch((e) => { if (!signal.aborted) onError(e); });
 }
+
+// addPoint adds a cycle that completed while the page is open; a view of
+// "now" moves on to it.
+async function addPoint(view, e) {
+  const atEnd = Number(view.slider.value) === view.points.length - 1;
+  const [cur, decisions] = await Promise.all([
+    stateAt(PREFIX, e.revision.main, view.signal),
+    walAll({ kind: 'decided,executed,failed', after: lastRevision(view.decisions) }, view.signal),
+  ]);
+  view.cur = cur;
+  view.decisions.push(...decisions.records);
+  const prev = view.points[view.points.length - 1];
+  prev.current = false;
+  if (!prev.summary) view.points.pop(); // the "now" of the page's opening is superseded
+  view.points.push({ main: e.revision.main, time: e.record.time, summary: e.record.summary, cycle: e.record.cycle_id, current: true });
+  const last = view.points.length - 1;
+  view.slider.max = String(last);
+  view.strip.replaceWith(view.strip = cycleStrip(view.points, (i) => { view.slider.value = String(i); select(view, i, 0); }));
+  if (atEnd) {
+    view.slider.value = String(last);
+    await show(view, last);
+  } else {
+    await show(view, Number(view.slider.value)); // the diff to now has changed
+  }
+}
+
+function lastRevision(entries) { return entries.length ? revText(entries[entries.length - 1].revision) : ''; }
 
 // timePoints are the slider's stops: one per recorded cycle, then now.
 function timePoints(summaries, cur) {
