@@ -33,8 +33,10 @@ With -o json, --dry-run prints the plan as one JSON document; an apply
 prints every record as a JSON line, then {"apply_complete":{...}}.
 
 Exit codes: 0 success; 1 error (or an action failed). With
---detailed-exitcode: 0 no changes, 2 changes present (planned or applied),
-1 error.
+--detailed-exitcode, as Terraform's plan: 0 the cloud matches the
+configuration; 2 the plan creates, updates, deletes, refuses (protected) or
+holds anything (planned or applied; a short launch too); 1 error. Unmanaged
+resources, which Ovi only reports, do not count.
 
 Examples:
    ovi reconcile --dry-run
@@ -44,7 +46,7 @@ Examples:
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Value: defaultInfrastructureFile,
 				Usage: "the desired configuration (without it and with no such file, the agent's own is used)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "plan only: change nothing"},
-			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes, 0 when none, 1 on error"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when the plan changes, refuses or holds anything, 0 when the cloud matches, 1 on error"},
 		}, outputFlags()...),
 		Action: reconcileAction,
 	}
@@ -72,7 +74,7 @@ func reconcileAction(c *cli.Context) error {
 		return newCLIError("reconcile", fmt.Errorf("%w: %d", errActionsFailed, failed),
 			"see why with: ovi wal replay --type failed --since 1h")
 	}
-	if c.Bool("detailed-exitcode") && counts.Changes() > 0 {
+	if c.Bool("detailed-exitcode") && counts.Outstanding() > 0 {
 		return errChangesPresent()
 	}
 	return nil

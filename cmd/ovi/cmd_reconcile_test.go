@@ -163,3 +163,23 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return path
 }
+
+// --detailed-exitcode mirrors Terraform's plan: 2 for anything but "the
+// cloud matches", a hold or a refusal included; unmanaged alone is 0.
+func TestReconcileDetailedExitcodeCountsHoldsAndRefusals(t *testing.T) {
+	decided, _ := planFixture(true)
+	for name, tc := range map[string]struct {
+		records []wal.Record
+		want    int
+	}{
+		"held":      {[]wal.Record{decided[5]}, exitChanges},
+		"refused":   {[]wal.Record{decided[4]}, exitChanges},
+		"unmanaged": {decided[len(decided)-3:], exitOK},
+	} {
+		ta := startTestAgent(t, emitAll(tc.records))
+		code, stdout, _ := ta.run("reconcile", "--dry-run", "--detailed-exitcode", "-f", writeFile(t, "infra.yaml", seedInfrastructure))
+		if code != tc.want {
+			t.Errorf("%s: --detailed-exitcode = %d, want %d\n%s", name, code, tc.want, stdout)
+		}
+	}
+}

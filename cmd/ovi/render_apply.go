@@ -12,16 +12,20 @@ import (
 // updated and deleted, and decisions whose last outcome was a failure.
 type applyCounts struct {
 	Created int `json:"created"`
+	Missing int `json:"missing,omitempty"` // instances a short launch did not create (the next cycle retries)
 	Updated int `json:"updated"`
 	Deleted int `json:"deleted"`
 	Failed  int `json:"failed"`
 }
 
 // String is the closing line: "Apply complete: 2 created, 1 updated,
-// 1 deleted, 1 failed".
+// 1 deleted, 1 failed", with "(N still missing)" after a short launch.
 func (c applyCounts) String() string {
-	return fmt.Sprintf("Apply complete: %d created, %d updated, %d deleted, %d failed",
-		c.Created, c.Updated, c.Deleted, c.Failed)
+	created := fmt.Sprintf("%d created", c.Created)
+	if c.Missing > 0 {
+		created += fmt.Sprintf(" (%d still missing)", c.Missing)
+	}
+	return fmt.Sprintf("Apply complete: %s, %d updated, %d deleted, %d failed", created, c.Updated, c.Deleted, c.Failed)
 }
 
 // applyDone is the JSON form's closing line.
@@ -89,6 +93,9 @@ func (p *applyProgress) line(rec wal.Record) string {
 		if rec.Executed.Action == wal.ActionCreate && len(rec.Executed.ResourceIDs) > 0 {
 			line += ": " + strings.Join(rec.Executed.ResourceIDs, ", ")
 		}
+		if want, got := p.wanted(rec), len(rec.Executed.ResourceIDs); rec.Executed.Action == wal.ActionCreate && got < want {
+			line += fmt.Sprintf(" — launched %d of %d; %d still missing, next cycle retries", got, want, want-got)
+		}
 		return line
 	case rec.Failed != nil:
 		f := rec.Failed
@@ -122,6 +129,15 @@ func (p *applyProgress) target(rec wal.Record) string {
 	return "-"
 }
 
+// wanted is how many instances the create decision behind rec asked
+// for (0 when the decision is unknown).
+func (p *applyProgress) wanted(rec wal.Record) int {
+	if d, ok := p.decisions[rec.DecisionID]; ok && d.Action == wal.ActionCreate {
+		return max(d.Count, 1)
+	}
+	return 0
+}
+
 // Counts totals the outcomes seen so far: per decision, its last outcome.
 func (p *applyProgress) Counts() applyCounts {
 	var c applyCounts
@@ -134,6 +150,7 @@ func (p *applyProgress) Counts() applyCounts {
 		switch rec.Executed.Action {
 		case wal.ActionCreate:
 			c.Created += len(rec.Executed.ResourceIDs)
+			c.Missing += max(p.wanted(*rec)-len(rec.Executed.ResourceIDs), 0)
 		case wal.ActionDelete:
 			c.Deleted += max(len(rec.Executed.ResourceIDs), 1)
 		case wal.ActionUpdateTags, wal.ActionResize:

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yairfalse/ovi/wal"
 )
@@ -111,5 +112,34 @@ func TestApplyCountsUseTheLastOutcome(t *testing.T) {
 	}
 	if got := p.Counts(); got != (applyCounts{Updated: 1}) {
 		t.Fatalf("a retried-then-done resize counts as %+v, want 1 updated", got)
+	}
+}
+
+// A launch that comes back short says how many are still missing, and the
+// totals count them.
+func TestGoldenApplyShortLaunch(t *testing.T) {
+	create := decision("d-0009-01", "", at(0), wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing,
+		Reason: "Create: group web has 0 of 3 instances", Group: "web", Count: 3, Size: "t3.micro"})
+	recs := []wal.Record{create,
+		{Kind: wal.KindExecuting, Time: at(time.Second), DecisionID: "d-0009-01",
+			Executing: &wal.Executing{Action: wal.ActionCreate, Description: "Starting launch of 3 instances", Attempt: 1}},
+		{Kind: wal.KindExecuted, Time: at(2 * time.Second), DecisionID: "d-0009-01",
+			Executed: &wal.Executed{Action: wal.ActionCreate, Message: "Launched 1 instance", ResourceIDs: []string{"i-0aaa000000000001"}}},
+	}
+	var out bytes.Buffer
+	p := newApplyProgress(&out, tableOptions(), recs[:1])
+	for _, rec := range recs[1:] {
+		if err := p.Record(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts, err := p.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertGolden(t, "apply_short_table", out.Bytes())
+	if !strings.Contains(out.String(), "launched 1 of 3; 2 still missing, next cycle retries") ||
+		counts != (applyCounts{Created: 1, Missing: 2}) {
+		t.Fatalf("short launch (%+v):\n%s", counts, out.String())
 	}
 }

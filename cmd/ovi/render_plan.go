@@ -21,9 +21,15 @@ type planCounts struct {
 	Held      int `json:"held"`
 }
 
-// Changes is the number of changes the plan makes to the cloud (what
-// --detailed-exitcode reports).
+// Changes is the number of changes the plan makes to the cloud.
 func (c planCounts) Changes() int { return c.Create + c.Update + c.Delete }
+
+// Outstanding is what --detailed-exitcode reports (exit 2 when > 0): the
+// changes, plus every refusal (protected) and hold — each a way the cloud
+// does not match the configuration yet. As Terraform's plan exits 2 for a
+// non-empty diff, Ovi's does for anything but "the cloud matches"; the
+// unmanaged resources it only reports do not count.
+func (c planCounts) Outstanding() int { return c.Changes() + c.Protected + c.Held }
 
 // String is the summary line: "Plan: 2 to create, 1 to update, 0 to
 // delete, 1 protected, 3 unmanaged", plus ", N held" when N > 0.
@@ -63,11 +69,13 @@ func countPlan(decided []wal.Record) planCounts {
 
 // planDocument is the JSON form of a plan.
 type planDocument struct {
-	DryRun    bool              `json:"dry_run"`
-	Decisions []wal.Record      `json:"decisions"`
-	Counts    planCounts        `json:"counts"`
-	Changes   int               `json:"changes"`
-	Cycle     *wal.CycleSummary `json:"cycle,omitempty"`
+	DryRun    bool         `json:"dry_run"`
+	Decisions []wal.Record `json:"decisions"`
+	Counts    planCounts   `json:"counts"`
+	Changes   int          `json:"changes"`
+	// Outstanding is changes + protected + held: --detailed-exitcode exits 2 when > 0.
+	Outstanding int               `json:"outstanding"`
+	Cycle       *wal.CycleSummary `json:"cycle,omitempty"`
 }
 
 // renderPlan prints a cycle's decisions grouped by drift, Terraform-style,
@@ -76,7 +84,7 @@ type planDocument struct {
 func renderPlan(w io.Writer, o renderOptions, decided []wal.Record, summary *wal.CycleSummary) (planCounts, error) {
 	counts := countPlan(decided)
 	if o.json() {
-		doc := planDocument{Decisions: decided, Counts: counts, Changes: counts.Changes(), Cycle: summary}
+		doc := planDocument{Decisions: decided, Counts: counts, Changes: counts.Changes(), Outstanding: counts.Outstanding(), Cycle: summary}
 		if doc.Decisions == nil {
 			doc.Decisions = []wal.Record{}
 		}
@@ -96,11 +104,27 @@ func renderPlan(w io.Writer, o renderOptions, decided []wal.Record, summary *wal
 		}
 		out.printf("\n")
 	}
-	if counts.Changes() == 0 {
+	switch {
+	case counts.Outstanding() == 0:
 		out.printf("No changes: the cloud matches the configuration.\n")
+	case counts.Changes() == 0:
+		out.printf("Nothing to change this cycle, but the cloud does not match the configuration yet (%s).\n", notYet(counts))
 	}
 	out.printf("%s\n", counts)
 	return counts, out.err
+}
+
+// notYet says why a plan without changes is not converged: "1 held,
+// 2 protected".
+func notYet(c planCounts) string {
+	var parts []string
+	if c.Held > 0 {
+		parts = append(parts, fmt.Sprintf("%d held", c.Held))
+	}
+	if c.Protected > 0 {
+		parts = append(parts, fmt.Sprintf("%d protected", c.Protected))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writePlanHeader prints what the cycle observed, and whether it is a

@@ -116,3 +116,19 @@ func TestPlanColoursSymbolsOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("plain plan has escape codes:\n%s", out.String())
 	}
 }
+
+// A plan that only holds or refuses changes nothing now, but the cloud
+// does not match: it never says "No changes".
+func TestGoldenPlanHeldIsNotNoChanges(t *testing.T) {
+	decided, _ := planFixture(true)
+	heldAndRefused := []wal.Record{decided[4], decided[5]} // refused (blessed), held (deletion cap)
+	var out bytes.Buffer
+	counts, err := renderPlan(&out, tableOptions(), heldAndRefused, nil)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	assertGolden(t, "plan_held_table", out.Bytes())
+	if strings.Contains(out.String(), "No changes") || counts.Changes() != 0 || counts.Outstanding() != 2 {
+		t.Fatalf("held plan (changes %d, outstanding %d):\n%s", counts.Changes(), counts.Outstanding(), out.String())
+	}
+}
