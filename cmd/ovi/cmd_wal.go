@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -84,19 +85,32 @@ func walReplayAction(c *cli.Context) error {
 	}
 	defer s.close()
 	q.Consistency = s.consistency()
-	resp, err := s.client.WAL(c.Context, q)
+	entries, rev, err := replayEntries(c.Context, s, q)
 	if err != nil {
 		return s.apiFailure("replay the WAL", err)
 	}
-	entries := walEntries(resp.Records)
 	if c.Bool("follow") {
-		return followReplay(c, s, q, entries, resp.Revision)
+		return followReplay(c, s, q, entries, rev)
 	}
 	if len(entries) == 0 {
 		_, err := fmt.Fprintln(c.App.ErrWriter, noRecordsLine(q, s.render))
 		return err
 	}
 	return renderReplay(c.App.Writer, s.render, entries, q.ResourceID == "")
+}
+
+// replayEntries runs a replay: by resource with the creates attributed
+// to the instances they made (resourceRecords), else as the server
+// answers it.
+func replayEntries(ctx context.Context, s *session, q transport.WALQuery) ([]walEntry, uint64, error) {
+	if q.ResourceID != "" {
+		return resourceRecords(ctx, s, q)
+	}
+	resp, err := s.client.WAL(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	return walEntries(resp.Records), resp.Revision, nil
 }
 
 // replayLimit reads --limit (the first N) and --tail (the last N).
@@ -266,11 +280,11 @@ func walAnalyzeAction(c *cli.Context) error {
 	}
 	defer s.close()
 	q.Consistency = s.consistency()
-	resp, err := s.client.WAL(c.Context, q)
+	entries, _, err := resourceRecords(c.Context, s, q)
 	if err != nil {
 		return s.apiFailure("read the WAL of "+q.ResourceID, err)
 	}
-	t := buildTimeline(q.ResourceID, walEntries(resp.Records), s.render.now)
+	t := buildTimeline(q.ResourceID, entries, s.render.now)
 	if c.Bool("timeline") || s.render.json() {
 		return renderTimeline(c.App.Writer, s.render, t)
 	}

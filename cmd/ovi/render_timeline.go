@@ -10,15 +10,15 @@ import (
 
 // renderTimeline prints `ovi wal analyze --timeline`: a header naming the
 // resource, then its states and the events between them in time order,
-// then the counts. Example:
+// each row starting with its revision, then the counts. Example:
 //
 //	i-0aaa000000000001 · web · t3.micro · managed
-//	10:30:00 ──● pending        (1m 5s)           ← decided d-7f3a create
-//	10:31:05 ──● running        (2h 13m)
-//	12:44:00   │   decided d-91bc: Delete: Not in desired configuration
-//	12:44:10   │   ✓ d-91bc: Successfully deleted
-//	12:45:05 ──● shutting-down  (2m)              ← decided d-91bc delete
-//	12:47:05 ──○ gone                             ← decided d-91bc delete
+//	51   10:30:00 ──● pending        (1m 5s)           ← decided d-7f3a create
+//	53   10:31:05 ──● running        (2h 13m)
+//	120  12:44:00   │   decided d-91bc: Delete: Not in desired configuration
+//	122  12:44:10   │   ✓ d-91bc: Successfully deleted
+//	125  12:45:05 ──● shutting-down  (2m)              ← decided d-91bc delete
+//	131  12:47:05 ──○ gone                             ← decided d-91bc delete
 //
 //	4 observations, 1 decision, 1 execution, 0 failures
 func renderTimeline(w io.Writer, o renderOptions, t timeline) error {
@@ -33,8 +33,13 @@ func renderTimeline(w io.Writer, o renderOptions, t timeline) error {
 		layout = replayDateTime
 	}
 	stateWidth, spanWidth := timelineWidths(t)
-	for _, row := range timelineRows(t) {
-		clock := row.time.In(o.location()).Format(layout)
+	rows := timelineRows(t)
+	revWidth := 0
+	for _, row := range rows {
+		revWidth = max(revWidth, len(row.rev.String()))
+	}
+	for _, row := range rows {
+		clock := padRight(row.rev.String(), revWidth) + "  " + row.time.In(o.location()).Format(layout)
 		if row.state == nil {
 			out.printf("%s   │   %s\n", clock, row.event.Text)
 			continue
@@ -171,7 +176,7 @@ func renderTimelineSummary(w io.Writer, o renderOptions, t timeline) error {
 		}
 		last := t.States[n-1]
 		out.printf("States: %s\n", strings.Join(path, " → "))
-		out.printf("Last: %s since %s", last.State, last.Since.In(o.location()).Format(replayDateTime))
+		out.printf("Last: %s since %s (revision %s)", last.State, last.Since.In(o.location()).Format(replayDateTime), last.Revision)
 		if last.Current {
 			out.printf(" (%s)", formatDuration(time.Duration(last.Seconds)*time.Second))
 		}
