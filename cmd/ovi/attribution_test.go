@@ -16,10 +16,10 @@ func launchFixture() []wal.Record {
 		return wal.Record{Kind: kind, ResourceID: id, Time: at(d), Node: "ovi-1", Term: 3, DecisionID: decisionID, CycleID: "c-0001"}
 	}
 	create := mk(wal.KindDecided, "", "d-0001-01", 0)
-	create.Decided = &wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing, Reason: "Create: 2 instances missing from group web",
+	create.Decided = &wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionCreate, Drift: wal.DriftMissing, Reason: "Create: 2 instances missing from group web",
 		Group: "web", Count: 2, Size: "t3.micro"}
 	other := mk(wal.KindDecided, "i-0zzz000000000009", "d-0001-02", 0)
-	other.Decided = &wal.Decided{Action: wal.ActionReport, Drift: wal.DriftUnmanaged, Reason: "Report: not managed by Ovi"}
+	other.Decided = &wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionReport, Drift: wal.DriftUnmanaged, Reason: "Report: not managed by Ovi"}
 	executing := mk(wal.KindExecuting, "", "d-0001-01", time.Second)
 	executing.Executing = &wal.Executing{Action: wal.ActionCreate, Description: "Starting launch of 2 instances", Attempt: 1}
 	executed := mk(wal.KindExecuted, "", "d-0001-01", 2*time.Second)

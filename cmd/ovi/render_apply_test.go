@@ -118,7 +118,7 @@ func TestApplyCountsUseTheLastOutcome(t *testing.T) {
 // A launch that comes back short says how many are still missing, and the
 // totals count them.
 func TestGoldenApplyShortLaunch(t *testing.T) {
-	create := decision("d-0009-01", "", at(0), wal.Decided{Action: wal.ActionCreate, Drift: wal.DriftMissing,
+	create := decision("d-0009-01", "", at(0), wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionCreate, Drift: wal.DriftMissing,
 		Reason: "Create: group web has 0 of 3 instances", Group: "web", Count: 3, Size: "t3.micro"})
 	recs := []wal.Record{create,
 		{Kind: wal.KindExecuting, Time: at(time.Second), DecisionID: "d-0009-01",
