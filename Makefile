@@ -64,7 +64,16 @@ verify-systemd: build
 	if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "$$out"; echo "deploy/systemd/ovi.service: systemd-analyze verify failed"; exit 1; fi; \
 	echo "deploy/systemd/ovi.service: verified"
 
-test: build vet lint verify-systemd unit e2e
+# promtool comes with Debian's prometheus package; install it if missing.
+# It checks the alert rules and runs their unit tests; the e2e test
+# TestMonitoringUsesOnlyExportedMetrics (cmd/ovi/e2e) checks the names the
+# rules and the dashboard query against a real agent's /metrics.
+verify-monitoring:
+	@command -v promtool >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null)
+	promtool check rules deploy/monitoring/ovi-alerts.yml
+	cd deploy/monitoring && promtool test rules ovi-alerts.test.yml
+
+test: build vet lint verify-systemd verify-monitoring unit e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./wal/ ./mvcc/ ./fsm/
