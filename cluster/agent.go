@@ -51,6 +51,7 @@ type Agent struct {
 	metrics *metrics
 	prom    *promMetrics
 	disk    diskErrors // the last failed disk write (readiness)
+	peers   *peerAuth // who is a server of the cluster (Raft port, node-to-node endpoints)
 	clients *clientPool
 
 	raftAddr string
@@ -86,6 +87,7 @@ func New(cfg Config) (*Agent, error) {
 	a.reload.set(cfg)
 	a.metrics = newMetrics()
 	a.prom = newPromMetrics(cfg.Registry, a)
+	a.peers = newPeerAuth(a.logger, a.prom.reg)
 	if err := a.open(); err != nil {
 		_ = a.closeResources()
 		return nil, err
@@ -125,6 +127,7 @@ func (a *Agent) open() error {
 		return err
 	}
 	a.members = members
+	a.peers.members.Store(members)
 	return nil
 }
 

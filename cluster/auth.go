@@ -15,7 +15,10 @@ import (
 //   - a token that is neither acl.read_token nor acl.write_token → 401;
 //   - the read token on a write endpoint → 403 forbidden;
 //   - node-to-node endpoints (scopeInternal) additionally need, with TLS,
-//     a node certificate (an operator's client-only certificate → 403).
+//     a node certificate whose name is a server of the cluster (see
+//     peerAuth): an operator's client-only certificate, or a node
+//     certificate of a name that is not a member → 403, counted in
+//     ovi_peer_refused_total{listener="http"}.
 //
 // Tokens are compared in constant time (both, always). With no tokens
 // configured every scope is open; with TLS every caller has already shown
@@ -24,8 +27,10 @@ func (a *Agent) authorize(r *http.Request, s scope) *transport.APIError {
 	if s == scopeOpen {
 		return nil
 	}
-	if s == scopeInternal && a.tls != nil && !fromNode(r) {
-		return transport.Errorf(transport.CodeForbidden, "%s is for cluster nodes: it needs a node certificate, not a client certificate", r.URL.Path)
+	if s == scopeInternal && a.tls != nil {
+		if e := a.authorizeNode(r); e != nil {
+			return e
+		}
 	}
 	acl := a.cfg.ACL
 	if acl.ReadToken == "" && acl.WriteToken == "" {
@@ -55,11 +60,27 @@ func tokenEqual(got, want string) bool {
 	return eq && want != ""
 }
 
-// fromNode reports whether the TLS client certificate of r, verified
-// against the cluster CA, is a node certificate.
-func fromNode(r *http.Request) bool {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
-		return false
+// authorizeNode requires, on a node-to-node endpoint, a node certificate
+// whose name is a server of the cluster.
+func (a *Agent) authorizeNode(r *http.Request) *transport.APIError {
+	name, isNode := peerNode(r)
+	switch {
+	case !isNode:
+		a.peers.httpRefused(transport.RefusedClientCert)
+		return transport.Errorf(transport.CodeForbidden, "%s is for cluster nodes: it needs a node certificate, not a client certificate", r.URL.Path)
+	case !a.peers.isMember(name):
+		a.peers.httpRefused(transport.RefusedNotMember)
+		return transport.Errorf(transport.CodeForbidden, "%s is for cluster nodes: the certificate's node %q is not a server of this cluster", r.URL.Path, name)
 	}
-	return transport.IsNodeCertificate(r.TLS.VerifiedChains[0][0])
+	return nil
+}
+
+// peerNode returns the name of r's TLS client certificate (verified
+// against the cluster CA) and whether it is a node certificate.
+func peerNode(r *http.Request) (string, bool) {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return "", false
+	}
+	leaf := r.TLS.VerifiedChains[0][0]
+	return leaf.Subject.CommonName, transport.IsNodeCertificate(leaf)
 }

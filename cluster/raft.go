@@ -61,18 +61,21 @@ func (a *Agent) setupRaft() error {
 	if a.raft, err = raft.NewRaft(conf, a.fsm, cache, logStore, a.privateSnapshots(), a.trans); err != nil {
 		return fmt.Errorf("cluster: start raft: %w", err)
 	}
+	a.peers.raft.Store(a.raft)
 	a.hadState = hasState
 	return nil
 }
 
 // setupTransport listens on ports.raft and builds the network transport.
+// With mutual TLS, the stream layer accepts node certificates only and
+// checks every RPC against a.peers (see transport.rpcGate).
 func (a *Agent) setupTransport() error {
 	ln, err := listen(hostPort(a.cfg.BindAddr, a.cfg.Ports.Raft))
 	if err != nil {
 		return fmt.Errorf("cluster: listen raft on ports.raft %d: %w", a.cfg.Ports.Raft, err)
 	}
 	adv := &net.TCPAddr{IP: net.ParseIP(a.cfg.advertiseIP()), Port: ln.Addr().(*net.TCPAddr).Port}
-	stream, err := transport.NewTCPStreamLayer(ln, adv, transport.WithMutualTLS(a.tls))
+	stream, err := transport.NewTCPStreamLayer(ln, adv, transport.WithMutualTLS(a.tls), transport.WithRaftGuard(a.peers))
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("cluster: %w", err)

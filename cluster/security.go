@@ -116,6 +116,9 @@ func (a *Agent) loadTLS() error {
 		if err != nil {
 			return fmt.Errorf("cluster: %w", err)
 		}
+		if err := a.checkCertName(m); err != nil {
+			return err
+		}
 		a.tls = m
 		a.logger.Info("mutual TLS on raft and the HTTP API", "ca_file", a.cfg.TLS.CAFile, "cert_file", a.cfg.TLS.CertFile)
 	case a.cfg.insecure():
@@ -144,4 +147,16 @@ func (a *Agent) clientTLS() *tls.Config {
 		return nil
 	}
 	return a.tls.Client
+}
+
+// checkCertName requires the node certificate to name this node: peers
+// accept Raft RPCs and node-to-node calls only from the server whose name
+// the certificate carries.
+func (a *Agent) checkCertName(m *transport.MutualTLS) error {
+	name := transport.CertName(m)
+	if name == a.cfg.NodeName {
+		return nil
+	}
+	return fmt.Errorf("%w: tls.cert_file %s is for %q but node_name is %q: peers accept a node only under its certificate's name; create this node's certificate with 'ovi tls cert create --name %s --ip %s'",
+		ErrConfig, a.cfg.TLS.CertFile, name, a.cfg.NodeName, a.cfg.NodeName, a.cfg.advertiseIP())
 }

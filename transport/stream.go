@@ -32,15 +32,16 @@ func WithTLS(cfg *tls.Config) StreamOption {
 }
 
 // WithMutualTLS makes the stream layer speak mutual TLS with a node's
-// pair of configurations: accepted connections use m.Server (the peer must
-// present a certificate of the cluster CA) and dialed ones m.Client (the
-// peer's certificate must verify against the CA and name the host part of
-// the dialed Raft address, which is the peer's advertise address). A nil m
-// keeps plain TCP.
+// pair of configurations: accepted connections use m.Server, restricted to
+// node certificates (the peer must present a certificate of the cluster CA
+// with server-auth usage; an operator's client-only certificate is refused
+// at the handshake), and dialed ones m.Client (the peer's certificate must
+// verify against the CA and name the host part of the dialed Raft address,
+// which is the peer's advertise address). A nil m keeps plain TCP.
 func WithMutualTLS(m *MutualTLS) StreamOption {
 	return func(s *TCPStreamLayer) {
 		if m != nil {
-			s.serverTLS, s.clientTLS = m.Server, m.Client
+			s.serverTLS, s.clientTLS = nodeOnly(m.Server), m.Client
 		}
 	}
 }
@@ -54,6 +55,7 @@ type TCPStreamLayer struct {
 	serverTLS *tls.Config
 	clientTLS *tls.Config
 	handshake time.Duration // bound of an accepted connection's TLS handshake
+	guard     RaftGuard     // checks every RPC of accepted connections (with TLS)
 }
 
 // compile-time check.
@@ -115,17 +117,20 @@ func (s *TCPStreamLayer) Accept() (net.Conn, error) {
 	if s.serverTLS == nil {
 		return conn, nil
 	}
-	return &serverConn{Conn: tls.Server(conn, s.serverTLS), timeout: s.handshake}, nil
+	return &serverConn{Conn: tls.Server(conn, s.serverTLS), timeout: s.handshake, guard: s.guard}, nil
 }
 
 // serverConn is an accepted TLS connection whose handshake (run on first
 // use, in the reader's goroutine, never in Accept) must finish within
-// timeout; an unverified peer never gets to send a Raft RPC.
+// timeout; an unverified peer never gets to send a Raft RPC. With a guard,
+// a failed handshake is reported to it and every RPC passes its gate.
 type serverConn struct {
 	*tls.Conn
 	timeout time.Duration
+	guard   RaftGuard
 	once    sync.Once
 	err     error
+	gate    *rpcGate
 }
 
 func (c *serverConn) handshake() error {
@@ -133,14 +138,25 @@ func (c *serverConn) handshake() error {
 		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 		defer cancel()
 		c.err = c.HandshakeContext(ctx)
+		if c.guard == nil {
+			return
+		}
+		if c.err != nil {
+			c.guard.RaftRefused(handshakeRefusal(c.Conn, c.err))
+			return
+		}
+		c.gate = newRPCGate(c.Conn, peerCert(c.ConnectionState()), c.guard)
 	})
 	return c.err
 }
 
-// Read completes the handshake first.
+// Read completes the handshake first, then reads through the gate.
 func (c *serverConn) Read(p []byte) (int, error) {
 	if err := c.handshake(); err != nil {
 		return 0, err
+	}
+	if c.gate != nil {
+		return c.gate.Read(p)
 	}
 	return c.Conn.Read(p)
 }

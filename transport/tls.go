@@ -150,3 +150,16 @@ func readPEMFile(key, path string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// CertName is the common name of the node's own certificate ("" if it
+// cannot be read): the node name it was issued for.
+func CertName(m *MutualTLS) string {
+	if m == nil || len(m.Server.Certificates) == 0 || len(m.Server.Certificates[0].Certificate) == 0 {
+		return ""
+	}
+	leaf, err := x509.ParseCertificate(m.Server.Certificates[0].Certificate[0])
+	if err != nil {
+		return ""
+	}
+	return leaf.Subject.CommonName
+}
