@@ -51,7 +51,7 @@ type Agent struct {
 	metrics *metrics
 	prom    *promMetrics
 	disk    diskErrors // the last failed disk write (readiness)
-	peers   *peerAuth // who is a server of the cluster (Raft port, node-to-node endpoints)
+	peers   *peerAuth  // who is a server of the cluster (Raft port, node-to-node endpoints)
 	clients *clientPool
 
 	raftAddr string
