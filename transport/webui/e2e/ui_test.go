@@ -138,11 +138,17 @@ func checkFleetNow(t *testing.T, a *devAgent, b *browser, refused []string) []st
 }
 
 // checkRefusalShown opens a refused instance: its timeline holds the
-// refusal with its reason.
+// desired spec going back to count 3, then the refusal with its reason.
 func checkRefusalShown(t *testing.T, b *browser, id string) {
 	t.Helper()
 	b.goTo("#/resource/" + id)
 	b.waitJS("the refusal in the timeline of "+id, `document.querySelector('#resource[data-id=`+jsString(id)+`]') && [...document.querySelectorAll('#timeline li.stage-refuse')].some(li => li.textContent.includes('Protected: tagged ovi:blessed'))`)
+	order := mustJS[string](b, `[...document.querySelectorAll('#timeline li')].map(li =>
+		li.classList.contains('spec-change') ? (li.textContent.includes('count 3,') ? 'spec3' : 'spec') : li.dataset.kind + (li.classList.contains('stage-refuse') ? '-refuse' : '')).join(' ')`)
+	spec, refuse := strings.Index(order, "spec3"), strings.Index(order, "decided-refuse")
+	if spec < 0 || refuse < spec || !strings.HasPrefix(order, "decided executing executed observed") {
+		t.Fatalf("timeline of %s: %s; want its create, then the spec back to count 3, then the refusal", id, order)
+	}
 }
 
 func shownIDs(b *browser, scope string) []string {

@@ -102,20 +102,33 @@ function stages(entries) {
     [i ? h('span', { class: 'arrow' }, '→') : null, badge(`${k} ${count(k)}`, `stage-${k}`)]));
 }
 
-// timeline lists the records, marking where the group's spec changed.
+// timeline lists the records and, between them, where the desired spec of
+// the resource's group changed (a configuration applied while it lived).
 function timeline(entries, configs, group) {
   const items = [];
-  let prev;
-  for (const e of entries) {
-    const { at, spec } = specAt(configs, e.revision.main, group);
-    const text = group && at ? R.specText(spec) : '';
-    if (group && at && text !== prev) {
-      if (prev !== undefined) items.push(h('li', { class: 'rec stage-config spec-change' }, badge('desired', 'stage-config'), ` group ${group}: ${text}`));
+  const first = entries[0].revision;
+  let prev = group ? R.specText(specAt(configs, first.main, group).spec) : '';
+  const changes = group ? configs.filter((c) => R.cmpRev(c.revision, first) > 0) : [];
+  let ci = 0;
+  const upTo = (until) => { // the spec changes before until (all when null)
+    for (; ci < changes.length && (!until || R.cmpRev(changes[ci].revision, until) < 0); ci++) {
+      const text = R.specText(R.groupSpec(changes[ci].record.config.config, group));
+      if (text !== prev) items.push(specChange(changes[ci], group, text));
       prev = text;
     }
-    items.push(recordItem(e, text));
+  };
+  for (const e of entries) {
+    upTo(e.revision);
+    items.push(recordItem(e, group && specAt(configs, e.revision.main, group).at ? prev : ''));
   }
+  upTo(null);
   return h('ol', { id: 'timeline', class: 'timeline' }, items);
+}
+
+function specChange(c, group, text) {
+  return h('li', { class: 'rec stage-config spec-change', 'data-spec-revision': revText(c.revision) },
+    h('span', { class: 'rev' }, revText(c.revision)), ' ', h('time', null, fmtTime(c.record.time)), ' ',
+    badge('desired', 'stage-config'), ` group ${group}: ${text}`);
 }
 
 function recordItem(e, specTextAt) {
