@@ -219,7 +219,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 	if !req.DryRun {
 		var err error
 		if recovered, err = e.recoverOpen(ctx, req.Progress); err != nil {
-			e.reportCycle(recovered, err)
+			e.reportCycle(recovered, err, nil)
 			return recovered, err
 		}
 		e.recallLaunches(ctx)
@@ -229,7 +229,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 	c.report.Decisions = append(recovered.Decisions, c.report.Decisions...)
 	c.report.Records += recovered.Records
 	c.report.Duration = e.opts.Now().Sub(c.start)
-	e.reportCycle(c.report, err)
+	e.reportCycle(c.report, err, c.metrics.live)
 	return c.report, err
 }
 
@@ -242,6 +242,7 @@ type cycle struct {
 	desired  wal.ConfigApplied
 	report   Report
 	progress func(wal.Record)
+	metrics  cycleMetrics // what Options.Metrics needs beyond the report
 }
 
 func (e *Engine) newCycle(req Request) *cycle {

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/yairfalse/ovi/wal"
@@ -71,17 +72,52 @@ type ActionOutcome struct {
 	Recovered             bool
 }
 
-// kindInstance is the only resource kind so far (wal.Resource.Type).
-const kindInstance = "ec2"
-
 // MetricKinds lists the resource kinds the engine reports, and
 // MetricActions the actions that change the cloud: for metrics that start
 // every series at zero.
-func MetricKinds() []string { return []string{kindInstance} }
+func MetricKinds() []string {
+	out := make([]string, 0, len(wal.ResourceKinds()))
+	for _, k := range wal.ResourceKinds() {
+		out = append(out, k.String())
+	}
+	return out
+}
 
 // MetricActions: see MetricKinds.
 func MetricActions() []string {
 	return []string{wal.ActionCreate.String(), wal.ActionDelete.String(), wal.ActionUpdateTags.String(), wal.ActionResize.String()}
+}
+
+// cycleMetrics is what a cycle keeps for Options.Metrics beyond its report.
+type cycleMetrics struct {
+	live  map[wal.ResourceKind]int    // live observed resources per kind
+	kinds map[string]wal.ResourceKind // decision id → kind, for outcome records
+}
+
+// countLive counts the live (not terminating) observed resources per kind.
+func (m *cycleMetrics) countLive(observed []wal.Resource) {
+	m.live = map[wal.ResourceKind]int{}
+	for i := range observed {
+		if !terminating(&observed[i]) {
+			m.live[kindOf(observed[i].Kind)]++
+		}
+	}
+}
+
+// noteKind remembers the kind of a decision.
+func (m *cycleMetrics) noteKind(decisionID string, k wal.ResourceKind) {
+	if m.kinds == nil {
+		m.kinds = map[string]wal.ResourceKind{}
+	}
+	m.kinds[decisionID] = kindOf(k)
+}
+
+// kindOf is k, or instances for records written before kinds existed.
+func kindOf(k wal.ResourceKind) wal.ResourceKind {
+	if k == 0 {
+		return wal.ResourceInstance
+	}
+	return k
 }
 
 // resultOf classifies a finished cycle.
@@ -100,37 +136,85 @@ func resultOf(rep Report, err error) string {
 	return ResultSuccess
 }
 
-// reportCycle hands a finished Run to Options.Metrics.
-func (e *Engine) reportCycle(rep Report, err error) {
+// reportCycle hands a finished Run to Options.Metrics; live is the cycle's
+// live observed resources per kind (nil if it never observed).
+func (e *Engine) reportCycle(rep Report, err error, live map[wal.ResourceKind]int) {
 	m := e.opts.Metrics
 	if m == nil {
 		return
 	}
 	out := CycleOutcome{Report: rep, Err: err, Result: resultOf(rep, err)}
-	if !errors.Is(err, ErrNoConfig) {
-		out.Kinds = []KindCounts{{Kind: kindInstance, Counts: rep.Counts}}
+	if live != nil {
+		out.Kinds = countsByKind(live, rep.Decisions)
 	}
 	for _, d := range rep.Decisions {
+		kind := kindOf(d.Action.Kind).String()
 		switch {
 		case d.Action.Action == wal.ActionRefuse || d.Action.Action == wal.ActionHold:
-			out.Withheld = append(out.Withheld, Withheld{Kind: kindInstance, Action: d.Action.Action.String(), Reason: ReasonClass(d.Action)})
+			out.Withheld = append(out.Withheld, Withheld{Kind: kind, Action: d.Action.Action.String(), Reason: ReasonClass(d.Action)})
 		case d.Status == StatusUnknown:
-			m.ActionDone(ActionOutcome{Kind: kindInstance, Action: d.Action.Action.String(), Outcome: OutcomeUnknown,
+			m.ActionDone(ActionOutcome{Kind: kind, Action: d.Action.Action.String(), Outcome: OutcomeUnknown,
 				CycleID: rep.CycleID, DecisionID: d.DecisionID, ResourceID: d.Action.ResourceID, Message: d.Message})
 		}
 	}
 	m.CycleDone(out)
 }
 
+// countsByKind splits the plan's counts by kind: the observed resources
+// per kind, and the plan's decisions by their kind and drift (a resource
+// counts once however many of its attributes drift). Decisions a recovery
+// added are not part of the plan.
+func countsByKind(live map[wal.ResourceKind]int, ds []DecisionReport) []KindCounts {
+	by := map[wal.ResourceKind]*Counts{}
+	get := func(k wal.ResourceKind) *Counts {
+		if by[k] == nil {
+			by[k] = &Counts{}
+		}
+		return by[k]
+	}
+	for k, n := range live {
+		get(k).Observed = n
+	}
+	seen := map[string]bool{}
+	for _, d := range ds {
+		a := d.Action
+		if d.Recovered {
+			continue
+		}
+		c, first := get(kindOf(a.Kind)), a.ResourceID != "" && !seen[a.ResourceID]
+		seen[a.ResourceID] = true
+		switch {
+		case a.Drift == wal.DriftUnmanaged && first:
+			c.Unmanaged++
+		case a.Drift == wal.DriftUnwanted && first:
+			c.Unwanted++
+		case a.Drift == wal.DriftDrifted && first:
+			c.Drifted++
+		case a.Drift == wal.DriftMissing && ReasonClass(a) == ReasonLaunchPending:
+			c.Pending += a.Count
+		case a.Drift == wal.DriftMissing:
+			c.Missing += a.Count
+		}
+	}
+	out := make([]KindCounts, 0, len(by))
+	for k, c := range by {
+		c.InSync = max(0, c.Observed-c.Unmanaged-c.Unwanted-c.Drifted)
+		out = append(out, KindCounts{Kind: k.String(), Counts: *c})
+	}
+	slices.SortFunc(out, func(a, b KindCounts) int { return strings.Compare(a.Kind, b.Kind) })
+	return out
+}
+
 // reportOutcomes hands committed executed/failed records to
 // Options.Metrics.
-func (e *Engine) reportOutcomes(recs []wal.Record) {
-	m := e.opts.Metrics
+func (c *cycle) reportOutcomes(recs []wal.Record) {
+	m := c.e.opts.Metrics
 	if m == nil {
 		return
 	}
 	for _, r := range recs {
-		o := ActionOutcome{Kind: kindInstance, CycleID: r.CycleID, DecisionID: r.DecisionID, ResourceID: r.ResourceID}
+		o := ActionOutcome{Kind: kindOf(c.metrics.kinds[r.DecisionID]).String(), CycleID: r.CycleID,
+			DecisionID: r.DecisionID, ResourceID: r.ResourceID}
 		switch {
 		case r.Executed != nil:
 			o.Action, o.Outcome, o.Message = r.Executed.Action.String(), OutcomeExecuted, r.Executed.Message

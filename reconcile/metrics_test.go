@@ -50,6 +50,56 @@ func TestMetricsSeeEveryCycleAndOutcome(t *testing.T) {
 	if len(m.cycles) != 3 || !m.cycles[2].Report.DryRun {
 		t.Fatalf("dry run not reported: %+v", m.cycles)
 	}
+	for _, c := range m.cycles {
+		checkKindsSumToCounts(t, c)
+	}
+}
+
+// checkKindsSumToCounts: the per-kind counts add up to the plan's.
+func checkKindsSumToCounts(t *testing.T, c CycleOutcome) {
+	t.Helper()
+	var sum Counts
+	for _, k := range c.Kinds {
+		sum.Observed += k.Counts.Observed
+		sum.InSync += k.Counts.InSync
+		sum.Missing += k.Counts.Missing
+		sum.Unwanted += k.Counts.Unwanted
+		sum.Drifted += k.Counts.Drifted
+		sum.Unmanaged += k.Counts.Unmanaged
+		sum.Pending += k.Counts.Pending
+	}
+	want := c.Report.Counts
+	want.Protected = 0
+	if sum != want {
+		t.Fatalf("per-kind counts %+v add up to %+v, the plan says %+v", c.Kinds, sum, want)
+	}
+}
+
+func TestMetricsCountsByKindMatchThePlan(t *testing.T) {
+	r := newRig(t, webYAML)
+	r.cloud.add(unmanaged("i-legacy"), inst("i-w1", "web", "t3.micro", 1, "team", "b"),
+		inst("i-old", "old", "t3.micro", 2), inst("i-bless", "old", "t3.micro", 3, wal.TagBlessed, "true"))
+	m := &recordedMetrics{}
+	e := r.engine(func(o *Options) { o.Metrics = m })
+	r.run(e, Request{DryRun: true, Config: &r.cfg})
+	r.run(e, Request{})
+	r.run(e, Request{})
+	for _, c := range m.cycles {
+		checkKindsSumToCounts(t, c)
+	}
+	first := m.cycles[0].Kinds[0].Counts
+	if first.Observed != 4 || first.Drifted != 1 || first.Unwanted != 2 || first.Missing != 1 || first.Unmanaged != 1 {
+		t.Fatalf("first plan by kind %+v", first)
+	}
+	var protected int
+	for _, w := range m.cycles[0].Withheld {
+		if w.Reason == ReasonProtected && w.Kind == "ec2" && w.Action == "refuse" {
+			protected++
+		}
+	}
+	if protected != 1 {
+		t.Fatalf("withheld %+v", m.cycles[0].Withheld)
+	}
 }
 
 func TestMetricsResultOfFailedAndUnconfiguredCycles(t *testing.T) {

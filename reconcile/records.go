@@ -45,7 +45,7 @@ func (c *cycle) proposeOutcome(ctx context.Context, recs ...wal.Record) error {
 	defer cancel()
 	err := c.propose(octx, recs...)
 	if err == nil {
-		c.e.reportOutcomes(recs)
+		c.reportOutcomes(recs)
 	}
 	return err
 }
@@ -55,6 +55,7 @@ func (c *cycle) proposeOutcome(ctx context.Context, recs ...wal.Record) error {
 // cycles only: a dry run leaves no trace in the engine).
 func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
 	c.e.creditRecentLaunches(c.start)
+	c.metrics.countLive(observed)
 	plan := Decider{Confirmations: c.e.opts.Confirmations, Kinds: c.e.kinds}.Decide(c.desired.Config, observed, c.e.memory)
 	c.resolve(ctx, &plan)
 	c.report.Counts = plan.Counts
@@ -126,6 +127,7 @@ func (c *cycle) recordDecisions(ctx context.Context, plan Plan) error {
 			a.SetTags = withTag(a.SetTags, wal.TagDecision, id)
 		}
 		dr := DecisionReport{DecisionID: id, Action: a, Status: StatusPlanned, Recorded: true}
+		c.metrics.noteKind(id, a.Kind)
 		if a.Actionable() && !c.req.DryRun {
 			dr.Status = StatusNotRun
 		}

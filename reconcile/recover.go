@@ -99,6 +99,7 @@ func (r *recovery) resolve(ctx context.Context, in Intent) error {
 	}
 	r.id = dec.CycleID
 	d := &DecisionReport{DecisionID: dec.DecisionID, Action: plannedFrom(dec), Recorded: true, Recovered: true}
+	r.metrics.noteKind(d.DecisionID, d.Action.Kind)
 	attempt := 1
 	if in.Executing != nil && in.Executing.Executing != nil {
 		attempt = in.Executing.Executing.Attempt + 1
