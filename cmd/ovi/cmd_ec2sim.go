@@ -19,8 +19,12 @@ func ec2simCommand() *cli.Command {
 		Name:  "ec2sim",
 		Usage: "run the EC2 simulator (EC2 Query protocol over HTTP)",
 		Description: "Speaks enough of EC2's wire protocol for Ovi: instances, tags, images.\n\n" +
+			"The simulator checks no credentials, but an ovi pointed at it (agent, daemon or a\n" +
+			"standalone reconcile) signs its calls as for AWS and needs some: any values do, e.g.\n" +
+			"AWS_ACCESS_KEY_ID=sim AWS_SECRET_ACCESS_KEY=sim (without them: \"aws: no usable\n" +
+			"credentials\"). 'ovi agent -dev' brings its own.\n\n" +
 			"Example:\n   ovi ec2sim --listen 127.0.0.1:4566 --state /tmp/cloud.json\n" +
-			"   AWS_ENDPOINT_URL_EC2=http://127.0.0.1:4566 ovi agent --config ovi.yaml",
+			"   AWS_ACCESS_KEY_ID=sim AWS_SECRET_ACCESS_KEY=sim AWS_ENDPOINT_URL_EC2=http://127.0.0.1:4566 ovi reconcile --dry-run",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:4566", Usage: "address to listen on"},
 			&cli.StringFlag{Name: "state", Usage: "file that keeps the simulated cloud across restarts"},
