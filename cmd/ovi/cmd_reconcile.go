@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
@@ -38,6 +39,14 @@ configuration; 2 the plan creates, updates, deletes, refuses (protected) or
 holds anything (planned or applied; a short launch too); 1 error. Unmanaged
 resources, which Ovi only reports, do not count.
 
+On a terminal, an apply whose plan deletes or stops anything (a resize
+stops the instance) shows the plan and asks for "yes" first; --auto-approve
+skips the question. Scripts, pipes and -o json never ask. The apply observes
+again after the answer; the plan is shown again if it changed meanwhile.
+
+With a file, the first line says which configuration it replaces (source
+and digest → the file's), or that it is the one in force.
+
 Examples:
    ovi reconcile --dry-run
    ovi reconcile -f prod.yaml
@@ -46,6 +55,7 @@ Examples:
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Value: defaultInfrastructureFile,
 				Usage: "the desired configuration (without it and with no such file, the agent's own is used)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "plan only: change nothing"},
+			&cli.BoolFlag{Name: "auto-approve", Usage: "on a terminal, apply without asking first (a plan that deletes or stops anything asks for 'yes')"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when the plan changes, refuses or holds anything, 0 when the cloud matches, 1 on error"},
 		}, outputFlags()...),
 		Action: reconcileAction,
@@ -62,7 +72,15 @@ func reconcileAction(c *cli.Context) error {
 		return err
 	}
 	defer s.close()
+	if err := printConfigChange(c, s, req); err != nil {
+		return err
+	}
 	run := newReconcileRun(c, s, req.DryRun)
+	if wantsApproval(c, s) {
+		if run.approved, err = approve(c, s, req); err != nil {
+			return err
+		}
+	}
 	if err := s.client.Reconcile(c.Context, req, run.record); err != nil {
 		return s.apiFailure("reconcile", err)
 	}
@@ -100,8 +118,10 @@ func reconcileRequest(c *cli.Context) (transport.ReconcileRequest, error) {
 // once the decisions are in, then (when applying) the progress.
 type reconcileRun struct {
 	c        *cli.Context
+	w        io.Writer // where the plan goes: c.App.Writer unless set
 	o        renderOptions
 	dryRun   bool
+	approved *planCounts // the plan the operator approved: not printed again when the apply plans the same
 	decided  []wal.Record
 	summary  *wal.CycleSummary
 	planned  bool
@@ -144,10 +164,18 @@ func (r *reconcileRun) plan() error {
 		return nil
 	}
 	r.planned = true
-	counts, err := renderPlan(r.c.App.Writer, r.o, r.decided, r.summary)
+	w := r.w
+	if w == nil {
+		w = r.c.App.Writer
+	}
+	if r.approved != nil && *r.approved == countPlan(r.decided) {
+		r.counts = *r.approved
+		return nil
+	}
+	counts, err := renderPlan(w, r.o, r.decided, r.summary)
 	r.counts = counts
 	if err == nil && !r.dryRun && !r.o.json() && counts.Changes() > 0 {
-		_, err = fmt.Fprintln(r.c.App.Writer)
+		_, err = fmt.Fprintln(w)
 	}
 	return err
 }
