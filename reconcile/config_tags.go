@@ -37,9 +37,8 @@ func (p *configParser) tags(f map[string]*ast.MappingValueNode) map[string]strin
 	out := make(map[string]string, len(m.Values))
 	first := make(map[string]pos, len(m.Values))
 	for _, tkv := range m.Values {
-		key, kok := p.tagKey(tkv.Key)
-		value, vok := p.tagValue(tkv, key)
-		if !kok || !vok {
+		key, value, ok := p.tag(m, tkv)
+		if !ok {
 			continue
 		}
 		if at, dup := first[key]; dup {
@@ -53,6 +52,28 @@ func (p *configParser) tags(f map[string]*ast.MappingValueNode) map[string]strin
 		return nil
 	}
 	return out
+}
+
+// tag reads one tag of m (repairing a flow-style key with a colon, see
+// flowTag).
+func (p *configParser) tag(m *ast.MappingNode, tkv *ast.MappingValueNode) (string, string, bool) {
+	if m.IsFlowStyle {
+		if key, vn, ok := flowTag(tkv); ok {
+			key, kok := p.checkTagKey(key, posOf(tkv.Key))
+			if !kok {
+				return "", "", false
+			}
+			at := valuePos(tkv)
+			if vn == nil {
+				at = posOf(tkv.Key)
+			}
+			value, vok := p.tagValueAt(vn, at, key)
+			return key, value, vok
+		}
+	}
+	key, kok := p.tagKey(tkv.Key)
+	value, vok := p.tagValue(tkv, key)
+	return key, value, kok && vok
 }
 
 // scalarText is the text of a scalar usable as a tag key or value.
@@ -78,6 +99,11 @@ func (p *configParser) tagKey(n ast.Node) (string, bool) {
 		p.mismatch(n, at, "tag key", "a string")
 		return "", false
 	}
+	return p.checkTagKey(key, at)
+}
+
+// checkTagKey applies EC2's and Ovi's rules to a tag key.
+func (p *configParser) checkTagKey(key string, at pos) (string, bool) {
 	lower := strings.ToLower(key)
 	switch {
 	case key == "":
@@ -97,16 +123,20 @@ func (p *configParser) tagKey(n ast.Node) (string, bool) {
 }
 
 func (p *configParser) tagValue(kv *ast.MappingValueNode, key string) (string, bool) {
-	if !p.plain(kv.Value) {
+	return p.tagValueAt(kv.Value, valuePos(kv), key)
+}
+
+// tagValueAt reads tag key's value node n, reported at at.
+func (p *configParser) tagValueAt(n ast.Node, at pos, key string) (string, bool) {
+	if n != nil && !p.plain(n) {
 		return "", false
 	}
-	at := valuePos(kv)
-	value, ok := scalarText(kv.Value)
+	value, ok := scalarText(n)
 	if !ok {
-		if _, null := kv.Value.(*ast.NullNode); null || kv.Value == nil {
+		if _, null := n.(*ast.NullNode); null || n == nil {
 			p.errorf(at, "tag %q has no value (write \"\" for an empty value)", key)
 		} else {
-			p.mismatch(kv.Value, at, fmt.Sprintf("tag %q", key), "a string, number or boolean")
+			p.mismatch(n, at, fmt.Sprintf("tag %q", key), "a string, number or boolean")
 		}
 		return "", false
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -285,6 +286,7 @@ func (c *cycle) configure(ctx context.Context) error {
 	switch {
 	case c.req.Config != nil:
 		c.desired = *c.req.Config
+		c.keepGroupNames(stored)
 	case stored != nil:
 		c.desired = *stored
 	default:
@@ -307,6 +309,19 @@ func (c *cycle) configure(ctx context.Context) error {
 		c.e.digest = c.desired.Digest
 	}
 	return nil
+}
+
+// keepGroupNames lets the unnamed groups of a new configuration keep the
+// names of the groups they continue (KeepGroupNames), so a tag or size
+// edit updates the group instead of launching another.
+func (c *cycle) keepGroupNames(stored *wal.ConfigApplied) {
+	if stored == nil || stored.Digest == c.desired.Digest {
+		return
+	}
+	c.desired.Config.Groups = slices.Clone(c.desired.Config.Groups)
+	for old, kept := range KeepGroupNames(&stored.Config, &c.desired.Config) {
+		c.e.opts.Logger.Info("reconcile: unnamed group keeps its identity", "default_name", old, "group", kept)
+	}
 }
 
 // observe asks the observer of every kind for its resources and records
