@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
@@ -117,7 +116,7 @@ func (a *Agent) open() error {
 		return fmt.Errorf("cluster: listen http on ports.http %d: %w", a.cfg.Ports.HTTP, err)
 	}
 	a.httpAddr = hostPort(a.cfg.advertiseIP(), ln.Addr().(*net.TCPAddr).Port)
-	a.httpLn = a.tlsListener(ln)
+	a.httpLn = a.tlsListener(transport.LimitListener(ln, httpConnLimits()))
 	a.clients = newClientPool(a.cfg.ACL.WriteToken, a.clientTLS())
 	if err := a.setupRaft(); err != nil {
 		return err
@@ -133,7 +132,7 @@ func (a *Agent) open() error {
 
 // start launches the agent's goroutines.
 func (a *Agent) start() {
-	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	a.httpSrv = &http.Server{Handler: a.handler(), ReadHeaderTimeout: httpFirstByte, IdleTimeout: httpIdle,
 		ErrorLog: newStdLogger("http", a.logger)}
 	a.goRun(func() {
 		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -59,6 +59,7 @@ func newMembership(a *Agent) (*membership, error) {
 		return nil, err
 	}
 	if m.ml, err = memberlist.Create(conf); err != nil {
+		_ = conf.Transport.Shutdown()
 		return nil, fmt.Errorf("cluster: start gossip on ports.gossip %d: %w", conf.BindPort, err)
 	}
 	m.gossipAddr = m.ml.LocalNode().Address()
@@ -91,6 +92,9 @@ func (m *membership) config(cfg *Config) (*memberlist.Config, error) {
 		return nil, err
 	}
 	conf.SecretKey = key
+	if conf.Transport, err = newGossipTransport(conf); err != nil {
+		return nil, fmt.Errorf("cluster: gossip on ports.gossip %d: %w", port, err)
+	}
 	return conf, nil
 }
 

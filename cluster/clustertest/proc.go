@@ -134,6 +134,14 @@ func (p *Proc) ExitErr() error {
 	return p.exitErr
 }
 
+// Pid is the process id of the last start (0 before the first).
+func (p *Proc) Pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // LogPath is the log file of the last start.
 func (p *Proc) LogPath() string { return p.logPath }
 
