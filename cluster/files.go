@@ -17,15 +17,16 @@ const (
 	privateFileMode fs.FileMode = 0o600
 )
 
-// privateDirs creates data_dir and data_dir/raft with mode 0700, and
-// tightens them (and the snapshot directory) when they already exist with
-// a looser mode.
+// privateDirs creates data_dir, data_dir/raft and data_dir/raft/snapshots
+// with mode 0700 (before raft's snapshot store would create the last one
+// 0755), and tightens them when they already exist with a looser mode.
 func (a *Agent) privateDirs() error {
 	raftDir := filepath.Join(a.cfg.DataDir, "raft")
-	if err := os.MkdirAll(raftDir, privateDirMode); err != nil {
+	snapDir := filepath.Join(raftDir, "snapshots")
+	if err := os.MkdirAll(snapDir, privateDirMode); err != nil {
 		return fmt.Errorf("cluster: data_dir %s: %w", a.cfg.DataDir, err)
 	}
-	for _, dir := range []string{a.cfg.DataDir, raftDir, filepath.Join(raftDir, "snapshots")} {
+	for _, dir := range []string{a.cfg.DataDir, raftDir, snapDir} {
 		if err := tightenMode(dir, privateDirMode); err != nil {
 			return fmt.Errorf("cluster: data_dir: %w", err)
 		}

@@ -65,3 +65,37 @@ func TestDataFilesArePrivate(t *testing.T) {
 		t.Fatalf("only %d files under the data dir; expected the raft log, the store and snapshot files", files)
 	}
 }
+
+// TestSnapshotDirIsPrivateFromTheStart checks data_dir/raft/snapshots
+// before any snapshot exists: raft's snapshot store would create it 0755,
+// so the agent creates it 0700 first; one left 0755 by an older version
+// is tightened at start.
+func TestSnapshotDirIsPrivateFromTheStart(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		cfg := testConfig(t, "snapdir", 1)
+		snaps := filepath.Join(cfg.DataDir, "raft", "snapshots")
+		if existing {
+			if err := os.MkdirAll(snaps, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(snaps, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a := startAgent(t, cfg)
+		waitFor(t, "leadership", 10*time.Second, func() bool { return a.IsLeader() })
+		for _, dir := range []string{cfg.DataDir, filepath.Dir(snaps), snaps} {
+			st, err := os.Stat(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Mode().Perm() != 0o700 {
+				t.Errorf("existing %v: %s has mode %o, want 700", existing, dir, st.Mode().Perm())
+			}
+		}
+		entries, err := os.ReadDir(snaps)
+		if err != nil || len(entries) != 0 {
+			t.Fatalf("want an empty snapshot dir before any snapshot, got %d entries (%v)", len(entries), err)
+		}
+	}
+}
