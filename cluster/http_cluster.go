@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -57,6 +58,7 @@ func (a *Agent) Members() []transport.Member {
 	for _, p := range a.raftPeers().Peers {
 		peers[p.ID] = p
 	}
+	lost := a.raft.State() != raft.Leader && leaderContactLost(a.raft.LastContact(), time.Now())
 	var out []transport.Member
 	for _, m := range a.members.list() {
 		mem := transport.Member{Name: m.meta.Name, GossipAddr: m.gossipAddr, RaftAddr: m.meta.RaftAddr,
@@ -66,11 +68,39 @@ func (a *Agent) Members() []transport.Member {
 			mem.RaftRole = "follower"
 			if p.Leader {
 				mem.RaftRole = "leader"
+				mem = unreachedLeader(mem, lost)
 			}
 		}
 		out = append(out, mem)
 	}
 	return out
+}
+
+// leaderSilence is how long a follower may go without hearing from the
+// leader before Members stops showing it as "alive, leader": five of the
+// heartbeats Raft sends every HeartbeatTimeout/10 (100 ms by default).
+// Gossip takes seconds to suspect a node killed with -9; Raft knows in
+// half a second, well before it starts an election.
+const leaderSilence = 500 * time.Millisecond
+
+// leaderContactLost reports whether the last contact with the leader is
+// older than leaderSilence (never contacted: not lost, just unknown).
+func leaderContactLost(last, now time.Time) bool {
+	return !last.IsZero() && now.Sub(last) > leaderSilence
+}
+
+// unreachedLeader is the leader's row when this follower has lost
+// contact with it: suspect (unless gossip already says worse) and role
+// unknown.
+func unreachedLeader(mem transport.Member, lost bool) transport.Member {
+	if !lost {
+		return mem
+	}
+	if mem.Status == transport.MemberAlive {
+		mem.Status = transport.MemberSuspect
+	}
+	mem.RaftRole = "unknown"
+	return mem
 }
 
 func (a *Agent) handleMembers(w http.ResponseWriter, _ *http.Request) error {

@@ -143,8 +143,16 @@ func (m *membership) conflictErr() error {
 	return m.conflict
 }
 
+// leave announces that this node is leaving (its gossip meta says so, so
+// peers record "left", not "failed") and leaves the gossip pool. It runs
+// once: Leave and the Shutdown after it both call it, and announcing again
+// after the pool is left can only time out.
 func (m *membership) leave() error {
 	m.mu.Lock()
+	if m.self.Leaving {
+		m.mu.Unlock()
+		return nil
+	}
 	m.self.Leaving = true
 	raw, err := m.self.encode()
 	if err == nil {

@@ -54,9 +54,14 @@ func (m *membership) update(n *memberlist.Node, status string) {
 	if meta.Leaving {
 		status = transport.MemberLeft
 	}
+	next := &member{meta: meta, gossipAddr: n.Address(), status: status}
 	m.mu.Lock()
-	m.table[n.Name] = &member{meta: meta, gossipAddr: n.Address(), status: status}
+	prev := m.table[n.Name]
+	m.table[n.Name] = next
 	m.mu.Unlock()
+	if prev != nil && *prev == *next {
+		return // the same event again (a leaving node's meta update, then its leave)
+	}
 	m.logger.Info("member "+status, "member", n.Name, "gossip", n.Address(), "raft", meta.RaftAddr)
 	m.signal()
 }

@@ -145,7 +145,7 @@ type Member struct {
 	HTTPAddr   string `json:"http_addr"`
 	Version    string `json:"version"`
 	Status     string `json:"status"`    // alive, suspect, failed, left
-	RaftRole   string `json:"raft_role"` // leader, follower, or "" when not in the configuration
+	RaftRole   string `json:"raft_role"` // leader, follower, "unknown" (the leader, out of contact), or "" when not in the configuration
 	Voter      bool   `json:"voter"`
 }
 
