@@ -135,14 +135,14 @@ func agentAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	providers := awsProviders("", logger)
+	providers, reload := awsProviders("", logger), func() (cluster.Config, error) { return agentConfig(c) }
 	if c.Bool("dev") {
 		dev, err := startDev(c.Context, &cfg, logger)
 		if err != nil {
 			return err
 		}
 		defer dev.close()
-		providers = dev.providers(logger)
+		providers, reload = dev.providers(logger), dev.reloader(c)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -151,7 +151,7 @@ func agentAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	runAgent(c, agent, logger)
+	runAgent(agent, logger, reload)
 	return agent.Err()
 }
 
@@ -194,8 +194,9 @@ func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logg
 }
 
 // runAgent blocks until the agent stops: SIGTERM/SIGINT shut it down
-// gracefully; SIGHUP reloads the configuration (file and flags).
-func runAgent(c *cli.Context, agent *cluster.Agent, logger *slog.Logger) {
+// gracefully; SIGHUP applies the configuration reload builds (for `ovi
+// agent`: the file and flags again, the way it started).
+func runAgent(agent *cluster.Agent, logger *slog.Logger, reload func() (cluster.Config, error)) {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
@@ -211,7 +212,7 @@ func runAgent(c *cli.Context, agent *cluster.Agent, logger *slog.Logger) {
 				}
 				return
 			}
-			cfg, err := agentConfig(c)
+			cfg, err := reload()
 			if err == nil {
 				err = agent.Reload(cfg)
 			}

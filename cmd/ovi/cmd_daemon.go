@@ -58,7 +58,9 @@ func daemonAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	runAgent(c, agent, logger)
+	// Every reloadable key of the daemon comes from its flags: SIGHUP
+	// re-applies the configuration it started with.
+	runAgent(agent, logger, func() (cluster.Config, error) { return cfg, nil })
 	return agent.Err()
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/urfave/cli/v2"
 
 	"github.com/yairfalse/ovi/aws"
 	"github.com/yairfalse/ovi/aws/ec2sim"
@@ -35,6 +36,7 @@ func devCredentials() awssdk.CredentialsProvider {
 // and an embedded EC2 simulator.
 type devEnv struct {
 	dir      string
+	infra    string // the example infrastructure.yaml in dir
 	endpoint string
 	stopSim  func()
 }
@@ -56,7 +58,7 @@ func startDev(ctx context.Context, cfg *cluster.Config, logger *slog.Logger) (*d
 	if err != nil {
 		return nil, fmt.Errorf("dev: %w", err)
 	}
-	env := &devEnv{dir: dir, endpoint: url, stopSim: stop}
+	env := &devEnv{dir: dir, infra: infra, endpoint: url, stopSim: stop}
 	if err := seedDevCloud(ctx, url); err != nil {
 		env.close()
 		return nil, err
@@ -75,6 +77,20 @@ func devConfig(cfg *cluster.Config, dir, infra string) {
 	cfg.Infrastructure = infra
 	if cfg.NodeName == "" {
 		cfg.NodeName = "dev"
+	}
+}
+
+// reloader builds the configuration a SIGHUP applies in dev mode: the
+// file and flags again, turned into the same one-node cluster (without
+// this a dev agent's reload would fail on its missing data_dir).
+func (d *devEnv) reloader(c *cli.Context) func() (cluster.Config, error) {
+	return func() (cluster.Config, error) {
+		cfg, err := agentFileAndFlags(c)
+		if err != nil {
+			return cfg, err
+		}
+		devConfig(&cfg, d.dir, d.infra)
+		return cfg, cfg.Validate()
 	}
 }
 

@@ -32,9 +32,9 @@ func TestSighupAppliesIntervalAndInfrastructureToTheRunningLeader(t *testing.T) 
 	n.Flags = append(n.Flags, "--config", cfgPath)
 	n.Start()
 	waitForManaged(t, cloud, 1, 30*time.Second)
-	clustertest.WaitFor(t, "the first cycle's summary", 20*time.Second, func() bool { return summaryCount(n) >= 1 })
+	clustertest.WaitFor(t, "the first cycle's summary", 20*time.Second, func() bool { return summaryCount(n.Client) >= 1 })
 	st, _ := n.Status()
-	before := summaryCount(n)
+	before := summaryCount(n.Client)
 
 	writeNodeConfig(t, cfgPath, n.DataDir, "1s", two)
 	if err := n.Signal(syscall.SIGHUP); err != nil {
@@ -42,9 +42,9 @@ func TestSighupAppliesIntervalAndInfrastructureToTheRunningLeader(t *testing.T) 
 	}
 	waitForManaged(t, cloud, 2, 30*time.Second)
 	begin := time.Now()
-	base := summaryCount(n)
+	base := summaryCount(n.Client)
 	clustertest.WaitForSeen(t, "five cycles at the reloaded 1s interval", 20*time.Second, func() (bool, string) {
-		c := summaryCount(n)
+		c := summaryCount(n.Client)
 		return c >= base+5, fmt.Sprintf("%d summaries since the reload converged", c-base)
 	})
 	if took := time.Since(begin); took < 3*time.Second {
@@ -66,14 +66,65 @@ func writeNodeConfig(t *testing.T, path, dataDir, interval, infra string) {
 	writeAtomic(t, path, []byte(body))
 }
 
-// summaryCount is the number of cycle summaries in n's WAL (-1 if it does
-// not answer).
-func summaryCount(n *clustertest.Node) int {
+// summaryCount is the number of cycle summaries in the WAL of the agent c
+// talks to (-1 if it does not answer).
+func summaryCount(c *transport.Client) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	res, err := n.Client.WAL(ctx, transport.WALQuery{Kinds: []wal.Kind{wal.KindCycleSummary}})
+	res, err := c.WAL(ctx, transport.WALQuery{Kinds: []wal.Kind{wal.KindCycleSummary}})
 	if err != nil {
 		return -1
 	}
 	return len(res.Records)
+}
+
+// TestSighupKeepsDaemonAndDevAgentsReconciling: `ovi daemon` takes its
+// settings from flags and `ovi agent -dev` makes its data dir itself; a
+// SIGHUP must keep both as they run (no reload failure, no file watch
+// dropped), and the dev agent applies a changed interval from --config.
+func TestSighupKeepsDaemonAndDevAgentsReconciling(t *testing.T) {
+	bin, root := clustertest.Binary(t), repoRoot(t)
+	cloud := startSim(t, bin)
+	dir := t.TempDir()
+	infra := infrastructureCopy(t, root, dir, cloud.url, 1)
+	port := clustertest.FreePort(t)
+	d := clustertest.NewProc(t, "daemon", dir, bin, "daemon", "-f", infra, "--interval", "1h",
+		"--data-dir", filepath.Join(dir, "data"), "--http-port", fmt.Sprint(port))
+	d.Env = simEnv()
+	d.Start()
+	waitForManaged(t, cloud, 1, 30*time.Second)
+	if err := d.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	clustertest.WaitFor(t, "the daemon's reload", 10*time.Second, func() bool { return strings.Contains(d.Log(), "configuration reloaded") })
+	infrastructureCopy(t, root, dir, cloud.url, 2)
+	waitForManaged(t, cloud, 2, 30*time.Second)
+	if strings.Contains(d.Log(), "reload failed") || strings.Contains(d.Log(), "need a restart") {
+		t.Fatalf("the daemon's reload complained:\n%s", clustertest.Tail(d.Log(), 20))
+	}
+
+	devPort := clustertest.FreePort(t)
+	cfgPath := filepath.Join(t.TempDir(), "dev.yaml")
+	writeAtomic(t, cfgPath, []byte("interval: 1h\n"))
+	dev := clustertest.NewProc(t, "dev", t.TempDir(), bin, "agent", "-dev", "--config", cfgPath,
+		"--http-port", fmt.Sprint(devPort), "--raft-port", fmt.Sprint(clustertest.FreePort(t)), "--gossip-port", fmt.Sprint(clustertest.FreePort(t)))
+	dev.Env = simEnv()
+	dev.Start()
+	devClient, err := transport.NewClient(fmt.Sprintf("127.0.0.1:%d", devPort), transport.ClientOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clustertest.WaitFor(t, "the dev agent's first cycle", 30*time.Second, func() bool { return summaryCount(devClient) >= 1 })
+	writeAtomic(t, cfgPath, []byte("interval: 1s\n"))
+	if err := dev.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	base := summaryCount(devClient)
+	clustertest.WaitForSeen(t, "the dev agent cycling every second", 20*time.Second, func() (bool, string) {
+		c := summaryCount(devClient)
+		return c >= base+4, fmt.Sprint(c-base, " cycles")
+	})
+	if strings.Contains(dev.Log(), "reload failed") {
+		t.Fatalf("the dev agent's reload failed:\n%s", clustertest.Tail(dev.Log(), 20))
+	}
 }
