@@ -192,6 +192,9 @@ func (w *writer) putRecord(r *wal.Record, rev Revision) error {
 			return fmt.Errorf("put idx_res: %w", err)
 		}
 	}
+	if err := w.putName(r, rev); err != nil {
+		return err
+	}
 	if err := w.idxKind.Put(kindIndexKey(byte(r.Kind), rev), []byte{}); err != nil {
 		return fmt.Errorf("put idx_kind: %w", err)
 	}
@@ -216,6 +219,29 @@ func putMeta(meta *bolt.Bucket, vals map[string]uint64) error {
 		if err := meta.Put([]byte(k), u64(v)); err != nil {
 			return fmt.Errorf("put meta %s: %w", k, err)
 		}
+	}
+	return nil
+}
+
+// putName indexes a record under the name of the unit it is about (its
+// group or named resource): observations and decisions by their own name,
+// outcomes (executing, executed, failed) by the name of their decision,
+// which idx_res remembers under decisionKey.
+func (w *writer) putName(r *wal.Record, rev Revision) error {
+	name := r.Name()
+	switch {
+	case r.Kind == wal.KindDecided && name != "" && r.DecisionID != "":
+		if err := w.idxRes.Put(decisionKey(r.DecisionID), []byte(name)); err != nil {
+			return fmt.Errorf("put idx_res decision: %w", err)
+		}
+	case name == "" && r.DecisionID != "" && r.Kind != wal.KindObserved:
+		name = string(w.idxRes.Get(decisionKey(r.DecisionID)))
+	}
+	if name == "" {
+		return nil
+	}
+	if err := w.idxRes.Put(resIndexKey(nameIndexID(name), rev), []byte{}); err != nil {
+		return fmt.Errorf("put idx_res name: %w", err)
 	}
 	return nil
 }

@@ -117,6 +117,15 @@ func decodeKVHeader(k, v []byte) (KeyValue, error) {
 	return kv, nil
 }
 
+// nameIndexID is the idx_res id a unit's name is indexed under: "=" and
+// the name. Cloud ids never start with "=", so names and ids never meet.
+func nameIndexID(name string) string { return "=" + name }
+
+// decisionKey is the idx_res key remembering the unit a decision is
+// about ("@" + decision id → name), so its outcomes are indexed under the
+// name too. Its length never matches an index entry's of the same prefix.
+func decisionKey(decisionID string) []byte { return []byte("@" + decisionID) }
+
 // resIndexKey is the idx_res key: resource id + 0x00 + rev.
 func resIndexKey(id string, rev Revision) []byte {
 	b := make([]byte, 0, len(id)+1+revLen)

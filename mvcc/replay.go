@@ -31,7 +31,7 @@ func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
 		r := replayer{wal: tx.Bucket([]byte(bucketWAL)), m: m, limit: f.Limit, last: f.Last}
 		switch {
 		case f.ResourceID != "":
-			out, err = r.byResource(tx.Bucket([]byte(bucketIdxRes)), f.ResourceID, f.After)
+			out, err = r.byResourceOrName(tx.Bucket([]byte(bucketIdxRes)), f.ResourceID, f.After)
 		case len(f.Kinds) > 0:
 			out, err = r.byKinds(tx.Bucket([]byte(bucketIdxKind)), m.kindList, f.After)
 		case !f.Since.IsZero() || !f.Until.IsZero():
@@ -61,6 +61,7 @@ type matcher struct {
 	hasSince     bool
 	hasUntil     bool
 	after        Revision
+	byName       map[Revision]bool // revisions indexed under ResourceID as a name
 }
 
 func newMatcher(f *ReplayFilter) (*matcher, error) {
@@ -93,7 +94,7 @@ func (m *matcher) match(rev Revision, r *wal.Record) bool {
 	switch {
 	case !m.after.Less(rev):
 		return false
-	case m.resourceID != "" && !r.Concerns(m.resourceID):
+	case m.resourceID != "" && !r.Concerns(m.resourceID) && !m.byName[rev]:
 		return false
 	case len(m.kindList) > 0 && !m.kinds[r.Kind]:
 		return false
@@ -147,6 +148,55 @@ func next(rev Revision) Revision {
 		return Revision{Main: rev.Main + 1}
 	}
 	return Revision{Main: rev.Main, Sub: rev.Sub + 1}
+}
+
+// byResourceOrName answers a ResourceID that is a cloud id, the name of a
+// unit of the configuration (a named resource, or a count group: every
+// record about its members), or both, in revision order.
+func (r *replayer) byResourceOrName(b *bolt.Bucket, id string, after Revision) ([]RecordAt, error) {
+	named := indexRevs(b, nameIndexID(id), after)
+	if len(named) == 0 {
+		return r.byResource(b, id, after)
+	}
+	revs := indexRevs(b, id, after)
+	r.m.byName = make(map[Revision]bool, len(named))
+	for _, rev := range named {
+		r.m.byName[rev] = true
+	}
+	revs = append(revs, named...)
+	slices.SortFunc(revs, func(a, b Revision) int {
+		switch {
+		case a.Less(b):
+			return -1
+		case b.Less(a):
+			return 1
+		}
+		return 0
+	})
+	revs = slices.Compact(revs)
+	for _, rev := range revs {
+		if r.full() {
+			break
+		}
+		if err := r.add(rev); err != nil {
+			return nil, err
+		}
+	}
+	return r.out, nil
+}
+
+// indexRevs lists the revisions idx_res holds for id after after.
+func indexRevs(b *bolt.Bucket, id string, after Revision) []Revision {
+	var revs []Revision
+	c := b.Cursor()
+	want := len(id) + 1 + revLen
+	prefix := resIndexKey(id, Revision{})[:len(id)+1]
+	for k, _ := c.Seek(resIndexKey(id, next(after))); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) == want {
+			revs = append(revs, parseRev(k[len(prefix):]))
+		}
+	}
+	return revs
 }
 
 // byResource walks idx_res: resource id + 0x00 + revision.

@@ -229,3 +229,51 @@ func TestReplayByResourceFindsTheLaunchThatCreatedIt(t *testing.T) {
 		t.Fatalf("replay of i-c = %+v, %v, want nothing", got, err)
 	}
 }
+
+// TestReplayByName: a unit's name (the seed's "prod-database") answers
+// every record about it — its decisions, their outcomes (indexed through
+// the decision), its members' observations — and a cloud id still answers
+// its own records only.
+func TestReplayByName(t *testing.T) {
+	s, _ := openTest(t)
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	dec := recordOfKind(wal.KindDecided, "", at, "d-1")
+	dec.Decided.Group, dec.Decided.Action, dec.Decided.Drift = "prod-database", wal.ActionCreate, wal.DriftMissing
+	exing := recordOfKind(wal.KindExecuting, "", at.Add(time.Second), "d-1")
+	exed := recordOfKind(wal.KindExecuted, "", at.Add(2*time.Second), "d-1")
+	exed.Executed.ResourceIDs = []string{"i-db"}
+	seen := recordOfKind(wal.KindObserved, "i-db", at.Add(3*time.Second), "")
+	seen.Observed.Resource.Group = "prod-database"
+	other := recordOfKind(wal.KindObserved, "i-web", at.Add(3*time.Second), "")
+	other.Observed.Resource.Group = "web"
+	note := recordOfKind(wal.KindNote, "", at.Add(4*time.Second), "")
+	entries := []Entry{{Index: 1, Records: []wal.Record{dec}}, {Index: 2, Records: []wal.Record{exing}},
+		{Index: 3, Records: []wal.Record{exed}}, {Index: 4, Records: []wal.Record{seen, other, note}}}
+	if err := s.Commit(entries); err != nil {
+		t.Fatal(err)
+	}
+	kinds := func(f ReplayFilter) []wal.Kind {
+		got, err := s.Replay(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ks []wal.Kind
+		for _, r := range got {
+			ks = append(ks, r.Record.Kind)
+		}
+		return ks
+	}
+	all := []wal.Kind{wal.KindDecided, wal.KindExecuting, wal.KindExecuted, wal.KindObserved}
+	if got := kinds(ReplayFilter{ResourceID: "prod-database"}); !slices.Equal(got, all) {
+		t.Fatalf("replay of prod-database = %v, want %v", got, all)
+	}
+	if got := kinds(ReplayFilter{ResourceID: "prod-database", Kinds: []wal.Kind{wal.KindObserved}}); !slices.Equal(got, all[3:]) {
+		t.Fatalf("observations of prod-database = %v", got)
+	}
+	if got := kinds(ReplayFilter{ResourceID: "i-db"}); !slices.Equal(got, all[2:]) {
+		t.Fatalf("replay of i-db = %v, want the launch and the observation", got)
+	}
+	if got := kinds(ReplayFilter{ResourceID: "prod-database", Limit: 2}); !slices.Equal(got, all[:2]) {
+		t.Fatalf("first 2 of prod-database = %v", got)
+	}
+}

@@ -147,3 +147,17 @@ func (r *Record) ResourceIDs() []string {
 	}
 	return ids
 }
+
+// Name is the unit of the desired configuration the record is about, by
+// name: an observed resource's group, a decision's group (a count group or
+// a named resource). Outcomes carry no name; the audit log finds theirs
+// through their decision.
+func (r *Record) Name() string {
+	switch {
+	case r.Observed != nil:
+		return r.Observed.Resource.Group
+	case r.Decided != nil:
+		return r.Decided.Group
+	}
+	return ""
+}
