@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -118,9 +119,13 @@ func stateHistoryCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "history",
 		Usage:     "every retained version of one resource (or key)",
-		UsageText: "ovi state history ID",
-		Description: `Examples:
+		UsageText: "ovi state history ID|NAME",
+		Description: `A NAME of the configuration (a named resource, or a count group) shows
+the history of each of its members.
+
+Examples:
    ovi state history i-0abc123
+   ovi state history prod-database
    ovi state history config`,
 		Flags:  outputFlags(),
 		Action: stateHistoryAction,
@@ -136,17 +141,43 @@ func stateHistoryAction(c *cli.Context) error {
 		return err
 	}
 	defer s.close()
-	key := stateKey(strings.TrimSpace(c.Args().First()))
-	resp, err := s.client.History(c.Context, transport.HistoryQuery{Key: key, Consistency: s.consistency()})
+	arg := strings.TrimSpace(c.Args().First())
+	h, err := readHistory(c.Context, s, stateKey(arg))
+	if err == nil && len(h.Versions) > 0 {
+		return renderHistory(c.App.Writer, s.render, h)
+	}
+	// Not a resource id: a name of the configuration lists its members.
+	members, merr := nameMembers(c.Context, s, arg)
+	if merr != nil || len(members) == 0 {
+		if err != nil {
+			return s.apiFailure("read the history of "+stateKey(arg), err)
+		}
+		return renderHistory(c.App.Writer, s.render, h)
+	}
+	for _, id := range members {
+		mh, err := readHistory(c.Context, s, stateKey(id))
+		if err != nil {
+			return s.apiFailure("read the history of "+stateKey(id), err)
+		}
+		if err := renderHistory(c.App.Writer, s.render, mh); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readHistory reads every retained version of one key.
+func readHistory(ctx context.Context, s *session, key string) (historyView, error) {
+	resp, err := s.client.History(ctx, transport.HistoryQuery{Key: key, Consistency: s.consistency()})
 	if err != nil {
-		return s.apiFailure("read the history of "+key, err)
+		return historyView{}, err
 	}
 	h := historyView{Key: resp.Key, Versions: make([]historyVersion, 0, len(resp.Versions))}
 	for _, kv := range resp.Versions {
 		h.Versions = append(h.Versions, historyVersion{Revision: revision{Main: kv.ModRevision.Main, Sub: kv.ModRevision.Sub},
 			Version: kv.Version, Deleted: kv.Deleted, Record: kv.Record})
 	}
-	return renderHistory(c.App.Writer, s.render, h)
+	return h, nil
 }
 
 func stateDiffCommand() *cli.Command {
