@@ -76,18 +76,7 @@ func (w *ackedWriter) counts() (int, int) {
 // the old leader is started again if it stopped), every node must hold
 // every acknowledged note — nothing acknowledged is lost.
 func TestLeaderDiskFull(t *testing.T) {
-	bin := binary(t)
-	fault := pickDiskFault(t)
-	c := startCloud(t, bin)
-	cl := newCluster(t, bin, c, false)
-	fault.prepare(t, cl.nodes)
-	cl.write(infra{web: 1})
-	l := cl.start()
-	cl.waitConverged(l, 1, 0, 90*time.Second)
-	wit := newWitness()
-	stopWit := make(chan struct{})
-	go wit.watch(cl.nodes, stopWit)
-	defer close(stopWit)
+	cl, fault, l, wit := startDiskCluster(t)
 	var w ackedWriter
 	stop := make(chan struct{})
 	done := make(chan struct{})

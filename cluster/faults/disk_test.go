@@ -134,18 +134,7 @@ func freeBytes(t *testing.T, dir string) int64 {
 // file) and fall behind, stay up, and catch up with every record — no
 // restart — once space returns.
 func TestFollowerDiskFull(t *testing.T) {
-	bin := binary(t)
-	fault := pickDiskFault(t)
-	c := startCloud(t, bin)
-	cl := newCluster(t, bin, c, false)
-	fault.prepare(t, cl.nodes)
-	cl.write(infra{web: 1})
-	l := cl.start()
-	cl.waitConverged(l, 1, 0, 90*time.Second)
-	w := newWitness()
-	stop := make(chan struct{})
-	go w.watch(cl.nodes, stop)
-	defer close(stop)
+	cl, fault, l, w := startDiskCluster(t)
 
 	f := others(cl.nodes, l)[0]
 	fault.fill(t, f)
@@ -180,7 +169,7 @@ func TestFollowerDiskFull(t *testing.T) {
 		t.Errorf("%d committed records lost:\n%s", lost, strings.Join(msgs, "\n"))
 	}
 	notes := 0
-	for _, e := range replayCLI(t, bin, f) {
+	for _, e := range replayCLI(t, cl.bin, f) {
 		if e.Record.Note != nil && e.Record.ResourceID == "disk" {
 			notes++
 		}
@@ -191,6 +180,25 @@ func TestFollowerDiskFull(t *testing.T) {
 	t.Logf("%s: %s; %d writes served meanwhile; follower applied %d of %d, logged %d %q errors in %s (first: %s); caught up %s after space returned",
 		f.name, fault.name(), writes, st.AppliedIndex, lst.CommitIndex, len(errs), fault.errText(), released.Sub(full).Round(time.Millisecond),
 		firstOr(errs, "-"), caught.Round(time.Millisecond))
+}
+
+// startDiskCluster starts a cluster whose data dirs are on the disk
+// fault's file systems, converged on one instance, and a witness watching
+// every node until the test ends.
+func startDiskCluster(t *testing.T) (*cluster, diskFault, *node, *witness) {
+	t.Helper()
+	bin := binary(t)
+	fault := pickDiskFault(t)
+	cl := newCluster(t, bin, startCloud(t, bin), false)
+	fault.prepare(t, cl.nodes)
+	cl.write(infra{web: 1})
+	l := cl.start()
+	cl.waitConverged(l, 1, 0, 90*time.Second)
+	w := newWitness()
+	stop := make(chan struct{})
+	go w.watch(cl.nodes, stop)
+	t.Cleanup(func() { close(stop) })
+	return cl, fault, l, w
 }
 
 // grepLines returns the lines of s containing sub.
