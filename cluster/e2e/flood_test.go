@@ -47,10 +47,28 @@ type floodPort struct {
 // limits of them, close every one within the documented timeout, keep
 // serving meanwhile (writes through the leader; the follower's HTTP API
 // while its own listener is not full), and its RSS (/proc/PID/status)
-// must come back near where it was before.
+// must come back near where it was before. Plaintext on loopback, where
+// nothing but these limits bounds a silent Raft connection.
 func TestConnectionFloodIsBounded(t *testing.T) {
 	bin := clustertest.Binary(t)
 	nodes, l := clustertest.StartCluster(t, bin)
+	floodFollower(t, nodes, l)
+}
+
+// TestConnectionFloodIsBoundedWithMutualTLS is the same against a cluster
+// set up as docs/operations.md says (mutual TLS, gossip key, tokens): the
+// flood's connections never start a handshake.
+func TestConnectionFloodIsBoundedWithMutualTLS(t *testing.T) {
+	bin := clustertest.Binary(t)
+	m := clustertest.NewMaterial(t, bin, "ovi-1", "ovi-2", "ovi-3")
+	nodes, l := clustertest.StartSecureCluster(t, bin, m)
+	floodFollower(t, nodes, l)
+}
+
+// floodFollower floods each TCP port of a follower of the cluster, from
+// one address and from floodSpread, and checks the agent's RSS after.
+func floodFollower(t *testing.T, nodes []*clustertest.Node, l *clustertest.Node) {
+	t.Helper()
 	f := clustertest.Followers(nodes, l)[0]
 	pid := f.Pid()
 	write(t, l, "before the flood")
