@@ -13,14 +13,17 @@ import (
 // configuration). The encoder writes FormatCurrent; the decoder reads
 // both and rejects any other value with ErrUnknownVersion. See
 // docs/architecture/wal-system.md for the layout and the versioning rule.
+// FormatV3 adds the inputs Decide read beyond the store to the cycle
+// summary (DecideInputs), so a decision can be replayed.
 const (
 	FormatV1      byte = 1
 	FormatV2      byte = 2
-	FormatCurrent      = FormatV2
+	FormatV3      byte = 3
+	FormatCurrent      = FormatV3
 )
 
 // knownFormat reports whether this build decodes format byte v.
-func knownFormat(v byte) bool { return v == FormatV1 || v == FormatV2 }
+func knownFormat(v byte) bool { return v >= FormatV1 && v <= FormatV3 }
 
 // Limits that keep a decoder safe on hostile input.
 const (
@@ -63,15 +66,15 @@ func EncodeRecord(dst []byte, r *Record) ([]byte, error) {
 
 // DecodeRecord decodes exactly one record produced by EncodeRecord. Garbage,
 // truncated input or trailing bytes give ErrCorrupt, a format byte other
-// than FormatV1 gives ErrUnknownVersion; it never panics. The decoded record
+// this build does not read gives ErrUnknownVersion; it never panics. The decoded record
 // passes Validate; its Time is in UTC.
 func DecodeRecord(data []byte) (Record, error) {
 	if len(data) == 0 {
 		return Record{}, fmt.Errorf("%w: empty record", ErrCorrupt)
 	}
 	if !knownFormat(data[0]) {
-		return Record{}, fmt.Errorf("%w: record format byte %d (this build reads %d and %d)",
-			ErrUnknownVersion, data[0], FormatV1, FormatV2)
+		return Record{}, fmt.Errorf("%w: record format byte %d (this build reads %d to %d)",
+			ErrUnknownVersion, data[0], FormatV1, FormatV3)
 	}
 	d := newDecoder(data[1:], 1)
 	d.version = data[0]
@@ -119,8 +122,8 @@ func DecodeBatch(data []byte) (Batch, error) {
 		return Batch{}, fmt.Errorf("%w: empty batch", ErrCorrupt)
 	}
 	if !knownFormat(data[0]) {
-		return Batch{}, fmt.Errorf("%w: batch format byte %d (this build reads %d and %d)",
-			ErrUnknownVersion, data[0], FormatV1, FormatV2)
+		return Batch{}, fmt.Errorf("%w: batch format byte %d (this build reads %d to %d)",
+			ErrUnknownVersion, data[0], FormatV1, FormatV3)
 	}
 	d := newDecoder(data[1:], 1)
 	n := d.count("batch records", minRecordLen+1)

@@ -59,6 +59,17 @@ func asV1(r Record) Record {
 		}
 		r.Config = &c
 	}
+	return withoutInputs(r)
+}
+
+// withoutInputs is r as a format 1 or 2 encoding decodes it: the cycle
+// summary has no Decide inputs.
+func withoutInputs(r Record) Record {
+	if r.Summary != nil {
+		s := *r.Summary
+		s.Inputs = nil
+		r.Summary = &s
+	}
 	return r
 }
 
@@ -113,5 +124,29 @@ func TestUnknownResourceKindIsLoud(t *testing.T) {
 	r.Observed.Resource.Kind = ResourceVolume // reserved, not known to this build
 	if _, err := EncodeRecord(nil, &r); !errors.Is(err, ErrUnknownKind) {
 		t.Fatalf("encode reserved kind: %v, want ErrUnknownKind", err)
+	}
+}
+
+// TestFormatV2SummaryStillDecodes: a format 2 summary (no Decide inputs)
+// decodes; format 2 wrote exactly format 3's bytes up to the inputs.
+func TestFormatV2SummaryStillDecodes(t *testing.T) {
+	for _, r := range fullRecords() {
+		if r.Kind != KindCycleSummary {
+			continue
+		}
+		v2 := withoutInputs(r)
+		data := mustEncode(t, &v2)
+		if data[len(data)-1] != 0 { // the "no inputs" flag closes a format 3 summary
+			t.Fatalf("summary without inputs ends with % x", data[len(data)-1])
+		}
+		data = data[:len(data)-1]
+		data[0] = FormatV2
+		got, err := DecodeRecord(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(normalise(got), normalise(v2)) {
+			t.Fatalf("format 2 summary decodes to %+v, want %+v", got.Summary, v2.Summary)
+		}
 	}
 }

@@ -153,7 +153,7 @@ func (d *decoder) group(g *Group) {
 }
 
 func (d *decoder) summary() *CycleSummary {
-	return &CycleSummary{
+	s := &CycleSummary{
 		DryRun:     d.bool("summary.dry_run"),
 		Observed:   d.int("summary.observed"),
 		InSync:     d.int("summary.in_sync"),
@@ -165,4 +165,8 @@ func (d *decoder) summary() *CycleSummary {
 		Failures:   d.int("summary.failures"),
 		DurationMS: d.varint("summary.duration_ms"),
 	}
+	if d.version >= FormatV3 {
+		s.Inputs = d.decideInputs()
+	}
+	return s
 }

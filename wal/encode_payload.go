@@ -116,4 +116,5 @@ func (e *encoder) summary(p *CycleSummary) {
 	e.int(p.Actions)
 	e.int(p.Failures)
 	e.varint(p.DurationMS)
+	e.decideInputs(p.Inputs)
 }

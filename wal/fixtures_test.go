@@ -63,7 +63,12 @@ func fullRecords() []Record {
 	cfg.Config = &ConfigApplied{Source: "/etc/ovi/infrastructure.yaml", Digest: "ab12cd34", Config: fullConfig()}
 	sum := header(KindCycleSummary)
 	sum.Summary = &CycleSummary{DryRun: true, Observed: 10, InSync: 5, Missing: 1, Unwanted: 2, Drifted: 1,
-		Unmanaged: 1, Actions: -4, Failures: 1, DurationMS: 1234}
+		Unmanaged: 1, Actions: -4, Failures: 1, DurationMS: 1234, Inputs: &DecideInputs{
+			Version: "v1.2.3", ConfigDigest: "ab12cd34", Confirmations: 2,
+			Unwanted: []UnwantedSighting{{ResourceID: "i-1", Seen: 1}, {ResourceID: "i-2", Seen: 3}},
+			Launched: []LaunchCredit{{ResourceID: "i-3", Kind: ResourceInstance, Group: "web", Cycles: 1}},
+			Failed:   []FailedAction{{Key: "create/web", Code: "InvalidAMIID.NotFound"}},
+		}}
 	cmp := header(KindCompaction)
 	cmp.Compaction = &Compaction{Revision: 1 << 40}
 	note := header(KindNote)

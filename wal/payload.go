@@ -148,6 +148,9 @@ type CycleSummary struct {
 	Actions    int   `json:"actions"`
 	Failures   int   `json:"failures"`
 	DurationMS int64 `json:"duration_ms"`
+	// Inputs are what Decide read beyond the store (format 3; nil in
+	// older records and in cycles that did not decide).
+	Inputs *DecideInputs `json:"inputs,omitempty"`
 }
 
 // Compaction is the payload of KindCompaction.
