@@ -103,6 +103,9 @@ type Options struct {
 	Failpoint func(name string)
 	// Metrics, if set, receives every finished cycle and action outcome.
 	Metrics Metrics
+	// Version is the Ovi version, recorded with every cycle's Decide
+	// inputs so a replay can say which version decided.
+	Version string
 }
 
 // Engine runs reconcile cycles on the leader. Cycles never overlap: Run,
@@ -243,7 +246,8 @@ type cycle struct {
 	desired  wal.ConfigApplied
 	report   Report
 	progress func(wal.Record)
-	metrics  cycleMetrics // what Options.Metrics needs beyond the report
+	metrics  cycleMetrics      // what Options.Metrics needs beyond the report
+	inputs   *wal.DecideInputs // what Decide read beyond the store, for the summary
 }
 
 func (e *Engine) newCycle(req Request) *cycle {

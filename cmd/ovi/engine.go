@@ -108,6 +108,7 @@ func newAgentEngine(agent *cluster.Agent, providers providerFactory, logger *slo
 		Node:      agent.NodeName(),
 		Failpoint: failpoint,
 		Metrics:   m,
+		Version:   version,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build the reconciler: %w", err)
