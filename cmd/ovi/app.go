@@ -22,7 +22,7 @@ func newApp() *cli.App {
 		ExitErrHandler:       ignoreExitCoder,
 		Commands: []*cli.Command{
 			versionCommand(), agentCommand(),
-			reconcileCommand(), validateCommand(), walCommand(), stateCommand(),
+			reconcileCommand(), validateCommand(), walCommand(), stateCommand(), whyCommand(),
 			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
 			daemonCommand(), ec2simCommand(), tlsCommand(), keygenCommand(), completionCommand(),
 		},
