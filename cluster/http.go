@@ -49,7 +49,7 @@ func (a *Agent) handler() http.Handler {
 	route(http.MethodPost, transport.PathCompact, scopeWrite, a.handleCompact)
 	route(http.MethodGet, transport.PathSnapshot, scopeRead, a.handleSnapshot)
 	route(http.MethodPost, transport.PathRestore, scopeWrite, a.handleRestore)
-	route(http.MethodPost, transport.PathReconcile, scopeWrite, a.handleReconcile)
+	route(http.MethodPost, transport.PathReconcile, scopeRead, a.handleReconcile) // an apply needs the write token (handleReconcile)
 	route(http.MethodPost, transport.PathPropose, scopeInternal, a.handlePropose)
 	route(http.MethodGet, transport.PathReadIndex, scopeInternal, a.handleReadIndex)
 	route(http.MethodGet, transport.PathMetrics, scopeRead, a.handleMetrics)

@@ -79,6 +79,16 @@ func (a *Agent) handleReconcile(w http.ResponseWriter, r *http.Request) error {
 	if e := transport.DecodeBodyLimit(w, r, &in, maxReconcileBody); e != nil {
 		return e
 	}
+	// A dry run writes nothing to the log (the reconciler only streams its
+	// records), so the read token may preview a plan; an apply needs the
+	// write token.
+	if !in.DryRun {
+		if e := a.authorize(r, scopeWrite); e != nil {
+			a.logger.Warn("api request refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
+				"code", e.Code, "reason", e.Message)
+			return e
+		}
+	}
 	if !a.IsLeader() {
 		return a.forwardReconcile(w, r, in)
 	}

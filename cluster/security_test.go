@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
 )
 
 func TestSecurityRules(t *testing.T) {
@@ -132,7 +134,7 @@ func TestTokenScopes(t *testing.T) {
 		{http.MethodPost, transport.PathLeave, readTok, 403, transport.CodeForbidden},
 		{http.MethodPost, transport.PathCompact, readTok, 403, transport.CodeForbidden},
 		{http.MethodPost, transport.PathRestore, readTok, 403, transport.CodeForbidden},
-		{http.MethodPost, transport.PathReconcile, readTok, 403, transport.CodeForbidden},
+		{http.MethodPost, transport.PathReconcile, readTok, 403, transport.CodeForbidden}, // an apply ({}); a dry run may: TestReadTokenMayDryRun
 		{http.MethodPost, transport.PathRemovePeer, readTok, 403, transport.CodeForbidden},
 		{http.MethodPost, transport.PathPropose, readTok, 403, transport.CodeForbidden},
 		{http.MethodGet, transport.PathReadIndex, readTok, 403, transport.CodeForbidden},
@@ -218,5 +220,32 @@ func TestSecretsNeverReachLogsWALOrSnapshots(t *testing.T) {
 				t.Errorf("%s holds the secret %q", where, s)
 			}
 		}
+	}
+}
+
+// A dry run records nothing, so the read token may preview a plan; an
+// apply still needs the write token.
+func TestReadTokenMayDryRun(t *testing.T) {
+	const readTok, writeTok = "read-tok-dry", "write-tok-dry"
+	cfg := testConfig(t, "dry", 1)
+	cfg.ACL = ACLConfig{ReadToken: readTok, WriteToken: writeTok}
+	cfg.Reconcile = func(_ context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
+		emit(wal.Record{Kind: wal.KindNote, Note: &wal.Note{Text: fmt.Sprint("dry run ", req.DryRun)}})
+		return nil
+	}
+	a := startAgent(t, cfg)
+	waitFor(t, "leadership", 10*time.Second, func() bool { return a.IsLeader() && a.readyTerm.Load() != 0 })
+	reader, _ := transport.NewClient(a.HTTPAddr(), transport.ClientOptions{Token: readTok})
+	var got []string
+	err := reader.Reconcile(context.Background(), transport.ReconcileRequest{DryRun: true}, func(r wal.Record) error {
+		got = append(got, r.Note.Text)
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0] != "dry run true" {
+		t.Fatalf("dry run with the read token: %v, %v", got, err)
+	}
+	err = reader.Reconcile(context.Background(), transport.ReconcileRequest{}, func(wal.Record) error { return nil })
+	if apiCode(err) != transport.CodeForbidden {
+		t.Fatalf("apply with the read token: %v, want forbidden", err)
 	}
 }

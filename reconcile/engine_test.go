@@ -171,11 +171,14 @@ func TestDryRunExecutesNothing(t *testing.T) {
 	orphan := inst("i-old", "gone", "t3.micro", 1)
 	r.cloud.add(orphan, unmanaged("i-legacy"))
 	e := r.engine()
-	rep, err := e.Run(context.Background(), Request{DryRun: true, Config: &r.cfg})
+	var recs []wal.Record
+	rep, err := e.Run(context.Background(), Request{DryRun: true, Config: &r.cfg, Progress: func(rec wal.Record) { recs = append(recs, rec) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := r.log.all()
+	if logged := r.log.all(); len(logged) != 0 {
+		t.Fatalf("a dry run recorded %d records, want none (it needs no write access)", len(logged))
+	}
 	wantKinds(t, recs, "observed", "observed", "decided:create", "decided:hold", "decided:report", "summary")
 	for _, rec := range recs {
 		if rec.Decided != nil && !rec.Decided.DryRun {
@@ -269,18 +272,22 @@ func TestNewRequiresCollaborators(t *testing.T) {
 }
 
 // An explicit run (one with a Progress watcher, such as `ovi reconcile`)
-// records every decision, so its caller sees the whole plan even when the
-// continuous loop already recorded the unchanged ones.
-func TestRequestedRunRecordsUnchangedDecisions(t *testing.T) {
+// shows its caller every decision, but records an unchanged report only
+// once per change of its reason, as the loop does.
+func TestRequestedRunShowsUnchangedDecisionsWithoutRecordingThem(t *testing.T) {
 	r := newRig(t, webYAML)
 	r.cloud.add(unmanaged("i-legacy"))
 	e := r.engine()
 	r.run(e, Request{})
 	r.run(e, Request{})
+	before := len(r.log.all())
 	var streamed []wal.Record
 	rep := r.run(e, Request{Progress: func(rec wal.Record) { streamed = append(streamed, rec) }})
-	if len(rep.Decisions) != 1 || !rep.Decisions[0].Recorded {
-		t.Fatalf("requested run report = %+v, want its one decision recorded", rep.Decisions)
+	if len(rep.Decisions) != 1 || rep.Decisions[0].Recorded {
+		t.Fatalf("requested run report = %+v, want its one decision shown, not recorded again", rep.Decisions)
+	}
+	if added := r.log.all()[before:]; len(added) != 1 || added[0].Kind != wal.KindCycleSummary {
+		t.Fatalf("the watched run recorded %d records, want only its summary: %+v", len(added), added)
 	}
 	kinds := make([]string, 0, len(streamed))
 	for _, rec := range streamed {

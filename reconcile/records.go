@@ -22,6 +22,10 @@ func (c *cycle) record(kind wal.Kind, resourceID, decisionID string, set func(*w
 // each committed record to Progress. A failure means this node can no
 // longer write the WAL (typically: leadership lost); the cycle stops.
 func (c *cycle) propose(ctx context.Context, recs ...wal.Record) error {
+	if c.req.DryRun { // a dry run writes nothing: its caller sees its records
+		c.show(recs...)
+		return nil
+	}
 	for len(recs) > 0 {
 		n := min(len(recs), c.e.opts.BatchSize)
 		if _, err := c.e.opts.Log.Propose(ctx, recs[:n]); err != nil {
@@ -36,6 +40,17 @@ func (c *cycle) propose(ctx context.Context, recs ...wal.Record) error {
 		recs = recs[n:]
 	}
 	return nil
+}
+
+// show hands records to the caller without recording them (a dry run's,
+// and the unchanged decisions of a watched run).
+func (c *cycle) show(recs ...wal.Record) {
+	if c.progress == nil {
+		return
+	}
+	for _, r := range recs {
+		c.progress(r)
+	}
 }
 
 // proposeOutcome records outcomes of calls that were made: even if ctx is
@@ -114,13 +129,15 @@ func (e *UnresolvedError) Unwrap() error { return e.Err }
 
 // recordDecisions numbers the decisions (cycle id + index) and records
 // them. A Refuse/Hold/Report decision identical to one the previous real
-// cycle recorded is not written again, so a steady fleet does not grow the
-// log; a dry run records all of them, flagged dry_run, and so does a run
-// someone asked for and watches (Request.Progress set, e.g. `ovi
-// reconcile`), so its caller sees the whole plan.
+// cycle recorded is not written again — also in a run someone watches
+// (Request.Progress set, e.g. `ovi reconcile`), whose caller is shown it
+// without it being recorded — so a steady fleet does not grow the log
+// with the same report every cycle. A dry run records nothing (propose):
+// its caller is shown every decision, flagged dry_run.
 func (c *cycle) recordDecisions(ctx context.Context, plan Plan) error {
 	quiet := make(map[string]string)
 	recs := make([]wal.Record, 0, len(plan.Actions))
+	var unchanged []wal.Record
 	c.report.Decisions = make([]DecisionReport, 0, len(plan.Actions))
 	for i, a := range plan.Actions {
 		id := c.id + "-" + strconv.Itoa(i+1)
@@ -135,18 +152,25 @@ func (c *cycle) recordDecisions(ctx context.Context, plan Plan) error {
 		if !a.Actionable() && !c.req.DryRun {
 			key := quietKey(a)
 			quiet[key] = a.Reason
-			dr.Recorded = c.req.Progress != nil || c.e.quiet[key] != a.Reason
+			dr.Recorded = c.e.quiet[key] != a.Reason
 		}
+		d := a.Decided(c.req.DryRun)
+		rec := c.record(wal.KindDecided, a.ResourceID, id, func(r *wal.Record) { r.Decided = d })
 		if dr.Recorded {
-			d := a.Decided(c.req.DryRun)
-			recs = append(recs, c.record(wal.KindDecided, a.ResourceID, id, func(r *wal.Record) { r.Decided = d }))
+			recs = append(recs, rec)
+		} else {
+			unchanged = append(unchanged, rec)
 		}
 		c.report.Decisions = append(c.report.Decisions, dr)
 	}
 	if !c.req.DryRun {
 		c.e.quiet = quiet
 	}
-	return c.propose(ctx, recs...)
+	if err := c.propose(ctx, recs...); err != nil {
+		return err
+	}
+	c.show(unchanged...)
+	return nil
 }
 
 // quietKey identifies a non-actionable decision across cycles.

@@ -30,7 +30,7 @@ const storyBudget = 3 * time.Minute
 // for every read (members, state, wal replay — it is enough for them).
 //
 //  1. the three join: `ovi members` shows 3 alive voters and one leader;
-//     the read token cannot reconcile (forbidden);
+//     the read token cannot apply (forbidden), only preview (dry run);
 //  2. `ovi reconcile` through a follower converges: exactly 3 managed
 //     instances in the simulator, the unmanaged one untouched;
 //  3. `ovi state --revision N -o json` is identical on every node;
@@ -142,15 +142,24 @@ func checkManagedCount(t *testing.T, cloud *sim, n int) {
 }
 
 // checkReadTokenCannotWrite asserts the read token's scope ends at reads:
-// even a dry-run reconcile is forbidden with it.
+// an apply is forbidden with it, while a dry run (which records nothing)
+// previews the plan.
 func checkReadTokenCannotWrite(t *testing.T, r operator, addr, infra string) {
 	t.Helper()
-	res, err := ovi(r, addr, "reconcile", "--dry-run", "-f", infra)
+	res, err := ovi(r, addr, "reconcile", "-f", infra)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.code == 0 || !strings.Contains(res.stderr, "forbidden") {
-		t.Fatalf("ovi reconcile --dry-run with the read token: exit %d, want a forbidden error\nstdout:\n%s\nstderr:\n%s",
+		t.Fatalf("ovi reconcile with the read token: exit %d, want a forbidden error\nstdout:\n%s\nstderr:\n%s",
+			res.code, res.stdout, res.stderr)
+	}
+	res, err = ovi(r, addr, "reconcile", "--dry-run", "-f", infra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.code != 0 || !strings.Contains(res.stdout, "Dry run: nothing will be changed.") {
+		t.Fatalf("ovi reconcile --dry-run with the read token: exit %d, want the plan\nstdout:\n%s\nstderr:\n%s",
 			res.code, res.stdout, res.stderr)
 	}
 }
