@@ -51,6 +51,7 @@ type Agent struct {
 	prom    *promMetrics
 	disk    diskErrors // the last failed disk write (readiness)
 	peers   *peerAuth  // who is a server of the cluster (Raft port, node-to-node endpoints)
+	conns   listenerCounters
 	clients *clientPool
 
 	raftAddr string
@@ -116,7 +117,9 @@ func (a *Agent) open() error {
 		return fmt.Errorf("cluster: listen http on ports.http %d: %w", a.cfg.Ports.HTTP, err)
 	}
 	a.httpAddr = hostPort(a.cfg.advertiseIP(), ln.Addr().(*net.TCPAddr).Port)
-	a.httpLn = a.tlsListener(transport.LimitListener(ln, httpConnLimits()))
+	limited := transport.LimitListener(ln, httpConnLimits())
+	a.conns.http = limited.Counter()
+	a.httpLn = a.tlsListener(limited)
 	a.clients = newClientPool(a.cfg.ACL.WriteToken, a.clientTLS())
 	if err := a.setupRaft(); err != nil {
 		return err

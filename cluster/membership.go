@@ -58,6 +58,9 @@ func newMembership(a *Agent) (*membership, error) {
 	if err != nil {
 		return nil, err
 	}
+	if g, ok := conf.Transport.(*gossipTransport); ok {
+		a.conns.gossip = g.counter
+	}
 	if m.ml, err = memberlist.Create(conf); err != nil {
 		_ = conf.Transport.Shutdown()
 		return nil, fmt.Errorf("cluster: start gossip on ports.gossip %d: %w", conf.BindPort, err)

@@ -40,6 +40,7 @@ func newPromMetrics(reg *prometheus.Registry, a *Agent) *promMetrics {
 		}, func() float64 { return a.Interval().Seconds() }),
 		newOpenIntentsCollector(a),
 		newReadinessCollector(a),
+		newConnCollector(a),
 	)
 	return m
 }

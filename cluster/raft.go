@@ -75,7 +75,9 @@ func (a *Agent) setupTransport() error {
 		return fmt.Errorf("cluster: listen raft on ports.raft %d: %w", a.cfg.Ports.Raft, err)
 	}
 	adv := &net.TCPAddr{IP: net.ParseIP(a.cfg.advertiseIP()), Port: ln.Addr().(*net.TCPAddr).Port}
-	stream, err := transport.NewTCPStreamLayer(transport.LimitListener(ln, raftConnLimits()), adv,
+	limited := transport.LimitListener(ln, raftConnLimits())
+	a.conns.raft = limited.Counter()
+	stream, err := transport.NewTCPStreamLayer(limited, adv,
 		transport.WithMutualTLS(a.tls), transport.WithRaftGuard(a.peers))
 	if err != nil {
 		_ = ln.Close()
