@@ -101,6 +101,10 @@ type Config struct {
 	OnLeader    func(ctx context.Context) `yaml:"-"` // run once per leadership term; ctx ends with it
 	Reconcile   ReconcileFunc             `yaml:"-"` // serves POST /v1/reconcile on the leader
 	Registry    *prometheus.Registry      `yaml:"-"` // served on /metrics with the agent's own; nil: a new one
+	// ClockOffset shifts the wall clock this agent stamps records with and
+	// judges forwarded records' times by. TEST-ONLY (clock skew fault
+	// tests; cmd/ovi sets it from OVI_TEST_CLOCK_OFFSET): always 0 in use.
+	ClockOffset time.Duration `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults every file and flag set starts from.

@@ -26,9 +26,12 @@ const (
 // Propose commits records as one wal.Batch (one Raft entry, so one
 // revision) and returns its revision. Any node accepts proposals: a
 // follower forwards them to the leader's HTTP API, so callers never need
-// to find the leader. Records without a Time get the current time; Node
-// is set to this node's name when empty; the leader stamps its current
-// Term. Proposals are not merged: raft's own batching (MaxAppendEntries,
+// to find the leader. Records without a Time get this node's clock; Node
+// is set to this node's name when empty (callers are this process: its
+// reconcile engine and its API handlers); the leader stamps its current
+// Term. On the leader, a follower's forwarded records get the follower's
+// authenticated name and a time within recordTimeWindow of the leader's
+// clock (see stampForwarded). Proposals are not merged: raft's own batching (MaxAppendEntries,
 // BatchingFSM) groups concurrent ones into one fsync.
 //
 // While no leader is known (an election), Propose waits and retries until
@@ -60,7 +63,7 @@ func (a *Agent) prepare(recs []wal.Record) ([]wal.Record, error) {
 		return nil, transport.Errorf(transport.CodeBadRequest, "a proposal holds 1 to %d records, got %d", maxBatchRecords, len(recs))
 	}
 	out := make([]wal.Record, len(recs))
-	now := time.Now().UTC()
+	now := a.now()
 	for i := range recs {
 		out[i] = recs[i]
 		if out[i].Time.IsZero() {

@@ -204,7 +204,9 @@ func (a *Agent) RemovePeer(ctx context.Context, in transport.RemovePeerRequest) 
 }
 
 // handlePropose is the leader side of write forwarding. It never forwards
-// again: a follower answers not_leader and the sender retries.
+// again: a follower answers not_leader and the sender retries. The
+// records are stamped with the sender's authenticated name and a time the
+// leader accepts (stampForwarded), whatever they claimed.
 func (a *Agent) handlePropose(w http.ResponseWriter, r *http.Request) error {
 	var in transport.ProposeRequest
 	if e := transport.DecodeBodyLimit(w, r, &in, maxProposeBody); e != nil {
@@ -213,10 +215,15 @@ func (a *Agent) handlePropose(w http.ResponseWriter, r *http.Request) error {
 	if a.raft.State() != raft.Leader {
 		return transport.Errorf(transport.CodeNotLeader, "%s is not the leader", a.cfg.NodeName)
 	}
-	recs, err := a.prepare(in.Records)
+	recs, err := a.prepare(in.Records) // a copy: in.Records keeps the nodes as sent
 	if err != nil {
 		return err
 	}
+	origin, err := a.forwardedBy(r, in.Records)
+	if err != nil {
+		return err
+	}
+	a.stampForwarded(recs, origin)
 	rev, err := a.applyLocal(r.Context(), recs)
 	if err != nil {
 		return err

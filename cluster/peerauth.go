@@ -36,7 +36,8 @@ type peerAuth struct {
 	logger  *slog.Logger
 	logs    *rate.Limiter
 
-	refused *prometheus.CounterVec // ovi_peer_refused_total{listener, reason}
+	refused   *prometheus.CounterVec // ovi_peer_refused_total{listener, reason}
+	restamped prometheus.Counter     // ovi_records_restamped_total
 }
 
 // newPeerAuth registers ovi_peer_refused_total in reg, every series at 0.
@@ -45,7 +46,11 @@ func newPeerAuth(logger *slog.Logger, reg prometheus.Registerer) *peerAuth {
 		Name: "ovi_peer_refused_total",
 		Help: "Connections and requests refused because the peer is not a server of this cluster (reasons: docs/operations.md).",
 	}, []string{"listener", "reason"})
-	reg.MustRegister(refused)
+	restamped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ovi_records_restamped_total",
+		Help: "Forwarded records whose time lay outside the leader's window and was replaced by the leader's clock.",
+	})
+	reg.MustRegister(refused, restamped)
 	for _, r := range []string{transport.RefusedClientCert, transport.RefusedHandshake, transport.RefusedIdentity,
 		transport.RefusedNotMember, transport.RefusedMalformed} {
 		refused.WithLabelValues(listenerRaft, r)
@@ -53,7 +58,7 @@ func newPeerAuth(logger *slog.Logger, reg prometheus.Registerer) *peerAuth {
 	for _, r := range []string{transport.RefusedClientCert, transport.RefusedNotMember} {
 		refused.WithLabelValues(listenerHTTP, r)
 	}
-	return &peerAuth{logger: logger, logs: rate.NewLimiter(refusalLogRate, refusalLogBurst), refused: refused}
+	return &peerAuth{logger: logger, logs: rate.NewLimiter(refusalLogRate, refusalLogBurst), refused: refused, restamped: restamped}
 }
 
 // RaftMember reports whether id at addr is a server: in the Raft

@@ -175,6 +175,11 @@ func agentLogger(cfg *cluster.Config) (*slog.Logger, error) {
 // while the node leads (standalone CLI runs leave it off: they act only
 // when asked).
 func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logger, continuous bool) (*cluster.Agent, error) {
+	offset, err := testClockOffset(os.Getenv, logger) // test-only; 0 unless OVI_TEST_CLOCK_OFFSET is set
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
+	cfg.ClockOffset = offset
 	reg := prometheus.NewRegistry()
 	cfg.Registry = reg
 	rec := newReconciler(logger, newAgentMetrics(reg, newCycleLog(logger)))
