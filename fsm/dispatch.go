@@ -76,7 +76,8 @@ func applyDecided(b *builder, rec *wal.Record) error {
 // actionExecutes reports whether the leader executes decisions with action a.
 func actionExecutes(a wal.Action) bool {
 	switch a {
-	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize:
+	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
+		wal.ActionAuthorize, wal.ActionRevoke:
 		return true
 	}
 	return false

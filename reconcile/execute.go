@@ -176,6 +176,10 @@ func executedMessage(a PlannedAction, n int) string {
 		return "Tags updated"
 	case wal.ActionResize:
 		return "Resized to " + a.Size
+	case wal.ActionAuthorize:
+		return "Authorized " + a.Rule.String()
+	case wal.ActionRevoke:
+		return "Revoked " + a.Rule.String()
 	}
 	return "Done"
 }

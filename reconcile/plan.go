@@ -33,6 +33,7 @@ type PlannedAction struct {
 	ImageID    string            `json:"image_id,omitempty"`
 	SetTags    map[string]string `json:"set_tags,omitempty"`
 	RemoveTags []string          `json:"remove_tags,omitempty"`
+	Rule       *wal.RuleChange   `json:"rule,omitempty"` // authorize, revoke
 }
 
 // Counts classifies the live observed resources (and the missing
@@ -76,7 +77,8 @@ type Launch struct {
 // Delete, UpdateTags, Resize) rather than explaining why not.
 func (a PlannedAction) Actionable() bool {
 	switch a.Action {
-	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize:
+	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
+		wal.ActionAuthorize, wal.ActionRevoke:
 		return true
 	}
 	return false
@@ -87,6 +89,7 @@ func (a PlannedAction) Decided(dryRun bool) *wal.Decided {
 	return &wal.Decided{
 		Action: a.Action, Drift: a.Drift, ResourceKind: a.Kind, Reason: a.Reason, DryRun: dryRun, Group: a.Group,
 		Count: a.Count, Size: a.Size, ImageID: a.ImageID, SetTags: a.SetTags, RemoveTags: a.RemoveTags,
+		Rule: a.Rule,
 	}
 }
 
@@ -109,7 +112,7 @@ func actionRank(a wal.Action) int {
 	switch a {
 	case wal.ActionCreate:
 		return 0
-	case wal.ActionUpdateTags:
+	case wal.ActionUpdateTags, wal.ActionAuthorize, wal.ActionRevoke:
 		return 1
 	case wal.ActionResize:
 		return 2

@@ -233,6 +233,8 @@ func startMessage(a PlannedAction, attempt int) string {
 		msg = "Starting tag update"
 	case wal.ActionResize:
 		msg = "Starting resize to " + a.Size + " (stop, change type, start)"
+	case wal.ActionAuthorize, wal.ActionRevoke:
+		msg = "Starting " + a.Action.String() + " of " + a.Rule.String()
 	}
 	if attempt > 1 {
 		msg += fmt.Sprintf(" (attempt %d, after failover)", attempt)

@@ -125,7 +125,7 @@ func (r *recovery) resolve(ctx context.Context, in Intent) error {
 func plannedFrom(rec wal.Record) PlannedAction {
 	p := rec.Decided
 	return PlannedAction{Action: p.Action, Drift: p.Drift, Kind: p.ResourceKind, Reason: p.Reason, Group: p.Group, ResourceID: rec.ResourceID,
-		Count: p.Count, Size: p.Size, ImageID: p.ImageID, SetTags: p.SetTags, RemoveTags: p.RemoveTags}
+		Count: p.Count, Size: p.Size, ImageID: p.ImageID, SetTags: p.SetTags, RemoveTags: p.RemoveTags, Rule: p.Rule}
 }
 
 // retry runs the decision again as a one-element batch.

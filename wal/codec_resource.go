@@ -17,6 +17,8 @@ func (e *encoder) resource(r *Resource) {
 	switch r.Kind {
 	case ResourceInstance:
 		e.instance(r.Instance)
+	case ResourceSecurityGroup:
+		e.securityGroup(r.SecurityGroup)
 	}
 }
 
@@ -35,6 +37,10 @@ func (e *encoder) spec(s *Spec) {
 	e.u8(uint8(s.Kind))
 	e.str("spec.name", s.Name)
 	e.strMap("spec.tags", s.Tags)
+	switch s.Kind {
+	case ResourceSecurityGroup:
+		e.securityGroup(s.SecurityGroup)
+	}
 }
 
 // resourceKind reads a kind byte; a kind this build does not know is
@@ -65,6 +71,8 @@ func (d *decoder) resource(r *Resource) {
 	switch r.Kind {
 	case ResourceInstance:
 		r.Instance = d.instance()
+	case ResourceSecurityGroup:
+		r.SecurityGroup = d.securityGroup()
 	}
 }
 
@@ -104,7 +112,13 @@ func (d *decoder) spec(s *Spec) {
 	s.Kind = d.resourceKind("spec.kind")
 	s.Name = d.str("spec.name")
 	s.Tags = d.strMap("spec.tags")
-	if d.err == nil {
+	if d.err != nil {
+		return
+	}
+	switch s.Kind {
+	case ResourceSecurityGroup:
+		s.SecurityGroup = d.securityGroup()
+	default:
 		d.fail("spec.kind", fmt.Sprintf("kind %s has no named-resource spec", s.Kind))
 	}
 }

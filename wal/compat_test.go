@@ -57,7 +57,13 @@ func asV1(r Record) Record {
 		for i := range c.Config.Groups {
 			c.Config.Groups[i].Unnamed = false
 		}
+		c.Config.Resources = nil
 		r.Config = &c
+	}
+	if r.Decided != nil {
+		d := *r.Decided
+		d.Rule = nil
+		r.Decided = &d
 	}
 	return withoutInputs(r)
 }

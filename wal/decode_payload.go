@@ -81,6 +81,9 @@ func (d *decoder) decided() *Decided {
 	p.ImageID = d.str("decided.image_id")
 	p.SetTags = d.strMap("decided.set_tags")
 	p.RemoveTags = d.strs("decided.remove_tags")
+	if d.version >= FormatV3 {
+		p.Rule = d.ruleChange()
+	}
 	return p
 }
 

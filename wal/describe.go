@@ -91,6 +91,10 @@ func noun(a Action) string {
 		return "tag update"
 	case ActionResize:
 		return "resize"
+	case ActionAuthorize:
+		return "rule authorization"
+	case ActionRevoke:
+		return "rule revocation"
 	}
 	return a.String()
 }
@@ -106,6 +110,10 @@ func pastTense(a Action) string {
 		return "updated tags"
 	case ActionResize:
 		return "resized"
+	case ActionAuthorize:
+		return "authorized the rule"
+	case ActionRevoke:
+		return "revoked the rule"
 	}
 	return "completed " + a.String()
 }

@@ -49,6 +49,7 @@ func (e *encoder) decided(p *Decided) {
 	e.str("decided.image_id", p.ImageID)
 	e.strMap("decided.set_tags", p.SetTags)
 	e.strs("decided.remove_tags", p.RemoveTags)
+	e.ruleChange(p.Rule)
 }
 
 func (e *encoder) executing(p *Executing) {

@@ -7,7 +7,7 @@ import "fmt"
 // never rename a name (operators and scripts match on them).
 
 // Valid reports whether a is a known action.
-func (a Action) Valid() bool { return a >= ActionCreate && a <= ActionReport }
+func (a Action) Valid() bool { return a >= ActionCreate && a <= lastAction }
 
 // String returns the action's stable name ("create", "delete", ...).
 func (a Action) String() string {
@@ -26,18 +26,22 @@ func (a Action) String() string {
 		return "hold"
 	case ActionReport:
 		return "report"
+	case ActionAuthorize:
+		return "authorize"
+	case ActionRevoke:
+		return "revoke"
 	}
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
 
 // ParseAction turns a name produced by String back into an Action.
 func ParseAction(s string) (Action, error) {
-	for a := ActionCreate; a <= ActionReport; a++ {
+	for a := ActionCreate; a <= lastAction; a++ {
 		if a.String() == s {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report)", s)
+	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

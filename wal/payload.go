@@ -37,6 +37,10 @@ const (
 	ActionRefuse     Action = 5 // protected (blessed) or disallowed by policy
 	ActionHold       Action = 6 // deferred: deletion cap, eventual-consistency re-check
 	ActionReport     Action = 7 // unmanaged: reported, never touched
+	ActionAuthorize  Action = 8 // add one security group rule
+	ActionRevoke     Action = 9 // remove one security group rule
+
+	lastAction = ActionRevoke
 )
 
 // Drift classifies a resource against the desired configuration.
@@ -67,6 +71,8 @@ type Decided struct {
 	ImageID      string            `json:"image_id,omitempty"` // the image used, resolved if defaulted
 	SetTags      map[string]string `json:"set_tags,omitempty"`
 	RemoveTags   []string          `json:"remove_tags,omitempty"`
+	// Rule is the rule an authorize or revoke decision adds or removes.
+	Rule *RuleChange `json:"rule,omitempty"`
 }
 
 // Executing is the payload of KindExecuting: the intent, committed before

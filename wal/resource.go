@@ -25,7 +25,8 @@ type Resource struct {
 	Tags    map[string]string `json:"tags,omitempty"`
 	Managed bool              `json:"managed"` // carries Ovi's management tag
 
-	Instance *Instance `json:"instance,omitempty"` // ResourceInstance
+	Instance      *Instance      `json:"instance,omitempty"`       // ResourceInstance
+	SecurityGroup *SecurityGroup `json:"security_group,omitempty"` // ResourceSecurityGroup
 }
 
 // Instance is the attribute payload of an EC2 instance (ResourceInstance).
@@ -59,6 +60,8 @@ func (r Resource) Attributes() []Attribute {
 		}
 		return []Attribute{{"size", p.Size}, {"image", p.ImageID}, {"subnet", p.SubnetID},
 			{"security_groups", strings.Join(p.SecurityGroups, ",")}, {"termination_protection", protected}}
+	case r.SecurityGroup != nil:
+		return r.SecurityGroup.attributes()
 	}
 	return nil
 }
@@ -69,6 +72,8 @@ func (r Resource) Summary() string {
 	switch {
 	case r.Instance != nil:
 		return r.Instance.Size
+	case r.SecurityGroup != nil:
+		return r.SecurityGroup.Name
 	}
 	return r.Kind.String()
 }
@@ -78,7 +83,8 @@ func (r Resource) Summary() string {
 // slice are the same (the codec does not keep them apart).
 func (r *Resource) Equal(b *Resource) bool {
 	return r.ID == b.ID && r.Kind == b.Kind && r.Group == b.Group && r.State == b.State &&
-		r.Managed == b.Managed && maps.Equal(r.Tags, b.Tags) && r.Instance.equal(b.Instance)
+		r.Managed == b.Managed && maps.Equal(r.Tags, b.Tags) && r.Instance.equal(b.Instance) &&
+		r.SecurityGroup.equal(b.SecurityGroup)
 }
 
 func (p *Instance) equal(q *Instance) bool {
@@ -100,6 +106,8 @@ type Spec struct {
 	Kind ResourceKind      `json:"type"`
 	Name string            `json:"name"`
 	Tags map[string]string `json:"tags,omitempty"`
+
+	SecurityGroup *SecurityGroup `json:"security_group,omitempty"` // ResourceSecurityGroup
 }
 
 // payloadKinds returns how many attribute payloads r carries and the kind
@@ -107,6 +115,9 @@ type Spec struct {
 func (r *Resource) payloadKinds() (n int, last ResourceKind) {
 	if r.Instance != nil {
 		n, last = n+1, ResourceInstance
+	}
+	if r.SecurityGroup != nil {
+		n, last = n+1, ResourceSecurityGroup
 	}
 	return n, last
 }
@@ -128,6 +139,9 @@ func (r *Resource) validate() error {
 func (s *Spec) validate() error {
 	if !s.Kind.Valid() {
 		return fmt.Errorf("%w: desired resource %s has %s", ErrUnknownKind, s.Name, s.Kind)
+	}
+	if s.Kind == ResourceSecurityGroup && s.SecurityGroup != nil {
+		return nil
 	}
 	return fmt.Errorf("%w: desired resource %s of kind %s needs its own spec payload (instances are groups)",
 		ErrInvalidRecord, s.Name, s.Kind)

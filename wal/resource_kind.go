@@ -16,7 +16,7 @@ type ResourceKind uint8
 // Valid until its payload exists.
 const (
 	ResourceInstance      ResourceKind = 1 // "ec2": an EC2 instance
-	ResourceSecurityGroup ResourceKind = 2 // reserved: "security_group"
+	ResourceSecurityGroup ResourceKind = 2 // "security_group": a VPC security group
 	ResourceVolume        ResourceKind = 3 // reserved: "ebs_volume"
 )
 
@@ -26,12 +26,14 @@ const (
 var ErrUnknownKind = errors.New("wal: unknown kind (written by a newer release?)")
 
 // ResourceKinds lists every kind this build knows, in byte order.
-func ResourceKinds() []ResourceKind { return []ResourceKind{ResourceInstance} }
+func ResourceKinds() []ResourceKind {
+	return []ResourceKind{ResourceInstance, ResourceSecurityGroup}
+}
 
 // Valid reports whether k is a kind this build knows.
 func (k ResourceKind) Valid() bool {
 	switch k {
-	case ResourceInstance:
+	case ResourceInstance, ResourceSecurityGroup:
 		return true
 	}
 	return false
