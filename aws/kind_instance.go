@@ -39,6 +39,8 @@ func (p *Provider) Kind(_ context.Context, k wal.ResourceKind) (reconcile.KindPr
 	switch k {
 	case wal.ResourceInstance:
 		return instanceKind{p}, nil
+	case wal.ResourceSecurityGroup:
+		return securityGroupKind{p}, nil
 	}
 	return nil, fmt.Errorf("aws: no observer or executor for resource kind %s", k)
 }
@@ -77,7 +79,14 @@ func (k instanceKind) Execute(ctx context.Context, call reconcile.Call) reconcil
 	d := call.Decisions[0]
 	switch call.Action {
 	case wal.ActionCreate:
-		res, err := k.p.Create(ctx, launchOf(call, d))
+		req := launchOf(call, d)
+		groups, err := securityGroupKind(k).ResolveNames(ctx, req.SecurityGroups)
+		if err != nil {
+			errs[0] = err
+			return reconcile.CallResult{Errs: errs}
+		}
+		req.SecurityGroups = groups
+		res, err := k.p.Create(ctx, req)
 		errs[0] = err
 		return reconcile.CallResult{Errs: errs, Created: res.IDs}
 	case wal.ActionResize:

@@ -134,8 +134,7 @@ func (p *configParser) securityGroups(f map[string]*ast.MappingValueNode) []stri
 		s, ok := p.str(n, posOf(n), "security group")
 		switch {
 		case !ok:
-		case !p.re.sg.MatchString(s):
-			p.errorf(posOf(n), "invalid security group %q (expected an id like sg-0123456789abcdef0)", s)
+		case !p.groupRef(s, posOf(n)):
 		case contains(out, s):
 			p.errorf(posOf(n), "duplicate security group %q", s)
 		default:

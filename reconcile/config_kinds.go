@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -62,8 +63,9 @@ func (p *configParser) typeNames() string {
 	if p.kinds == nil {
 		return wal.ResourceInstance.String()
 	}
-	names := make([]string, 0, len(p.kinds.order))
-	for _, k := range p.kinds.order {
+	kinds := slices.Sorted(slices.Values(p.kinds.order))
+	names := make([]string, 0, len(kinds))
+	for _, k := range kinds {
 		names = append(names, k.String())
 	}
 	return strings.Join(names, ", ")

@@ -280,6 +280,11 @@ func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 		s.add(a)
 		return
 	}
+	if users := s.usedBy(r); len(users) > 0 {
+		a.Action, a.Reason = wal.ActionRefuse, "Refused: "+why+", but in use by "+usersText(users)
+		s.add(a)
+		return
+	}
 	seen := s.prev.Unwanted[r.ID] + 1
 	s.plan.Memory.Unwanted[r.ID] = seen
 	switch {
@@ -338,7 +343,10 @@ func (s *decision) finish() {
 		if c := strings.Compare(a.Group, b.Group); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ResourceID, b.ResourceID)
+		if c := strings.Compare(a.ResourceID, b.ResourceID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Reason, b.Reason)
 	})
 }
 

@@ -29,12 +29,29 @@ type TagRequest struct {
 	Remove []string
 }
 
-// Kind implements Provider: the fake serves the instance kind only.
+// Kind implements Provider: the fake serves the instance kind; every
+// other kind is an empty cloud.
 func (p *fakeProvider) Kind(_ context.Context, k wal.ResourceKind) (KindProvider, error) {
 	if k != wal.ResourceInstance {
-		return nil, fmt.Errorf("fake: no provider for %s", k)
+		return emptyKind{k}, nil
 	}
 	return p, nil
+}
+
+// emptyKind is a kind of which the cloud holds nothing and which cannot
+// be acted on.
+type emptyKind struct{ k wal.ResourceKind }
+
+func (emptyKind) Observe(context.Context) ([]wal.Resource, error) { return nil, nil }
+
+func (emptyKind) FindByDecision(context.Context, string) ([]wal.Resource, error) { return nil, nil }
+
+func (e emptyKind) Execute(_ context.Context, call Call) CallResult {
+	errs := make([]error, len(call.Decisions))
+	for i := range errs {
+		errs[i] = fmt.Errorf("fake: no executor for %s", e.k)
+	}
+	return CallResult{Errs: errs}
 }
 
 // Resolve implements Resolver: the default image.

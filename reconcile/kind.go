@@ -3,6 +3,7 @@ package reconcile
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/yairfalse/ovi/wal"
 )
@@ -94,7 +95,7 @@ func NewKinds(kinds ...Kind) (*Kinds, error) {
 
 // DefaultKinds is the registry of every kind this build handles.
 func DefaultKinds() *Kinds {
-	r, err := NewKinds(InstanceKind{})
+	r, err := NewKinds(InstanceKind{}, SecurityGroupKind{})
 	if err != nil {
 		panic(err) // the built-in kinds are a fixed, acyclic set: a test covers it
 	}
@@ -162,4 +163,42 @@ func (r *Kinds) Unit(cfg *wal.Config, k wal.ResourceKind, name string) (Unit, bo
 		}
 	}
 	return Unit{}, false
+}
+
+// deleteGuard is implemented by a Kind whose resources other resources
+// can be using (instances in a security group): such a resource is not
+// deleted while UsedBy names any, and the refusal says which.
+type deleteGuard interface {
+	UsedBy(r *wal.Resource, observed []*wal.Resource) []string
+}
+
+// usedBy asks r's kind which observed resources use r.
+func (s *decision) usedBy(r *wal.Resource) []string {
+	h, ok := s.kinds.Get(r.Kind)
+	if !ok {
+		return nil
+	}
+	g, ok := h.(deleteGuard)
+	if !ok {
+		return nil
+	}
+	all := make([]*wal.Resource, len(s.all))
+	for i, o := range s.all {
+		all[i] = o.r
+	}
+	return g.UsedBy(r, all)
+}
+
+// usersText names the users of a resource: "instance i-1" or "3 instances
+// (i-1, i-2, ...)".
+func usersText(ids []string) string {
+	if len(ids) == 1 {
+		return "instance " + ids[0]
+	}
+	shown := ids[:min(len(ids), 3)]
+	more := ""
+	if len(ids) > len(shown) {
+		more = ", ..."
+	}
+	return fmt.Sprintf("%d instances (%s%s)", len(ids), strings.Join(shown, ", "), more)
 }

@@ -16,8 +16,10 @@ type InstanceKind struct{}
 // Resource implements Kind.
 func (InstanceKind) Resource() wal.ResourceKind { return wal.ResourceInstance }
 
-// DependsOn implements Kind: instances reference nothing Ovi manages yet.
-func (InstanceKind) DependsOn() []wal.ResourceKind { return nil }
+// DependsOn implements Kind: instances name security groups.
+func (InstanceKind) DependsOn() []wal.ResourceKind {
+	return []wal.ResourceKind{wal.ResourceSecurityGroup}
+}
 
 // Units implements Kind: one unit per group, the first of a name wins.
 func (InstanceKind) Units(cfg *wal.Config) []Unit {

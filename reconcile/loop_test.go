@@ -191,7 +191,12 @@ type gatedProvider struct {
 }
 
 // Kind serves the gated observer for instances.
-func (g *gatedProvider) Kind(context.Context, wal.ResourceKind) (KindProvider, error) { return g, nil }
+func (g *gatedProvider) Kind(_ context.Context, k wal.ResourceKind) (KindProvider, error) {
+	if k != wal.ResourceInstance {
+		return emptyKind{k}, nil
+	}
+	return g, nil
+}
 
 func (g *gatedProvider) Observe(ctx context.Context) ([]wal.Resource, error) {
 	n := g.inside.Add(1)
