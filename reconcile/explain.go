@@ -13,6 +13,7 @@ import (
 // the rule that fired, in words.
 type Explanation struct {
 	Unit         *Unit    // the desired unit in force; nil when the file has none by that name
+	Live         int      // live managed members of the unit observed
 	Changes      []Change // the resource's drifting attributes against Unit
 	Seen         int      // earlier consecutive observations that showed the resource unwanted
 	LaunchCredit int      // launches of the unit not visible yet, credited to it
@@ -21,9 +22,17 @@ type Explanation struct {
 }
 
 // Explain explains decision d about resource r (nil for a create) from
-// the configuration and inputs the cycle decided with.
-func Explain(kinds *Kinds, desired wal.Config, r *wal.Resource, d *wal.Decided, in *wal.DecideInputs) Explanation {
+// the configuration, observed resources and inputs the cycle decided with.
+func Explain(kinds *Kinds, desired wal.Config, observed []wal.Resource, r *wal.Resource, d *wal.Decided, in *wal.DecideInputs) Explanation {
 	var x Explanation
+	seen := make(map[string]bool, len(observed))
+	for i := range observed {
+		o := &observed[i]
+		seen[o.ID] = true
+		if managed(o) && !terminating(o) && o.Kind == d.ResourceKind && groupOf(o) == d.Group {
+			x.Live++
+		}
+	}
 	if u, ok := kinds.Unit(&desired, d.ResourceKind, d.Group); ok && d.Group != "" {
 		x.Unit = &u
 		if h, ok := kinds.Get(d.ResourceKind); ok && r != nil && r.ID != "" {
@@ -33,14 +42,14 @@ func Explain(kinds *Kinds, desired wal.Config, r *wal.Resource, d *wal.Decided, 
 	confirm := DefaultConfirmations
 	if in != nil {
 		confirm = in.Confirmations
-		x.Seen, x.LaunchCredit, x.FailedCode = memoryFor(in, d, r)
+		x.Seen, x.LaunchCredit, x.FailedCode = memoryFor(in, d, r, seen)
 	}
 	x.Rule = rule(d, desired.Policy, confirm, x.Seen)
 	return x
 }
 
 // memoryFor picks the entries of the recorded memory that concern d.
-func memoryFor(in *wal.DecideInputs, d *wal.Decided, r *wal.Resource) (seen, credit int, failed string) {
+func memoryFor(in *wal.DecideInputs, d *wal.Decided, r *wal.Resource, observed map[string]bool) (seen, credit int, failed string) {
 	id := ""
 	if r != nil {
 		id = r.ID
@@ -51,7 +60,7 @@ func memoryFor(in *wal.DecideInputs, d *wal.Decided, r *wal.Resource) (seen, cre
 		}
 	}
 	for _, l := range in.Launched {
-		if l.Group == d.Group && l.Kind == d.ResourceKind && l.Cycles < in.Confirmations {
+		if l.Group == d.Group && l.Kind == d.ResourceKind && l.Cycles < in.Confirmations && !observed[l.ResourceID] {
 			credit++
 		}
 	}

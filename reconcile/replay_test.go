@@ -71,6 +71,15 @@ func replayAll(t *testing.T, recs []wal.Record) []string {
 			if !v.Identical {
 				t.Errorf("decision %s (%s) replays differently: %+v", d.DecisionID, d.Decided.Reason, v.Diffs)
 			}
+			var r *wal.Resource
+			for i := range c.observed {
+				if c.observed[i].ID == d.ResourceID {
+					r = &c.observed[i]
+				}
+			}
+			if x := Explain(DefaultKinds(), c.config, c.observed, r, d.Decided, c.summary.Inputs); strings.HasPrefix(x.Rule, "the ") {
+				t.Errorf("decision %s (%s): no rule in words, %q", d.DecisionID, d.Decided.Reason, x.Rule)
+			}
 			reasons = append(reasons, d.Decided.Action.String()+": "+d.Decided.Reason)
 		}
 	}
@@ -183,4 +192,27 @@ func (p *fakeProvider) resize(id, size string) {
 	r := cloneResource(p.instances[id])
 	r.Instance.Size = size
 	p.instances[id] = r
+}
+
+// TestExplainReadsTheMemoryOfTheDecision: the sightings, launch credit
+// and live members Explain reports are the ones Decide used.
+func TestExplainReadsTheMemoryOfTheDecision(t *testing.T) {
+	desired := testConfig(deleteOn, webGroup(3))
+	observed := []wal.Resource{inst("i-1", "web", "t3.micro", 1), inst("i-2", "web", "t3.micro", 2)}
+	m := Memory{Unwanted: map[string]int{"i-2": 1}, Launched: map[string]Launch{"i-2": {Group: "web"}, "i-9": {Group: "web"}}}
+	in := RecordedInputs("v1", "d", 2, m)
+	plan := Replay(DefaultKinds(), desired, observed, in)
+	hold := plan.Actions[len(plan.Actions)-1]
+	if hold.Action != wal.ActionHold || hold.Count != 1 {
+		t.Fatalf("plan = %v", brief(plan))
+	}
+	x := Explain(DefaultKinds(), desired, observed, nil, hold.Decided(false), in)
+	if x.Live != 2 || x.LaunchCredit != 1 || x.Unit == nil || x.Unit.Count != 3 || !strings.Contains(x.Rule, "not yet visible") {
+		t.Fatalf("explanation = %+v", x)
+	}
+	del := Explain(DefaultKinds(), testConfig(deleteOn, webGroup(1)), observed, &observed[1],
+		&wal.Decided{Action: wal.ActionDelete, Drift: wal.DriftUnwanted, ResourceKind: wal.ResourceInstance, Group: "web", Reason: "Delete: x"}, in)
+	if del.Seen != 1 || !strings.Contains(del.Rule, "seen unwanted 2 times (confirmations 2)") {
+		t.Fatalf("explanation = %+v", del)
+	}
 }

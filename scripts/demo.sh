@@ -4,7 +4,8 @@
 # Starts `ovi agent -dev` (a one-node cluster with an embedded EC2 simulator
 # and the example infrastructure.yaml) on free loopback ports in a temporary
 # directory, then shows what a user does with it: the plan, the apply, the
-# state, the audit trail and one instance's lifecycle, then the web UI's URL
+# state, the audit trail, one instance's lifecycle and `ovi why` of a create
+# and of a refused delete (both replayed identical), then the web UI's URL
 # (on a terminal the agent keeps running until Enter). The agent is stopped
 # and the directory removed on exit, whatever happens.
 #
@@ -155,6 +156,24 @@ instance=$(ovi --no-color state | awk '$5 == "yes" { print $1; exit }')
 	exit 1
 }
 step "One instance's life" wal analyze --resource-id "$instance" --timeline
+
+# decision_id ACTION: the id of the last recorded decision with that action.
+decision_id() {
+	ovi -o json wal replay --type decided | grep "\"action\":\"$1\"" | tail -n 1 |
+		sed -E 's/.*"decision_id":"([^"]+)".*/\1/'
+}
+
+sed -i 's/count: 5/count: 3/' infrastructure.yaml
+printf '\nNow ask for 3 again. The example tags its instances ovi:blessed, so the surplus must stay.\n'
+step "Scale back to 3: blessed instances are refused, not deleted" reconcile --auto-approve
+create=$(decision_id create)
+refused=$(decision_id refuse)
+[[ -n $create && -n $refused ]] || {
+	echo "demo: no create or refusal recorded" >&2
+	exit 1
+}
+step "Why did Ovi launch? The decision, its inputs at that revision, the rule, and a replay of Decide" why "$create"
+step "Why was this instance not deleted? Refusals are decisions too" why "$refused"
 
 ui="http://127.0.0.1:$http_port/ui/"
 printf '\n%s==> The same story in a browser%s\nThe web timeline: %s (the fleet at any revision, %s'"'"'s life, the WAL).\n' \

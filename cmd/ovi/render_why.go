@@ -88,6 +88,9 @@ func writeWhyInputs(out *errWriter, in *whyInputs) {
 	} else {
 		out.printf("  desired   (not in the configuration in force)\n")
 	}
+	if d := in.Desired; d != nil || in.Live > 0 {
+		out.printf("  members   %d live\n", in.Live)
+	}
 	if r := in.Observed; r != nil {
 		out.printf("  observed  %s %s %s, tags %s\n", r.ID, r.State, r.Summary(), formatTags(r.Tags))
 	}

@@ -38,6 +38,7 @@ type whyInputs struct {
 	ConfigSource  string        `json:"config_source"`
 	ConfigDigest  string        `json:"config_digest"`
 	Desired       *whyDesired   `json:"desired,omitempty"` // nil: no unit by that name in force
+	Live          int           `json:"live"`              // live managed members of the group observed
 	Observed      *wal.Resource `json:"observed,omitempty"`
 	Differences   []whyChange   `json:"differences,omitempty"`
 	Policy        wal.Policy    `json:"policy"`
@@ -89,7 +90,7 @@ func explainDecision(ctx context.Context, s *session, cl cycleRecords, d walEntr
 	}
 	rev, ok := cl.decidedAt()
 	if !ok {
-		v.Rule = reconcile.Explain(reconcile.DefaultKinds(), wal.Config{}, nil, d.Record.Decided, in).Rule
+		v.Rule = reconcile.Explain(reconcile.DefaultKinds(), wal.Config{}, nil, nil, d.Record.Decided, in).Rule
 		v.Replay.Status, v.Replay.Reason = replayNotPossible, "no revision before the decision"
 		return v, nil
 	}
@@ -127,7 +128,8 @@ func inputsOf(rev uint64, st stateView, d walEntry, in *wal.DecideInputs) (*whyI
 			w.Observed = &st.Resources[i]
 		}
 	}
-	x := reconcile.Explain(reconcile.DefaultKinds(), cfg, w.Observed, d.Record.Decided, in)
+	x := reconcile.Explain(reconcile.DefaultKinds(), cfg, st.Resources, w.Observed, d.Record.Decided, in)
+	w.Live = x.Live
 	if u := x.Unit; u != nil {
 		w.Desired = &whyDesired{Kind: u.Kind, Name: u.Name, Count: u.Count, Tags: u.Tags}
 		if u.Group != nil {
