@@ -174,15 +174,7 @@ func (r *replayer) byResourceOrName(b *bolt.Bucket, id string, after Revision) (
 		return 0
 	})
 	revs = slices.Compact(revs)
-	for _, rev := range revs {
-		if r.full() {
-			break
-		}
-		if err := r.add(rev); err != nil {
-			return nil, err
-		}
-	}
-	return r.out, nil
+	return r.load(revs)
 }
 
 // indexRevs lists the revisions idx_res holds for id after after.
@@ -284,6 +276,11 @@ func (r *replayer) byTime(b *bolt.Bucket, f *ReplayFilter) ([]RecordAt, error) {
 	if r.last { // the last limit revisions: the index already applied every filter left
 		revs = revs[len(revs)-min(len(revs), r.limit):]
 	}
+	return r.load(revs)
+}
+
+// load adds the records at revs, in order, until the limit is reached.
+func (r *replayer) load(revs []Revision) ([]RecordAt, error) {
 	for _, rev := range revs {
 		if r.full() {
 			break

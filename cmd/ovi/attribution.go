@@ -99,23 +99,3 @@ func trimReplay(entries []walEntry, q transport.WALQuery) []walEntry {
 	}
 	return entries
 }
-
-// compareRevisions orders revisions.
-func compareRevisions(a, b revision) int {
-	switch {
-	case a.Main != b.Main:
-		return cmpUint(a.Main, b.Main)
-	default:
-		return cmpUint(uint64(a.Sub), uint64(b.Sub))
-	}
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

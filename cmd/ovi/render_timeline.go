@@ -130,10 +130,7 @@ func timelineRows(t timeline) []timelineRow {
 	for i := range t.Events {
 		rows = append(rows, timelineRow{time: t.Events[i].Time, rev: t.Events[i].Revision, event: &t.Events[i]})
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i].rev, rows[j].rev
-		return a.Main < b.Main || (a.Main == b.Main && a.Sub < b.Sub)
-	})
+	sort.SliceStable(rows, func(i, j int) bool { return compareRevisions(rows[i].rev, rows[j].rev) < 0 })
 	return rows
 }
 

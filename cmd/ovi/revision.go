@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -27,6 +28,14 @@ func (r revision) String() string {
 		return strconv.FormatUint(r.Main, 10)
 	}
 	return fmt.Sprintf("%d.%d", r.Main, r.Sub)
+}
+
+// compareRevisions orders revisions.
+func compareRevisions(a, b revision) int {
+	if c := cmp.Compare(a.Main, b.Main); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Sub, b.Sub)
 }
 
 // errBadRevision is wrapped by every revision flag error.
