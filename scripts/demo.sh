@@ -174,6 +174,13 @@ refused=$(decision_id refuse)
 }
 step "Why did Ovi launch? The decision, its inputs at that revision, the rule, and a replay of Decide" why "$create"
 step "Why was this instance not deleted? Refusals are decisions too" why "$refused"
+read_at=$(ovi -o json why "$refused" | sed -n 's/^    "revision": \([0-9]*\),$/\1/p' | head -n 1)
+[[ -n $read_at ]] || {
+	echo "demo: ovi why showed no input revision" >&2
+	exit 1
+}
+step "The state that refusal was decided from (time travel)" state --revision "$read_at"
+step "What changed since" state diff --from "$read_at"
 
 ui="http://127.0.0.1:$http_port/ui/"
 printf '\n%s==> The same story in a browser%s\nThe web timeline: %s (the fleet at any revision, %s'"'"'s life, the WAL).\n' \
