@@ -166,6 +166,9 @@ func (c *cycle) affected(d *DecisionReport, launched []string) []string {
 func executedMessage(a PlannedAction, n int) string {
 	switch a.Action {
 	case wal.ActionCreate:
+		if a.Kind == wal.ResourceSecurityGroup {
+			return "Created security group " + a.Group
+		}
 		if n < a.Count {
 			return fmt.Sprintf("Launched %d of %d instances", n, a.Count)
 		}

@@ -227,6 +227,9 @@ func startMessage(a PlannedAction, attempt int) string {
 	switch a.Action {
 	case wal.ActionCreate:
 		msg = "Starting launch of " + instances(a.Count)
+		if a.Kind == wal.ResourceSecurityGroup {
+			msg = "Starting creation of security group " + a.Group
+		}
 	case wal.ActionDelete:
 		msg = "Starting deletion"
 	case wal.ActionUpdateTags:
