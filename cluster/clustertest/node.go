@@ -106,8 +106,16 @@ func StartCluster(t testing.TB, bin string, flags ...string) ([]*Node, *Node) {
 	for i := range nodes {
 		nodes[i] = NewNode(t, bin, fmt.Sprintf("ovi-%d", i+1))
 	}
+	return startThree(t, nodes, func(*Node) []string { return flags })
+}
+
+// startThree starts nodes with bootstrap_expect 3, retry_join to each
+// other and flagsOf(node), and waits up to 30 s for a leader with three
+// voters.
+func startThree(t testing.TB, nodes []*Node, flagsOf func(*Node) []string) ([]*Node, *Node) {
+	t.Helper()
 	for _, n := range nodes {
-		n.Flags = append([]string{"--bootstrap-expect", "3"}, flags...)
+		n.Flags = append([]string{"--bootstrap-expect", "3"}, flagsOf(n)...)
 		for _, p := range nodes {
 			n.Flags = append(n.Flags, "--retry-join", p.GossipAddr())
 		}

@@ -92,16 +92,7 @@ func StartSecureCluster(t testing.TB, bin string, m Material, flags ...string) (
 		nodes[i] = NewNode(t, bin, fmt.Sprintf("ovi-%d", i+1))
 		nodes[i].Client = m.Client(t, nodes[i].HTTPAddr(), OperatorCert, m.WriteToken)
 	}
-	for _, n := range nodes {
-		n.Flags = append(append([]string{"--bootstrap-expect", "3"}, m.AgentFlags(n.Name)...), flags...)
-		for _, p := range nodes {
-			n.Flags = append(n.Flags, "--retry-join", p.GossipAddr())
-		}
-		n.Start()
-	}
-	var l *Node
-	WaitFor(t, "a leader with 3 voters", 30*time.Second, func() bool { l = Leader(nodes, 3); return l != nil })
-	return nodes, l
+	return startThree(t, nodes, func(n *Node) []string { return append(m.AgentFlags(n.Name), flags...) })
 }
 
 // randomToken is what `openssl rand -hex 32` prints.
