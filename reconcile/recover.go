@@ -43,6 +43,15 @@ func (e *Engine) Recover(ctx context.Context) (Report, error) {
 type recovery struct {
 	*cycle
 	observed map[wal.ResourceKind]map[string]wal.Resource // lazily filled by lookup, per kind
+	pending  []pendingRetry                               // decisions to run again, in batches (flush)
+	queued   bool                                         // the decision being resolved was queued
+}
+
+// pendingRetry is a decision recovery runs again.
+type pendingRetry struct {
+	cycle   string // the decision's cycle id: its records carry it
+	attempt int
+	d       DecisionReport
 }
 
 // recoverOpen is Recover without taking the turn.
@@ -71,6 +80,9 @@ func (e *Engine) recoverOpen(ctx context.Context, progress func(wal.Record)) (Re
 		if err := r.resolve(ctx, in); err != nil {
 			return r.report, err
 		}
+	}
+	if err := r.flush(ctx); err != nil {
+		return r.report, err
 	}
 	r.report.Duration = e.opts.Now().Sub(r.start)
 	return r.report, nil
@@ -117,6 +129,10 @@ func (r *recovery) resolve(ctx context.Context, in Intent) error {
 	default:
 		err = r.retry(ctx, d, attempt)
 	}
+	if r.queued {
+		r.queued = false
+		return err
+	}
 	r.report.Decisions = append(r.report.Decisions, *d)
 	return err
 }
@@ -128,12 +144,54 @@ func plannedFrom(rec wal.Record) PlannedAction {
 		Count: p.Count, Size: p.Size, ImageID: p.ImageID, SetTags: p.SetTags, RemoveTags: p.RemoveTags, Rule: p.Rule}
 }
 
-// retry runs the decision again as a one-element batch.
-func (r *recovery) retry(ctx context.Context, d *DecisionReport, attempt int) error {
-	batch := []DecisionReport{*d}
-	err := r.runBatch(ctx, batch, attempt)
-	*d = batch[0]
-	return err
+// retry queues the decision to run again; flush runs the queue.
+func (r *recovery) retry(_ context.Context, d *DecisionReport, attempt int) error {
+	r.pending = append(r.pending, pendingRetry{cycle: r.id, attempt: attempt, d: *d})
+	r.queued = true
+	return nil
+}
+
+// flush runs the queued decisions again in batches, as a cycle does
+// (deletes and identical tag updates up to MaxBatchIDs ids per call): N
+// recovered deletions take ⌈N/1000⌉ calls, not N. A batch holds decisions
+// of one cycle and one attempt, so its records carry their cycle id.
+func (r *recovery) flush(ctx context.Context) error {
+	p := r.pending
+	r.pending = nil
+	slices.SortStableFunc(p, func(a, b pendingRetry) int {
+		if c := strings.Compare(a.cycle, b.cycle); c != 0 {
+			return c
+		}
+		if a.attempt != b.attempt {
+			return a.attempt - b.attempt
+		}
+		if ra, rb := actionRank(a.d.Action.Action), actionRank(b.d.Action.Action); ra != rb {
+			return ra - rb
+		}
+		return int(a.d.Action.Kind) - int(b.d.Action.Kind)
+	})
+	for i := 0; i < len(p); {
+		seg := i + 1
+		for seg < len(p) && p[seg].cycle == p[i].cycle && p[seg].attempt == p[i].attempt {
+			seg++
+		}
+		ds := make([]DecisionReport, seg-i)
+		for k := range ds {
+			ds[k] = p[i+k].d
+		}
+		r.id = p[i].cycle
+		for b := 0; b < len(ds); {
+			end := batchEnd(ds, b)
+			err := r.runBatch(ctx, ds[b:end], p[i].attempt)
+			r.report.Decisions = append(r.report.Decisions, ds[b:end]...)
+			if err != nil {
+				return err
+			}
+			b = end
+		}
+		i = seg
+	}
+	return nil
 }
 
 // recoverCreate finds what an interrupted launch did. Nothing found: the

@@ -3,6 +3,8 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/yairfalse/ovi/wal"
@@ -183,5 +185,37 @@ func TestRecoverPartialLaunchLeavesTheRestToTheNextCycle(t *testing.T) {
 	}
 	if rep.Decisions[0].Action.Count != 1 || r.cloud.creates[0].ClientToken == r.cloud.creates[1].ClientToken {
 		t.Errorf("remainder = %+v", rep.Decisions[0].Action)
+	}
+}
+
+// TestRecoverBatchesDeletes: a leader dies after the intent of a batch of
+// 15 deletes; the new leader settles all of them with one more
+// TerminateInstances call (batches of up to MaxBatchIDs), not 15.
+func TestRecoverBatchesDeletes(t *testing.T) {
+	r := newRig(t, strings.Replace(webYAML, "max_deletions_per_run: 5", "max_deletions_per_run: 50", 1))
+	for i := range 15 {
+		r.cloud.add(inst(fmt.Sprintf("i-%02d", i), "gone", "t3.micro", int64(i)))
+	}
+	r.cloud.crashAt, r.cloud.crashOn = crashAfterIntent, "delete"
+	_, err := r.engine(func(o *Options) { o.Confirmations = 1; o.BatchSize = 100 }).Run(context.Background(),
+		Request{Config: &r.cfg})
+	if !errors.Is(err, errCrashed) {
+		t.Fatalf("err = %v", err)
+	}
+	e := r.restart()
+	calls := r.cloud.count("delete")
+	mark := r.log.len()
+	rep, err := e.Recover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := r.cloud.count("delete") - calls; n != 1 {
+		t.Errorf("recovery made %d delete calls for 15 deletions, want 1", n)
+	}
+	if got := countKind(r.log.since(mark), wal.KindExecuted); got != 15 || len(rep.Decisions) != 15 {
+		t.Errorf("%d executed records, %d decisions reported; want 15", got, len(rep.Decisions))
+	}
+	if left := r.cloud.byGroup()["gone"]; left != 0 {
+		t.Errorf("%d instances of group gone left", left)
 	}
 }
