@@ -17,25 +17,41 @@ import (
 // (CodeBlessed) and never terminated, whatever the decision said. The
 // error is non-nil only for invalid input or a cancelled ctx.
 func (p *Provider) Delete(ctx context.Context, ids []string) ([]reconcile.Outcome, error) {
+	return p.guarded(ctx, "delete", "terminate", ids, p.terminate)
+}
+
+// Start starts stopped instances (batched, up to 1000 per StartInstances),
+// with one outcome per id; like Delete it describes them again first and
+// refuses any that carries ovi:blessed=true now.
+func (p *Provider) Start(ctx context.Context, ids []string) ([]reconcile.Outcome, error) {
+	return p.guarded(ctx, "start", "start", ids, func(ctx context.Context, ids []string) error {
+		_, err := p.api.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids})
+		return err
+	})
+}
+
+// guarded runs call on ids in batches, after describing each batch again:
+// an instance that is blessed now is refused (CodeBlessed), never touched.
+func (p *Provider) guarded(ctx context.Context, what, op string, ids []string, call batchCall) ([]reconcile.Outcome, error) {
 	ids, err := cleanIDs(ids)
 	if err != nil {
-		return nil, fmt.Errorf("aws: delete: %w", err)
+		return nil, fmt.Errorf("aws: %s: %w", what, err)
 	}
 	res := make(map[string]error, len(ids))
 	for _, batch := range chunks(ids, maxBatch) {
 		seen, errs := p.recheck(ctx, batch)
-		var terminate []string
+		var act []string
 		for _, id := range batch {
 			switch {
 			case errs[id] != nil:
 				res[id] = errs[id]
 			case seen[id].Tags[wal.TagBlessed] == "true":
-				res[id] = blessedError("terminate", id)
+				res[id] = blessedError(op, id)
 			default:
-				terminate = append(terminate, id)
+				act = append(act, id)
 			}
 		}
-		for id, err := range p.perID(ctx, "terminate", terminate, p.terminate) {
+		for id, err := range p.perID(ctx, op, act, call) {
 			res[id] = err
 		}
 	}

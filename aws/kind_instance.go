@@ -97,6 +97,9 @@ func (k instanceKind) Execute(ctx context.Context, call reconcile.Call) reconcil
 	case wal.ActionUpdateTags:
 		outs, err := k.p.UpdateTags(ctx, TagRequest{IDs: call.IDs(), Set: d.Action.SetTags, Remove: d.Action.RemoveTags})
 		errs = reconcile.SpreadOutcomes(call, outs, err)
+	case wal.ActionStart:
+		outs, err := k.p.Start(ctx, call.IDs())
+		errs = reconcile.SpreadOutcomes(call, outs, err)
 	default:
 		for i := range errs {
 			errs[i] = invalid("instances have no %s action", call.Action)

@@ -98,9 +98,9 @@ func (a *Agent) applyLocal(ctx context.Context, recs []wal.Record) (uint64, erro
 	for i := range recs {
 		recs[i].Term = term
 	}
-	data, err := wal.EncodeBatch(&wal.Batch{Records: recs})
+	data, err := wal.EncodeBatchAs(&wal.Batch{Records: recs}, a.walFormat())
 	if err != nil {
-		return 0, transport.Errorf(transport.CodeBadRequest, "encode batch: %v", err)
+		return 0, encodeError(err)
 	}
 	timeout := defaultApplyTimeout
 	if dl, ok := ctx.Deadline(); ok {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"github.com/yairfalse/ovi/wal"
 	"log/slog"
 	"net"
 	"sort"
@@ -47,7 +48,8 @@ type membership struct {
 }
 
 func newMembership(a *Agent) (*membership, error) {
-	self := nodeMeta{Name: a.cfg.NodeName, RaftAddr: a.raftAddr, HTTPAddr: a.httpAddr, Version: a.cfg.Version}
+	self := nodeMeta{Name: a.cfg.NodeName, RaftAddr: a.raftAddr, HTTPAddr: a.httpAddr, Version: a.cfg.Version,
+		WAL: wal.FormatCurrent}
 	raw, err := self.encode()
 	if err != nil {
 		return nil, err

@@ -20,6 +20,9 @@ type nodeMeta struct {
 	RaftAddr string `json:"raft"`
 	HTTPAddr string `json:"http"`
 	Version  string `json:"version"`
+	// WAL is the newest WAL format the node reads (wal.FormatCurrent);
+	// nodes of the first release do not send it (read as format 1).
+	WAL byte `json:"wal,omitempty"`
 	// Leaving is set just before a graceful leave, so peers can tell
 	// "left" from "failed" (memberlist's leave notification does not).
 	Leaving bool `json:"leaving,omitempty"`

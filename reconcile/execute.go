@@ -43,7 +43,7 @@ func (c *cycle) execute(ctx context.Context) error {
 // batchEnd returns the end of the batch starting at ds[i].
 func batchEnd(ds []DecisionReport, i int) int {
 	first := ds[i].Action
-	if first.Action != wal.ActionDelete && first.Action != wal.ActionUpdateTags {
+	if first.Action != wal.ActionDelete && first.Action != wal.ActionUpdateTags && first.Action != wal.ActionStart {
 		return i + 1
 	}
 	j := i + 1
@@ -183,6 +183,8 @@ func executedMessage(a PlannedAction, n int) string {
 		return "Authorized " + a.Rule.String()
 	case wal.ActionRevoke:
 		return "Revoked " + a.Rule.String()
+	case wal.ActionStart:
+		return "Started"
 	}
 	return "Done"
 }

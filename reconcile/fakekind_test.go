@@ -86,6 +86,16 @@ func (p *fakeProvider) Execute(ctx context.Context, call Call) CallResult {
 	case wal.ActionDelete:
 		outs, err := p.Delete(ctx, call.IDs())
 		errs = SpreadOutcomes(call, outs, err)
+	case wal.ActionStart:
+		p.mu.Lock()
+		outs, err := p.perID("start", call.IDs(), func(id string) error {
+			r := cloneResource(p.instances[id])
+			r.State = "running"
+			p.instances[id] = r
+			return nil
+		})
+		p.mu.Unlock()
+		errs = SpreadOutcomes(call, outs, err)
 	case wal.ActionUpdateTags:
 		outs, err := p.UpdateTags(ctx, TagRequest{IDs: call.IDs(), Set: d.Action.SetTags, Remove: d.Action.RemoveTags})
 		errs = SpreadOutcomes(call, outs, err)

@@ -36,7 +36,10 @@ func (InstanceKind) Units(cfg *wal.Config) []Unit {
 	return units
 }
 
-// Diff implements Kind: tags first (in place), then size (a resize).
+// Diff implements Kind: tags first (in place), then the run state (an
+// instance's desired state is running: a stopped one is started, except a
+// blessed one, which Ovi never starts or stops by itself), then size (a
+// resize, which stops and starts it).
 func (InstanceKind) Diff(u *Unit, r *wal.Resource) []Change {
 	var out []Change
 	if set, remove := tagDiff(u.Tags, r.Tags); len(set) > 0 || len(remove) > 0 {
@@ -44,6 +47,11 @@ func (InstanceKind) Diff(u *Unit, r *wal.Resource) []Change {
 			Action: wal.ActionUpdateTags, Size: sizeOf(r), SetTags: set, RemoveTags: remove,
 			Reason: "Update: tags differ (" + tagChanges(r.Tags, set, remove) + ")",
 		}})
+	}
+	if r.State == stateStopped {
+		out = append(out, Change{Attribute: "state", Disruptive: r.Blessed(), Detail: "stopped, desired running",
+			Disruption: "a blessed instance is started by hand, never by Ovi",
+			Repair:     PlannedAction{Action: wal.ActionStart, Size: sizeOf(r), Reason: "Start: drifted: stopped, desired running"}})
 	}
 	if want := u.Group.Size; want != "" && sizeOf(r) != want {
 		change := fmt.Sprintf("%s → %s", sizeOf(r), want)
@@ -60,6 +68,9 @@ func (InstanceKind) Create(u *Unit, n int) PlannedAction {
 		Group: g.Name, Count: n, Size: g.Size, ImageID: g.Image, SetTags: launchTags(u.Name, g.Tags),
 		Reason: fmt.Sprintf("Create: %s missing from group %s", instances(n), g.Name)}
 }
+
+// stateStopped is the run state of a stopped instance.
+const stateStopped = "stopped"
 
 // sizeOf is an instance's size ("" for other kinds).
 func sizeOf(r *wal.Resource) string {

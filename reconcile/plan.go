@@ -78,7 +78,7 @@ type Launch struct {
 func (a PlannedAction) Actionable() bool {
 	switch a.Action {
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
-		wal.ActionAuthorize, wal.ActionRevoke:
+		wal.ActionAuthorize, wal.ActionRevoke, wal.ActionStart:
 		return true
 	}
 	return false
@@ -106,22 +106,24 @@ func actionKey(a PlannedAction) string {
 	return a.Action.String() + "/" + a.ResourceID
 }
 
-// actionRank orders a plan: changes first (creates, tag updates, resizes,
-// deletes), then refusals, holds and reports.
+// actionRank orders a plan: changes first (creates, tag updates, starts,
+// resizes, deletes), then refusals, holds and reports.
 func actionRank(a wal.Action) int {
 	switch a {
 	case wal.ActionCreate:
 		return 0
 	case wal.ActionUpdateTags, wal.ActionAuthorize, wal.ActionRevoke:
 		return 1
-	case wal.ActionResize:
+	case wal.ActionStart:
 		return 2
-	case wal.ActionDelete:
+	case wal.ActionResize:
 		return 3
-	case wal.ActionRefuse:
+	case wal.ActionDelete:
 		return 4
-	case wal.ActionHold:
+	case wal.ActionRefuse:
 		return 5
+	case wal.ActionHold:
+		return 6
 	}
-	return 6
+	return 7
 }

@@ -238,6 +238,8 @@ func startMessage(a PlannedAction, attempt int) string {
 		msg = "Starting resize to " + a.Size + " (stop, change type, start)"
 	case wal.ActionAuthorize, wal.ActionRevoke:
 		msg = "Starting " + a.Action.String() + " of " + a.Rule.String()
+	case wal.ActionStart:
+		msg = "Starting the stopped instance"
 	}
 	if attempt > 1 {
 		msg += fmt.Sprintf(" (attempt %d, after failover)", attempt)

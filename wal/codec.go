@@ -43,6 +43,9 @@ const (
 var (
 	ErrUnknownVersion = errors.New("wal: unknown format version")
 	ErrCorrupt        = errors.New("wal: corrupt data")
+	// ErrNeedsFormat: the record cannot be written in the older format the
+	// cluster still reads (a kind or action the first release does not know).
+	ErrNeedsFormat = errors.New("wal: record needs a newer format")
 )
 
 // EncodeRecord appends the encoding of r (with its own format byte) to dst
@@ -55,8 +58,28 @@ func EncodeRecord(dst []byte, r *Record) ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return dst, err
 	}
-	e := encoder{buf: slices.Grow(dst, 256)}
-	e.buf = append(e.buf, FormatCurrent)
+	return encodeRecord(dst, r, FormatCurrent)
+}
+
+// EncodeRecordAs is EncodeRecord in an older format a cluster still reads
+// (FormatV1 while nodes of the first release remain): a record that format
+// cannot express fails with ErrNeedsFormat, never loses meaning silently.
+func EncodeRecordAs(dst []byte, r *Record, format byte) ([]byte, error) {
+	if !knownFormat(format) {
+		return dst, fmt.Errorf("%w: format byte %d", ErrUnknownVersion, format)
+	}
+	if r == nil {
+		return dst, fmt.Errorf("%w: nil record", ErrInvalidRecord)
+	}
+	if err := r.Validate(); err != nil {
+		return dst, err
+	}
+	return encodeRecord(dst, r, format)
+}
+
+func encodeRecord(dst []byte, r *Record, format byte) ([]byte, error) {
+	e := encoder{buf: slices.Grow(dst, 256), version: format}
+	e.buf = append(e.buf, format)
 	e.record(r)
 	if e.err != nil {
 		return dst, e.err
@@ -94,17 +117,23 @@ func DecodeRecord(data []byte) (Record, error) {
 // EncodeBatch encodes a batch: the format byte, the record count, then each
 // record as a length-prefixed EncodeRecord encoding. Every record must pass
 // Validate.
-func EncodeBatch(b *Batch) ([]byte, error) {
+func EncodeBatch(b *Batch) ([]byte, error) { return EncodeBatchAs(b, FormatCurrent) }
+
+// EncodeBatchAs is EncodeBatch in format (see EncodeRecordAs).
+func EncodeBatchAs(b *Batch, format byte) ([]byte, error) {
 	if b == nil {
 		return nil, fmt.Errorf("%w: nil batch", ErrInvalidRecord)
 	}
+	if !knownFormat(format) {
+		return nil, fmt.Errorf("%w: format byte %d", ErrUnknownVersion, format)
+	}
 	out := make([]byte, 0, 16+256*len(b.Records))
-	out = append(out, FormatCurrent)
+	out = append(out, format)
 	out = appendUvarint(out, uint64(len(b.Records)))
 	var scratch []byte
 	for i := range b.Records {
 		var err error
-		scratch, err = EncodeRecord(scratch[:0], &b.Records[i])
+		scratch, err = EncodeRecordAs(scratch[:0], &b.Records[i], format)
 		if err != nil {
 			return nil, fmt.Errorf("wal: batch record %d: %w", i, err)
 		}

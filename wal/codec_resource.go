@@ -8,6 +8,10 @@ const minSpecLen = 3
 // resource writes the FormatV2 resource: the envelope, then the attribute
 // payload of its kind. Field order is the format.
 func (e *encoder) resource(r *Resource) {
+	if e.version < FormatV2 {
+		e.resourceV1(r)
+		return
+	}
 	e.str("resource.id", r.ID)
 	e.u8(uint8(r.Kind))
 	e.str("resource.group", r.Group)
@@ -29,6 +33,35 @@ func (e *encoder) instance(p *Instance) {
 	e.strs("instance.security_groups", p.SecurityGroups)
 	e.varint(p.LaunchTime)
 	e.bool(p.TerminationProtection)
+}
+
+// resourceV1 writes an instance in the first release's layout; the
+// attributes it did not record (security groups, termination protection)
+// are left out, the same way on every node.
+func (e *encoder) resourceV1(r *Resource) {
+	e.needs(r.Kind == ResourceInstance, "resource", r.Kind.String())
+	p := r.Instance
+	if p == nil {
+		p = &Instance{}
+	}
+	e.str("resource.id", r.ID)
+	e.str("resource.type", ResourceInstance.String())
+	e.str("resource.size", p.Size)
+	e.str("resource.image_id", p.ImageID)
+	e.str("resource.state", r.State)
+	e.strMap("resource.tags", r.Tags)
+	e.varint(p.LaunchTime)
+	e.str("resource.subnet_id", p.SubnetID)
+	e.bool(r.Managed)
+	e.str("resource.group", r.Group)
+}
+
+// needs fails the encoding when the format being written cannot express
+// what the record holds (ErrNeedsFormat).
+func (e *encoder) needs(ok bool, what, detail string) {
+	if !ok && e.err == nil {
+		e.err = fmt.Errorf("%w: a %s with %s needs format %d, the cluster reads format %d", ErrNeedsFormat, what, detail, FormatCurrent, e.version)
+	}
 }
 
 // spec writes a named resource of the configuration: the envelope, then

@@ -131,7 +131,7 @@ func TestMinRecordLen(t *testing.T) {
 		t.Fatalf("smallest record encodes to %d bytes, minRecordLen is %d", n, minRecordLen)
 	}
 	g := Config{Groups: []Group{{}}}
-	e := encoder{}
+	e := encoder{version: FormatCurrent}
 	e.group(&g.Groups[0])
 	if len(e.buf) != minGroupLen+1 { // format 1's group is minGroupLen; format 2 adds the unnamed flag
 		t.Fatalf("empty group encodes to %d bytes, minGroupLen is %d (+1 in format 2)", len(e.buf), minGroupLen)

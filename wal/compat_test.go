@@ -156,3 +156,43 @@ func TestFormatV2SummaryStillDecodes(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeAsFormatV1IsTheFirstRelease: while a cluster still has nodes
+// of the first release, the leader writes format 1, and what format 1 can
+// express encodes to the very bytes that release wrote (captured from it).
+func TestEncodeAsFormatV1IsTheFirstRelease(t *testing.T) {
+	golden := formatV1Golden(t)
+	for _, r := range fullRecords() {
+		got, err := EncodeRecordAs(nil, &r, FormatV1)
+		if err != nil {
+			t.Fatalf("encode %s as format 1: %v", r.Kind, err)
+		}
+		if want := golden[r.Kind.String()]; string(got) != string(want) {
+			t.Errorf("%s as format 1:\n got %x\nwant %x", r.Kind, got, want)
+		}
+	}
+	b, err := EncodeBatchAs(&Batch{Records: fullRecords()}, FormatV1)
+	if err != nil || string(b) != string(golden["batch"]) {
+		t.Fatalf("batch as format 1 differs (%v)", err)
+	}
+}
+
+// TestEncodeAsFormatV1RefusesWhatItCannotSay: a record format 1 cannot
+// express is refused with ErrNeedsFormat, never written with less meaning.
+func TestEncodeAsFormatV1RefusesWhatItCannotSay(t *testing.T) {
+	start := header(KindDecided)
+	start.Decided = &Decided{Action: ActionStart, Drift: DriftDrifted, ResourceKind: ResourceInstance}
+	outcome := header(KindExecuted)
+	outcome.Executed = &Executed{Action: ActionStart}
+	for _, r := range []Record{start, outcome} {
+		if _, err := EncodeRecordAs(nil, &r, FormatV1); !errors.Is(err, ErrNeedsFormat) {
+			t.Errorf("%s with action start as format 1: %v, want ErrNeedsFormat", r.Kind, err)
+		}
+		if _, err := EncodeRecordAs(nil, &r, FormatV2); err != nil {
+			t.Errorf("%s as format 2: %v", r.Kind, err)
+		}
+	}
+	if _, err := EncodeBatchAs(&Batch{Records: []Record{start}}, FormatV1); !errors.Is(err, ErrNeedsFormat) {
+		t.Errorf("batch: %v, want ErrNeedsFormat", err)
+	}
+}

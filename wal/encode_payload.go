@@ -40,7 +40,11 @@ func (e *encoder) observed(p *Observed) {
 func (e *encoder) decided(p *Decided) {
 	e.u8(uint8(p.Action))
 	e.u8(uint8(p.Drift))
-	e.u8(uint8(p.ResourceKind))
+	if e.version >= FormatV2 {
+		e.u8(uint8(p.ResourceKind))
+	} else {
+		e.needs(p.ResourceKind == ResourceInstance && p.Action <= ActionReport, "decision", p.ResourceKind.String()+" "+p.Action.String())
+	}
 	e.str("decided.reason", p.Reason)
 	e.bool(p.DryRun)
 	e.str("decided.group", p.Group)
@@ -52,22 +56,30 @@ func (e *encoder) decided(p *Decided) {
 	e.ruleChange(p.Rule)
 }
 
+// action writes an outcome's action; the first release knew up to Report.
+func (e *encoder) action(a Action) {
+	if e.version < FormatV2 {
+		e.needs(a <= ActionReport, "record", "action "+a.String())
+	}
+	e.u8(uint8(a))
+}
+
 func (e *encoder) executing(p *Executing) {
-	e.u8(uint8(p.Action))
+	e.action(p.Action)
 	e.str("executing.description", p.Description)
 	e.str("executing.client_token", p.ClientToken)
 	e.int(p.Attempt)
 }
 
 func (e *encoder) executed(p *Executed) {
-	e.u8(uint8(p.Action))
+	e.action(p.Action)
 	e.str("executed.message", p.Message)
 	e.strs("executed.resource_ids", p.ResourceIDs)
 	e.bool(p.Recovered)
 }
 
 func (e *encoder) failed(p *Failed) {
-	e.u8(uint8(p.Action))
+	e.action(p.Action)
 	e.str("failed.code", p.Code)
 	e.str("failed.message", p.Message)
 	e.bool(p.Retryable)
@@ -88,6 +100,10 @@ func (e *encoder) configApplied(p *ConfigApplied) {
 	for i := range c.Groups {
 		e.group(&c.Groups[i])
 	}
+	if e.version < FormatV2 {
+		e.needs(len(c.Resources) == 0, "configuration", "named resources")
+		return
+	}
 	e.uvarint(uint64(len(c.Resources)))
 	for i := range c.Resources {
 		e.spec(&c.Resources[i])
@@ -103,7 +119,9 @@ func (e *encoder) group(g *Group) {
 	e.str("group.subnet_id", g.SubnetID)
 	e.strs("group.security_groups", g.SecurityGroups)
 	e.strMap("group.tags", g.Tags)
-	e.bool(g.Unnamed)
+	if e.version >= FormatV2 {
+		e.bool(g.Unnamed)
+	}
 }
 
 func (e *encoder) summary(p *CycleSummary) {
@@ -117,5 +135,7 @@ func (e *encoder) summary(p *CycleSummary) {
 	e.int(p.Actions)
 	e.int(p.Failures)
 	e.varint(p.DurationMS)
-	e.decideInputs(p.Inputs)
+	if e.version >= FormatV3 { // older formats carry no Decide inputs: that cycle cannot be replayed
+		e.decideInputs(p.Inputs)
+	}
 }

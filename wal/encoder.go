@@ -12,6 +12,9 @@ import (
 type encoder struct {
 	buf []byte
 	err error
+	// version is the format being written: FormatCurrent, or FormatV1
+	// while a cluster still has nodes of the first release (EncodeBatchAs).
+	version byte
 }
 
 func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }

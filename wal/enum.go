@@ -30,6 +30,8 @@ func (a Action) String() string {
 		return "authorize"
 	case ActionRevoke:
 		return "revoke"
+	case ActionStart:
+		return "start"
 	}
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
@@ -41,7 +43,7 @@ func ParseAction(s string) (Action, error) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke)", s)
+	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke, start)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

@@ -30,17 +30,18 @@ type Action uint8
 
 // Actions. Refuse, Hold and Report are decisions not to act, with a reason.
 const (
-	ActionCreate     Action = 1 // launch Count instances of a group
-	ActionDelete     Action = 2 // terminate one resource
-	ActionUpdateTags Action = 3 // set and/or remove tags
-	ActionResize     Action = 4 // stop, change the instance type, start
-	ActionRefuse     Action = 5 // protected (blessed) or disallowed by policy
-	ActionHold       Action = 6 // deferred: deletion cap, eventual-consistency re-check
-	ActionReport     Action = 7 // unmanaged: reported, never touched
-	ActionAuthorize  Action = 8 // add one security group rule
-	ActionRevoke     Action = 9 // remove one security group rule
+	ActionCreate     Action = 1  // launch Count instances of a group
+	ActionDelete     Action = 2  // terminate one resource
+	ActionUpdateTags Action = 3  // set and/or remove tags
+	ActionResize     Action = 4  // stop, change the instance type, start
+	ActionRefuse     Action = 5  // protected (blessed) or disallowed by policy
+	ActionHold       Action = 6  // deferred: deletion cap, eventual-consistency re-check
+	ActionReport     Action = 7  // unmanaged: reported, never touched
+	ActionAuthorize  Action = 8  // add one security group rule
+	ActionRevoke     Action = 9  // remove one security group rule
+	ActionStart      Action = 10 // start stopped instances (their desired state is running)
 
-	lastAction = ActionRevoke
+	lastAction = ActionStart
 )
 
 // Drift classifies a resource against the desired configuration.
@@ -51,7 +52,7 @@ const (
 	DriftInSync    Drift = 1
 	DriftMissing   Drift = 2 // desired, absent → create
 	DriftUnwanted  Drift = 3 // managed, no longer desired → delete if allowed
-	DriftDrifted   Drift = 4 // exists, size or tags differ → update
+	DriftDrifted   Drift = 4 // exists, an attribute differs (size, tags, run state) → update
 	DriftUnmanaged Drift = 5 // not Ovi's → report only
 )
 

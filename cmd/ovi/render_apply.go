@@ -153,7 +153,7 @@ func (p *applyProgress) Counts() applyCounts {
 			c.Missing += max(p.wanted(*rec)-len(rec.Executed.ResourceIDs), 0)
 		case wal.ActionDelete:
 			c.Deleted += max(len(rec.Executed.ResourceIDs), 1)
-		case wal.ActionUpdateTags, wal.ActionResize:
+		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart:
 			c.Updated += max(len(rec.Executed.ResourceIDs), 1)
 		}
 	}
@@ -182,6 +182,8 @@ func progressVerb(a wal.Action) string {
 		return "updating tags"
 	case wal.ActionResize:
 		return "resizing"
+	case wal.ActionStart:
+		return "starting"
 	}
 	return a.String()
 }
@@ -197,6 +199,8 @@ func pastVerb(a wal.Action) string {
 		return "updated tags of"
 	case wal.ActionResize:
 		return "resized"
+	case wal.ActionStart:
+		return "started"
 	}
 	return a.String()
 }

@@ -52,7 +52,7 @@ func countPlan(decided []wal.Record) planCounts {
 		switch rec.Decided.Action {
 		case wal.ActionCreate:
 			c.Create += max(rec.Decided.Count, 1)
-		case wal.ActionUpdateTags, wal.ActionResize:
+		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart:
 			c.Update++
 		case wal.ActionDelete:
 			c.Delete++
@@ -207,7 +207,7 @@ func actionSymbol(a wal.Action) (string, string) {
 		return "+", colorGreen
 	case wal.ActionDelete:
 		return "-", colorRed
-	case wal.ActionUpdateTags, wal.ActionResize:
+	case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart:
 		return "~", colorYellow
 	case wal.ActionRefuse:
 		return "!", colorMagenta
@@ -243,6 +243,8 @@ func planDetail(d *wal.Decided) string {
 		return "delete"
 	case wal.ActionResize:
 		return "resize to " + d.Size
+	case wal.ActionStart:
+		return "start (stopped, desired running)"
 	case wal.ActionUpdateTags:
 		return "tags " + tagChanges(d.SetTags, d.RemoveTags)
 	case wal.ActionRefuse:

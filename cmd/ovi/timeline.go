@@ -156,6 +156,8 @@ func fitsAction(a wal.Action, state string, first bool) bool {
 		return slices.Contains([]string{"shutting-down", "terminated", stateGone}, state)
 	case wal.ActionResize:
 		return slices.Contains([]string{"stopping", "stopped", "pending", "running"}, state)
+	case wal.ActionStart:
+		return slices.Contains([]string{"pending", "running"}, state)
 	}
 	return false
 }

@@ -1,0 +1,48 @@
+package cluster
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// TestLeaderWritesTheFormatEveryServerReads: a cluster of this release
+// writes the current WAL format; with one server gossiping no format (the
+// first release) the leader writes format 1, and a record format 1 cannot
+// express is refused loudly instead of reaching a node that would skip it.
+func TestLeaderWritesTheFormatEveryServerReads(t *testing.T) {
+	agents := startThree(t)
+	leader := waitLeaderReady(t, agents)
+	waitFor(t, "gossip to know every server's format", 10*time.Second, func() bool {
+		return leader.walFormat() == wal.FormatCurrent
+	})
+	var old string
+	for _, a := range agents {
+		if a != leader {
+			old = a.cfg.NodeName
+			break
+		}
+	}
+	leader.members.mu.Lock()
+	leader.members.table[old].meta.WAL = 0 // as the first release gossips
+	leader.members.mu.Unlock()
+	if got := leader.walFormat(); got != wal.FormatV1 {
+		t.Fatalf("with a first-release server the leader writes format %d, want 1", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := time.Now()
+	note := wal.Record{Kind: wal.KindNote, Time: now, Note: &wal.Note{Text: "still readable by every node"}}
+	if _, err := leader.Propose(ctx, []wal.Record{note}); err != nil {
+		t.Fatalf("a note in format 1: %v", err)
+	}
+	start := wal.Record{Kind: wal.KindDecided, Time: now, DecisionID: "d-1", ResourceID: "i-1",
+		Decided: &wal.Decided{Action: wal.ActionStart, Drift: wal.DriftDrifted, ResourceKind: wal.ResourceInstance}}
+	_, err := leader.Propose(ctx, []wal.Record{start})
+	if err == nil || !strings.Contains(err.Error(), "older release") {
+		t.Fatalf("a start decision with a first-release server: %v, want a refusal naming the upgrade", err)
+	}
+}
