@@ -53,7 +53,11 @@ func (e *encoder) decided(p *Decided) {
 	e.str("decided.image_id", p.ImageID)
 	e.strMap("decided.set_tags", p.SetTags)
 	e.strs("decided.remove_tags", p.RemoveTags)
-	e.ruleChange(p.Rule)
+	if e.version >= FormatV3 {
+		e.ruleChange(p.Rule)
+	} else {
+		e.needs(p.Rule == nil, "decision", "a security group rule")
+	}
 }
 
 // action writes an outcome's action; the first release knew up to Report.
