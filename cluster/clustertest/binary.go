@@ -4,7 +4,6 @@ package clustertest
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,18 +31,6 @@ func Binary(t testing.TB) string {
 		t.Fatalf("build ovi: %v\n%s", err, msg)
 	}
 	return out
-}
-
-// FreePort reserves a port by listening on 127.0.0.1:0 and closing.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Context returns a context that ends after d or when the test ends.
