@@ -75,7 +75,7 @@ func whyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := explainDecision(c.Context, s, cl, d)
+	v, err := explainDecision(c.Context, s, stateCache{}, cl, d)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func whyCycle(c *cli.Context, s *session, id string) error {
 	}
 	views := make([]whyView, 0, len(decided))
 	for _, d := range decided {
-		v, err := explainDecision(c.Context, s, cl, d)
+		v, err := explainDecision(c.Context, s, stateCache{}, cl, d)
 		if err != nil {
 			return err
 		}

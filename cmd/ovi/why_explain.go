@@ -81,8 +81,23 @@ const (
 	replayNotPossible = "not-possible"
 )
 
+// stateCache keeps the states read at each revision, so the decisions of
+// one cycle read their common state once.
+type stateCache map[uint64]stateView
+
+func (c stateCache) at(ctx context.Context, s *session, rev uint64) (stateView, error) {
+	if st, ok := c[rev]; ok {
+		return st, nil
+	}
+	st, err := stateAt(ctx, s, rev)
+	if err == nil {
+		c[rev] = st
+	}
+	return st, err
+}
+
 // explainDecision builds the view of decision d of cycle cl.
-func explainDecision(ctx context.Context, s *session, cl cycleRecords, d walEntry) (whyView, error) {
+func explainDecision(ctx context.Context, s *session, states stateCache, cl cycleRecords, d walEntry) (whyView, error) {
 	v := whyView{Decision: decisionOf(d), Replay: whyReplay{ReplayedBy: version}, Outcomes: outcomesOf(cl, d.Record.DecisionID)}
 	in := cl.inputs()
 	if in != nil {
@@ -94,7 +109,7 @@ func explainDecision(ctx context.Context, s *session, cl cycleRecords, d walEntr
 		v.Replay.Status, v.Replay.Reason = replayNotPossible, "no revision before the decision"
 		return v, nil
 	}
-	st, err := stateAt(ctx, s, rev)
+	st, err := states.at(ctx, s, rev)
 	if err != nil {
 		return v, err
 	}
