@@ -289,6 +289,9 @@ func (c *cycle) configure(ctx context.Context) error {
 	}
 	switch {
 	case c.req.Config != nil:
+		if err := ValidateConfig(&c.req.Config.Config); err != nil {
+			return fmt.Errorf("reconcile: refused the configuration from %s: %w", c.req.Config.Source, err)
+		}
 		c.desired = *c.req.Config
 		c.keepGroupNames(stored)
 	case stored != nil:
