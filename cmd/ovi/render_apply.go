@@ -153,7 +153,7 @@ func (p *applyProgress) Counts() applyCounts {
 			c.Missing += max(p.wanted(*rec)-len(rec.Executed.ResourceIDs), 0)
 		case wal.ActionDelete:
 			c.Deleted += max(len(rec.Executed.ResourceIDs), 1)
-		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart:
+		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke:
 			c.Updated += max(len(rec.Executed.ResourceIDs), 1)
 		}
 	}
@@ -184,6 +184,10 @@ func progressVerb(a wal.Action) string {
 		return "resizing"
 	case wal.ActionStart:
 		return "starting"
+	case wal.ActionAuthorize:
+		return "authorizing a rule"
+	case wal.ActionRevoke:
+		return "revoking a rule"
 	}
 	return a.String()
 }
@@ -201,6 +205,10 @@ func pastVerb(a wal.Action) string {
 		return "resized"
 	case wal.ActionStart:
 		return "started"
+	case wal.ActionAuthorize:
+		return "authorized a rule on"
+	case wal.ActionRevoke:
+		return "revoked a rule on"
 	}
 	return a.String()
 }

@@ -52,7 +52,7 @@ func countPlan(decided []wal.Record) planCounts {
 		switch rec.Decided.Action {
 		case wal.ActionCreate:
 			c.Create += max(rec.Decided.Count, 1)
-		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart:
+		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke:
 			c.Update++
 		case wal.ActionDelete:
 			c.Delete++
@@ -207,7 +207,7 @@ func actionSymbol(a wal.Action) (string, string) {
 		return "+", colorGreen
 	case wal.ActionDelete:
 		return "-", colorRed
-	case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart:
+	case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke:
 		return "~", colorYellow
 	case wal.ActionRefuse:
 		return "!", colorMagenta
@@ -247,6 +247,10 @@ func planDetail(d *wal.Decided) string {
 		return "start (stopped, desired running)"
 	case wal.ActionUpdateTags:
 		return "tags " + tagChanges(d.SetTags, d.RemoveTags)
+	case wal.ActionAuthorize, wal.ActionRevoke:
+		if d.Rule != nil {
+			return d.Action.String() + " " + d.Rule.String()
+		}
 	case wal.ActionRefuse:
 		return "refused"
 	case wal.ActionHold:

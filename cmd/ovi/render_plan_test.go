@@ -132,3 +132,16 @@ func TestGoldenPlanHeldIsNotNoChanges(t *testing.T) {
 		t.Fatalf("held plan (changes %d, outstanding %d):\n%s", counts.Changes(), counts.Outstanding(), out.String())
 	}
 }
+
+func TestPlanShowsSecurityGroupRuleRepairs(t *testing.T) {
+	rule := &wal.RuleChange{Rule: wal.Rule{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "0.0.0.0/0"}}
+	decided := []wal.Record{{Kind: wal.KindDecided, ResourceID: "sg-1", Decided: &wal.Decided{Action: wal.ActionRevoke,
+		Drift: wal.DriftDrifted, ResourceKind: wal.ResourceSecurityGroup, Group: "web", Rule: rule,
+		Reason: "Revoke: ingress tcp/22 from 0.0.0.0/0 added outside Ovi"}}}
+	if got := countPlan(decided); got.Update != 1 || got.Changes() != 1 {
+		t.Fatalf("counts %+v, want one update", got)
+	}
+	if got := planDetail(decided[0].Decided); got != "revoke ingress tcp/22 from 0.0.0.0/0" {
+		t.Fatalf("detail %q", got)
+	}
+}
