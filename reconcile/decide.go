@@ -289,7 +289,7 @@ func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 	s.plan.Memory.Unwanted[r.ID] = seen
 	switch {
 	case !s.policy.DeleteUnwanted:
-		a.Action, a.Reason = wal.ActionRefuse, "Refused: "+why+", but policy delete_unwanted is false"
+		a.Action, a.Reason = wal.ActionRefuse, "Refused: "+why+reasonNoDeletePolicy
 	case seen < s.confirm:
 		a.Action, a.Reason = wal.ActionHold, recheckReason(seen, s.confirm)
 	case s.deletions >= s.policy.MaxDeletions:
@@ -303,6 +303,10 @@ func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 	}
 	s.add(a)
 }
+
+// reasonNoDeletePolicy ends the refusal of an unwanted resource under
+// policy delete_unwanted: false (a refusal that still counts a sighting).
+const reasonNoDeletePolicy = ", but policy delete_unwanted is false"
 
 func recheckReason(seen, confirm int) string {
 	if seen == 1 {

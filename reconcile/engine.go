@@ -120,6 +120,7 @@ type Engine struct {
 	memory     Memory
 	quiet      map[string]string    // Refuse/Hold/Report decisions recorded by the last real cycle
 	digest     string               // configuration the memory belongs to
+	lastCycle  string               // the last real cycle this engine decided (see recallUnwanted)
 	launchedAt map[string]time.Time // when each instance in memory.Launched was launched
 }
 
@@ -228,6 +229,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 		}
 		e.recallLaunches(ctx)
 	}
+	e.recallUnwanted(ctx)
 	c := e.newCycle(req)
 	err := c.run(ctx)
 	c.report.Decisions = append(recovered.Decisions, c.report.Decisions...)

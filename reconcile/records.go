@@ -80,6 +80,7 @@ func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
 			plan.Memory.Failed = map[string]string{}
 		}
 		c.e.memory = plan.Memory
+		c.e.lastCycle = c.id
 	}
 	return plan
 }
