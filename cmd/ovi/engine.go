@@ -92,6 +92,33 @@ func (s agentState) Launches(_ context.Context, since time.Time) ([]reconcile.Re
 	return out, nil
 }
 
+// LastCycle returns the latest recorded cycle (reconcile.UnwantedHistory):
+// the summary cycles/last holds and the decided records of its cycle, read
+// from the cycle's start (the summary's time less its duration) on. A
+// standalone run and a new leader rebuild their confirmation counts from
+// it.
+func (s agentState) LastCycle(context.Context) (reconcile.RecordedCycle, error) {
+	sum, _, err := s.agent.FSM().LastSummary(0)
+	if err != nil {
+		return reconcile.RecordedCycle{}, fmt.Errorf("read the last cycle summary: %w", err)
+	}
+	if sum == nil || sum.Summary == nil {
+		return reconcile.RecordedCycle{}, nil
+	}
+	start := sum.Time.Add(-time.Duration(sum.Summary.DurationMS+1) * time.Millisecond)
+	recs, err := s.agent.Store().Replay(mvcc.ReplayFilter{Kinds: []wal.Kind{wal.KindDecided}, Since: start})
+	if err != nil {
+		return reconcile.RecordedCycle{}, fmt.Errorf("read the last cycle's decisions: %w", err)
+	}
+	out := reconcile.RecordedCycle{ID: sum.CycleID, Summary: sum.Summary}
+	for _, ra := range recs {
+		if ra.Record.CycleID == sum.CycleID {
+			out.Decided = append(out.Decided, ra.Record)
+		}
+	}
+	return out, nil
+}
+
 // newAgentEngine builds the reconciler of an agent: proposals go through
 // the agent's Raft log, reads come from its FSM, cloud calls go to a
 // provider built for the configuration in force.

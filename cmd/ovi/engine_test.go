@@ -45,3 +45,36 @@ func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
 		t.Fatalf("launches = %+v\nwant %+v", got, want)
 	}
 }
+
+func TestAgentStateReturnsTheLastRecordedCycle(t *testing.T) {
+	ta := startTestAgent(t, nil)
+	var st reconcile.UnwantedHistory = agentState{agent: ta.agent}
+	if got, err := st.LastCycle(context.Background()); err != nil || got.ID != "" {
+		t.Fatalf("empty store: %+v, %v", got, err)
+	}
+	now := time.Now().UTC()
+	hold := func(cycle, id string, at time.Duration) wal.Record {
+		return wal.Record{Kind: wal.KindDecided, CycleID: cycle, DecisionID: cycle + "-1", ResourceID: id, Time: now.Add(at),
+			Decided: &wal.Decided{ResourceKind: wal.ResourceInstance, Action: wal.ActionHold, Drift: wal.DriftUnwanted,
+				Reason: "Held: re-checking before delete (first seen unwanted)"}}
+	}
+	summary := func(cycle string, at time.Duration, in *wal.DecideInputs) wal.Record {
+		return wal.Record{Kind: wal.KindCycleSummary, CycleID: cycle, Time: now.Add(at),
+			Summary: &wal.CycleSummary{Unwanted: 1, DurationMS: 2000, Inputs: in}}
+	}
+	in := &wal.DecideInputs{Version: "dev", Confirmations: 3, Unwanted: []wal.UnwantedSighting{{ResourceID: "i-1", Seen: 1}}}
+	ta.propose(
+		[]wal.Record{hold("c0", "i-1", -10*time.Second), summary("c0", -9*time.Second, nil)},
+		[]wal.Record{hold("c1", "i-1", -2*time.Second), summary("c1", 0, in)},
+	)
+	got, err := st.LastCycle(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "c1" || len(got.Decided) != 1 || got.Decided[0].DecisionID != "c1-1" || !reflect.DeepEqual(got.Summary.Inputs, in) {
+		t.Fatalf("last cycle = %+v", got)
+	}
+	if seen := reconcile.UnwantedAfter(got); !reflect.DeepEqual(seen, map[string]int{"i-1": 2}) {
+		t.Fatalf("seen = %v", seen)
+	}
+}
