@@ -50,8 +50,10 @@ type Counts struct {
 }
 
 // Memory is what one cycle hands to the next. It lives in the leader's
-// engine; a new leader starts with an empty Memory, which only delays
-// deletions by one more confirmation (the safe direction).
+// engine; an engine that did not record the WAL's last cycle (a new
+// leader, each standalone run) rebuilds Unwanted and Launched from the WAL
+// (UnwantedHistory, LaunchHistory), which at worst delays a deletion by
+// one more confirmation (the safe direction).
 type Memory struct {
 	// Unwanted counts, per resource id, the consecutive observations in
 	// which the resource was unwanted.

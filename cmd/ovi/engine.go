@@ -94,7 +94,8 @@ func (s agentState) Launches(_ context.Context, since time.Time) ([]reconcile.Re
 
 // LastCycle returns the latest recorded cycle (reconcile.UnwantedHistory):
 // the summary cycles/last holds and the decided records of its cycle, read
-// from the cycle's start (the summary's time less its duration) on. A
+// between the cycle's start (the summary's time less its duration) and the
+// summary. A
 // standalone run and a new leader rebuild their confirmation counts from
 // it.
 func (s agentState) LastCycle(context.Context) (reconcile.RecordedCycle, error) {
@@ -106,13 +107,14 @@ func (s agentState) LastCycle(context.Context) (reconcile.RecordedCycle, error) 
 		return reconcile.RecordedCycle{}, nil
 	}
 	start := sum.Time.Add(-time.Duration(sum.Summary.DurationMS+1) * time.Millisecond)
-	recs, err := s.agent.Store().Replay(mvcc.ReplayFilter{Kinds: []wal.Kind{wal.KindDecided}, Since: start})
+	// The time index alone: only this window is walked, not every decision.
+	recs, err := s.agent.Store().Replay(mvcc.ReplayFilter{Since: start, Until: sum.Time.Add(time.Nanosecond)})
 	if err != nil {
 		return reconcile.RecordedCycle{}, fmt.Errorf("read the last cycle's decisions: %w", err)
 	}
 	out := reconcile.RecordedCycle{ID: sum.CycleID, Summary: sum.Summary}
 	for _, ra := range recs {
-		if ra.Record.CycleID == sum.CycleID {
+		if ra.Record.Kind == wal.KindDecided && ra.Record.CycleID == sum.CycleID {
 			out.Decided = append(out.Decided, ra.Record)
 		}
 	}
