@@ -109,3 +109,23 @@ func parseRig(t *testing.T, yaml string) wal.ConfigApplied {
 	}
 	return cfg
 }
+
+// TestRegainedLeaderRebuildsItsCounts: leader A held i-old, leader B then
+// decided a cycle in which i-old was wanted again; when A leads once more
+// its own memory is stale and is rebuilt from B's cycle: a fresh first
+// sighting, not a delete.
+func TestRegainedLeaderRebuildsItsCounts(t *testing.T) {
+	r := newRig(t, webYAML)
+	r.cloud.add(inst("i-old", "gone", "t3.micro", 1))
+	withHistory := func(o *Options) { o.State = cycleState{r.log} }
+	a := r.engine(withHistory)
+	r.run(a, Request{}) // A: held, first seen
+	kept := r.cfg
+	r.cfg = parseRig(t, webYAML+"  - {name: gone, type: ec2, count: 1, size: t3.micro, tags: {team: a}}\n")
+	r.run(r.engine(withHistory), Request{}) // B: wanted again
+	r.cfg = kept
+	if got := decisionOf(r.run(a, Request{}), "i-old"); got != "hold: Held: re-checking before delete (first seen unwanted)" {
+		t.Fatalf("A again: i-old %s, want a fresh first sighting", got)
+	}
+	replayAll(t, r.log.all())
+}
