@@ -23,6 +23,8 @@ func (e *encoder) resource(r *Resource) {
 		e.instance(r.Instance)
 	case ResourceSecurityGroup:
 		e.securityGroup(r.SecurityGroup)
+	case ResourceVolume:
+		e.volume(r.Volume)
 	}
 }
 
@@ -73,6 +75,8 @@ func (e *encoder) spec(s *Spec) {
 	switch s.Kind {
 	case ResourceSecurityGroup:
 		e.securityGroup(s.SecurityGroup)
+	case ResourceVolume:
+		e.volumeSpec(s.Volume)
 	}
 }
 
@@ -106,6 +110,8 @@ func (d *decoder) resource(r *Resource) {
 		r.Instance = d.instance()
 	case ResourceSecurityGroup:
 		r.SecurityGroup = d.securityGroup()
+	case ResourceVolume:
+		r.Volume = d.volume()
 	}
 }
 
@@ -151,6 +157,8 @@ func (d *decoder) spec(s *Spec) {
 	switch s.Kind {
 	case ResourceSecurityGroup:
 		s.SecurityGroup = d.securityGroup()
+	case ResourceVolume:
+		s.Volume = d.volumeSpec()
 	default:
 		d.fail("spec.kind", fmt.Sprintf("kind %s has no named-resource spec", s.Kind))
 	}

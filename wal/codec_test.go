@@ -215,7 +215,7 @@ func TestDecodeRejectsGarbage(t *testing.T) {
 		"varint overflow":     {rawNote(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f), "overflows"},
 		"length past the end": {rawNote(0x05, 'a'), "exceeds the 1 remaining"},
 		"huge length":         {rawNote(0xff, 0xff, 0xff, 0xff, 0x0f), "exceeds"},
-		"unknown action":      {mutate(t, KindExecuting, 0, 11), "unknown action 11"},
+		"unknown action":      {mutate(t, KindExecuting, 0, 99), "unknown action 99"},
 		"zero drift":          {mutate(t, KindDecided, 1, 0), "unknown drift 0"},
 		"unknown change":      {mutate(t, KindObserved, 0, 4), "unknown observation change 4"},
 		"boolean byte 2":      {boolTwo(t), "boolean byte 2"},

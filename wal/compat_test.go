@@ -127,7 +127,7 @@ func TestUnknownResourceKindIsLoud(t *testing.T) {
 	if _, err := DecodeRecord(data); !errors.Is(err, ErrUnknownKind) {
 		t.Fatalf("unknown resource kind: %v, want ErrUnknownKind", err)
 	}
-	r.Observed.Resource.Kind = ResourceVolume // reserved, not known to this build
+	r.Observed.Resource.Kind = ResourceKind(4) // not known to this build
 	if _, err := EncodeRecord(nil, &r); !errors.Is(err, ErrUnknownKind) {
 		t.Fatalf("encode reserved kind: %v, want ErrUnknownKind", err)
 	}

@@ -32,6 +32,12 @@ func (a Action) String() string {
 		return "revoke"
 	case ActionStart:
 		return "start"
+	case ActionModify:
+		return "modify"
+	case ActionAttach:
+		return "attach"
+	case ActionDetach:
+		return "detach"
 	}
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
@@ -43,7 +49,7 @@ func ParseAction(s string) (Action, error) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke, start)", s)
+	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke, start, modify, attach, detach)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

@@ -40,8 +40,11 @@ const (
 	ActionAuthorize  Action = 8  // add one security group rule
 	ActionRevoke     Action = 9  // remove one security group rule
 	ActionStart      Action = 10 // start stopped instances (their desired state is running)
+	ActionModify     Action = 11 // change a volume's size, type, IOPS or throughput in place
+	ActionAttach     Action = 12 // attach a volume to an instance
+	ActionDetach     Action = 13 // detach a volume from its instance
 
-	lastAction = ActionStart
+	lastAction = ActionDetach
 )
 
 // Drift classifies a resource against the desired configuration.

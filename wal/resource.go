@@ -27,6 +27,7 @@ type Resource struct {
 
 	Instance      *Instance      `json:"instance,omitempty"`       // ResourceInstance
 	SecurityGroup *SecurityGroup `json:"security_group,omitempty"` // ResourceSecurityGroup
+	Volume        *Volume        `json:"volume,omitempty"`         // ResourceVolume
 }
 
 // Instance is the attribute payload of an EC2 instance (ResourceInstance).
@@ -62,6 +63,8 @@ func (r Resource) Attributes() []Attribute {
 			{"security_groups", strings.Join(p.SecurityGroups, ",")}, {"termination_protection", protected}}
 	case r.SecurityGroup != nil:
 		return r.SecurityGroup.attributes()
+	case r.Volume != nil:
+		return r.Volume.attributes()
 	}
 	return nil
 }
@@ -74,6 +77,8 @@ func (r Resource) Summary() string {
 		return r.Instance.Size
 	case r.SecurityGroup != nil:
 		return r.SecurityGroup.Name
+	case r.Volume != nil:
+		return r.Volume.summary()
 	}
 	return r.Kind.String()
 }
@@ -84,7 +89,8 @@ func (r Resource) Summary() string {
 func (r *Resource) Equal(b *Resource) bool {
 	return r.ID == b.ID && r.Kind == b.Kind && r.Group == b.Group && r.State == b.State &&
 		r.Managed == b.Managed && maps.Equal(r.Tags, b.Tags) && r.Instance.equal(b.Instance) &&
-		r.SecurityGroup.equal(b.SecurityGroup)
+		r.SecurityGroup.equal(b.SecurityGroup) &&
+		r.Volume.equal(b.Volume)
 }
 
 func (p *Instance) equal(q *Instance) bool {
@@ -108,6 +114,7 @@ type Spec struct {
 	Tags map[string]string `json:"tags,omitempty"`
 
 	SecurityGroup *SecurityGroup `json:"security_group,omitempty"` // ResourceSecurityGroup
+	Volume        *VolumeSpec    `json:"volume,omitempty"`         // ResourceVolume
 }
 
 // payloadKinds returns how many attribute payloads r carries and the kind
@@ -118,6 +125,9 @@ func (r *Resource) payloadKinds() (n int, last ResourceKind) {
 	}
 	if r.SecurityGroup != nil {
 		n, last = n+1, ResourceSecurityGroup
+	}
+	if r.Volume != nil {
+		n, last = n+1, ResourceVolume
 	}
 	return n, last
 }
@@ -134,13 +144,13 @@ func (r *Resource) validate() error {
 	return nil
 }
 
-// validate checks the spec's kind and payload. No kind declares named
-// specs yet: instances are groups.
+// validate checks the spec's kind and that exactly its payload is present
+// (instances are groups, not specs).
 func (s *Spec) validate() error {
 	if !s.Kind.Valid() {
 		return fmt.Errorf("%w: desired resource %s has %s", ErrUnknownKind, s.Name, s.Kind)
 	}
-	if s.Kind == ResourceSecurityGroup && s.SecurityGroup != nil {
+	if (s.Kind == ResourceSecurityGroup && s.SecurityGroup != nil) || (s.Kind == ResourceVolume && s.Volume != nil) {
 		return nil
 	}
 	return fmt.Errorf("%w: desired resource %s of kind %s needs its own spec payload (instances are groups)",

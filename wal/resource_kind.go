@@ -17,7 +17,7 @@ type ResourceKind uint8
 const (
 	ResourceInstance      ResourceKind = 1 // "ec2": an EC2 instance
 	ResourceSecurityGroup ResourceKind = 2 // "security_group": a VPC security group
-	ResourceVolume        ResourceKind = 3 // reserved: "ebs_volume"
+	ResourceVolume        ResourceKind = 3 // "ebs_volume": an EBS volume
 )
 
 // ErrUnknownKind is returned (wrapped) for a record or resource kind this
@@ -27,13 +27,13 @@ var ErrUnknownKind = errors.New("wal: unknown kind (written by a newer release?)
 
 // ResourceKinds lists every kind this build knows, in byte order.
 func ResourceKinds() []ResourceKind {
-	return []ResourceKind{ResourceInstance, ResourceSecurityGroup}
+	return []ResourceKind{ResourceInstance, ResourceSecurityGroup, ResourceVolume}
 }
 
 // Valid reports whether k is a kind this build knows.
 func (k ResourceKind) Valid() bool {
 	switch k {
-	case ResourceInstance, ResourceSecurityGroup:
+	case ResourceInstance, ResourceSecurityGroup, ResourceVolume:
 		return true
 	}
 	return false
