@@ -77,7 +77,8 @@ func applyDecided(b *builder, rec *wal.Record) error {
 func actionExecutes(a wal.Action) bool {
 	switch a {
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
-		wal.ActionAuthorize, wal.ActionRevoke:
+		wal.ActionAuthorize, wal.ActionRevoke,
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
 		return true
 	}
 	return false

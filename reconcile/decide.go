@@ -297,6 +297,9 @@ func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 	default:
 		a.Reason = "Delete: " + why
 		a = s.unlessFailed(a)
+		if a.Action == wal.ActionDelete && s.beforeDelete(&a, r) {
+			return
+		}
 		if a.Action == wal.ActionDelete {
 			s.deletions++
 		}
@@ -307,6 +310,34 @@ func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 // reasonNoDeletePolicy ends the refusal of an unwanted resource under
 // policy delete_unwanted: false (a refusal that still counts a sighting).
 const reasonNoDeletePolicy = ", but policy delete_unwanted is false"
+
+// predeleteKind is implemented by a Kind whose resources need a step before
+// they can be deleted (a volume is detached first).
+type predeleteKind interface {
+	BeforeDelete(r *wal.Resource) (PlannedAction, bool)
+}
+
+// beforeDelete plans the step a delete waits for, if the kind has one, and
+// holds the delete until a later cycle sees it done.
+func (s *decision) beforeDelete(a *PlannedAction, r *wal.Resource) bool {
+	k, ok := s.kinds.Get(r.Kind)
+	if !ok {
+		return false
+	}
+	pk, ok := k.(predeleteKind)
+	if !ok {
+		return false
+	}
+	step, need := pk.BeforeDelete(r)
+	if !need {
+		return false
+	}
+	step.Drift, step.Kind, step.Group, step.ResourceID = a.Drift, a.Kind, a.Group, a.ResourceID
+	s.add(s.unlessFailed(step))
+	a.Action, a.Reason = wal.ActionHold, "Held: "+strings.TrimPrefix(a.Reason, "Delete: ")+"; deleted once "+step.Action.String()+" is done"
+	s.add(*a)
+	return true
+}
 
 func recheckReason(seen, confirm int) string {
 	if seen == 1 {

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,7 +17,7 @@ const maxReasonTags = 5
 // allow_disruptive and never on a blessed resource. A resource drifting in
 // several attributes gets one action per attribute and counts once.
 func (s *decision) decideDrift(b *bucket, r *wal.Resource) {
-	changes := b.handler.Diff(b.unit, r)
+	changes := s.diff(b, r)
 	if len(changes) == 0 {
 		s.plan.Counts.InSync++
 		return
@@ -40,6 +41,37 @@ func (s *decision) decideDrift(b *bucket, r *wal.Resource) {
 		}
 		s.add(a)
 	}
+}
+
+// referencingKind is implemented by a Kind whose resources reference
+// members of other units (a volume attached to an instance of a group):
+// its diff sees their kept members, sorted keep-first, live only.
+type referencingKind interface {
+	DiffAmong(u *Unit, r *wal.Resource, members func(k wal.ResourceKind, unit string) []*wal.Resource) []Change
+}
+
+// diff is the kind's Diff of a kept member.
+func (s *decision) diff(b *bucket, r *wal.Resource) []Change {
+	if rk, ok := b.handler.(referencingKind); ok {
+		return rk.DiffAmong(b.unit, r, s.keptMembers)
+	}
+	return b.handler.Diff(b.unit, r)
+}
+
+// keptMembers lists the members a desired unit keeps (its first Count,
+// blessed then oldest then id), whatever order buckets are decided in.
+func (s *decision) keptMembers(k wal.ResourceKind, unit string) []*wal.Resource {
+	b, ok := s.buckets[unitKey{k, unit}]
+	if !ok || b.unit == nil {
+		return nil
+	}
+	ms := slices.Clone(b.members)
+	sortKeepFirst(ms)
+	out := make([]*wal.Resource, 0, min(len(ms), b.unit.Count))
+	for _, m := range ms[:min(len(ms), b.unit.Count)] {
+		out = append(out, m.r)
+	}
+	return out
 }
 
 // tagDiff returns the tags to set and to remove so that observed carries

@@ -169,6 +169,9 @@ func executedMessage(a PlannedAction, n int) string {
 		if a.Kind == wal.ResourceSecurityGroup {
 			return "Created security group " + a.Group
 		}
+		if a.Kind == wal.ResourceVolume {
+			return "Created volume " + a.Group
+		}
 		if n < a.Count {
 			return fmt.Sprintf("Launched %d of %d instances", n, a.Count)
 		}
@@ -185,6 +188,12 @@ func executedMessage(a PlannedAction, n int) string {
 		return "Revoked " + a.Rule.String()
 	case wal.ActionStart:
 		return "Started"
+	case wal.ActionModify:
+		return "Modified to " + a.Size
+	case wal.ActionAttach:
+		return "Attached to " + a.Size
+	case wal.ActionDetach:
+		return "Detached from " + a.Size
 	}
 	return "Done"
 }

@@ -95,7 +95,7 @@ func NewKinds(kinds ...Kind) (*Kinds, error) {
 
 // DefaultKinds is the registry of every kind this build handles.
 func DefaultKinds() *Kinds {
-	r, err := NewKinds(InstanceKind{}, SecurityGroupKind{})
+	r, err := NewKinds(InstanceKind{}, SecurityGroupKind{}, VolumeKind{})
 	if err != nil {
 		panic(err) // the built-in kinds are a fixed, acyclic set: a test covers it
 	}

@@ -80,7 +80,8 @@ type Launch struct {
 func (a PlannedAction) Actionable() bool {
 	switch a.Action {
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
-		wal.ActionAuthorize, wal.ActionRevoke, wal.ActionStart:
+		wal.ActionAuthorize, wal.ActionRevoke, wal.ActionStart,
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
 		return true
 	}
 	return false
@@ -109,7 +110,8 @@ func actionKey(a PlannedAction) string {
 }
 
 // actionRank orders a plan: changes first (creates, tag updates, starts,
-// resizes, deletes), then refusals, holds and reports.
+// resizes, modifies, attaches, detaches — a detach before the deletes that
+// wait for it —, deletes), then refusals, holds and reports.
 func actionRank(a wal.Action) int {
 	switch a {
 	case wal.ActionCreate:
@@ -120,12 +122,18 @@ func actionRank(a wal.Action) int {
 		return 2
 	case wal.ActionResize:
 		return 3
-	case wal.ActionDelete:
+	case wal.ActionModify:
 		return 4
-	case wal.ActionRefuse:
+	case wal.ActionAttach:
 		return 5
-	case wal.ActionHold:
+	case wal.ActionDetach:
 		return 6
+	case wal.ActionDelete:
+		return 7
+	case wal.ActionRefuse:
+		return 8
+	case wal.ActionHold:
+		return 9
 	}
-	return 7
+	return 10
 }

@@ -124,7 +124,7 @@ func (r *recovery) resolve(ctx context.Context, in Intent) error {
 		err = r.proposeOutcome(ctx, r.failedRecord(d, true))
 	case d.Action.Action == wal.ActionCreate:
 		err = r.recoverCreate(ctx, d, attempt)
-	case d.Action.Action == wal.ActionDelete || d.Action.Action == wal.ActionResize:
+	case onResource(d.Action.Action):
 		err = r.recoverOnResource(ctx, d, attempt)
 	default:
 		err = r.retry(ctx, d, attempt)
@@ -268,14 +268,43 @@ func (r *recovery) recoverOnResource(ctx context.Context, d *DecisionReport, att
 	case exists && a.Action == wal.ActionResize && sizeOf(&res) == a.Size:
 		d.Status, d.ResourceIDs, d.Message = StatusExecuted, []string{a.ResourceID}, "Recovered: already resized to "+a.Size
 		return r.proposeOutcome(ctx, r.executedRecord(d))
+	case exists && r.settled(a, &res):
+		d.Status, d.ResourceIDs, d.Message = StatusExecuted, []string{a.ResourceID}, "Recovered: already done ("+a.Action.String()+" "+a.Size+")"
+		return r.proposeOutcome(ctx, r.executedRecord(d))
 	case !exists:
 		d.Status, d.Code, d.Message = StatusFailed, CodeNotFound, "Resource no longer exists"
 		return r.proposeOutcome(ctx, r.failedRecord(d, false))
-	case res.Blessed():
+	case res.Blessed() && a.Action != wal.ActionModify && a.Action != wal.ActionAttach:
 		d.Status, d.Code, d.Message = StatusFailed, CodeProtected, "Protected: tagged ovi:blessed"
 		return r.proposeOutcome(ctx, r.failedRecord(d, false))
 	}
 	return r.retry(ctx, d, attempt)
+}
+
+// onResource reports the actions recovery settles by looking at their
+// resource first.
+func onResource(a wal.Action) bool {
+	switch a {
+	case wal.ActionDelete, wal.ActionResize, wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+		return true
+	}
+	return false
+}
+
+// settler is implemented by a Kind with in-place actions of its own: it
+// tells whether an interrupted one already took effect on the resource.
+type settler interface {
+	Settled(a PlannedAction, r *wal.Resource) bool
+}
+
+// settled asks the resource's kind whether a took effect on res.
+func (r *recovery) settled(a PlannedAction, res *wal.Resource) bool {
+	k, ok := r.e.kinds.Get(a.Kind)
+	if !ok {
+		return false
+	}
+	s, ok := k.(settler)
+	return ok && s.Settled(a, res)
 }
 
 // lookup observes a kind once per recovery and returns one live resource.

@@ -153,7 +153,8 @@ func (p *applyProgress) Counts() applyCounts {
 			c.Missing += max(p.wanted(*rec)-len(rec.Executed.ResourceIDs), 0)
 		case wal.ActionDelete:
 			c.Deleted += max(len(rec.Executed.ResourceIDs), 1)
-		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke:
+		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke,
+			wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
 			c.Updated += max(len(rec.Executed.ResourceIDs), 1)
 		}
 	}
@@ -188,6 +189,12 @@ func progressVerb(a wal.Action) string {
 		return "authorizing a rule"
 	case wal.ActionRevoke:
 		return "revoking a rule"
+	case wal.ActionModify:
+		return "modifying"
+	case wal.ActionAttach:
+		return "attaching"
+	case wal.ActionDetach:
+		return "detaching"
 	}
 	return a.String()
 }
@@ -209,6 +216,12 @@ func pastVerb(a wal.Action) string {
 		return "authorized a rule on"
 	case wal.ActionRevoke:
 		return "revoked a rule on"
+	case wal.ActionModify:
+		return "modified"
+	case wal.ActionAttach:
+		return "attached"
+	case wal.ActionDetach:
+		return "detached"
 	}
 	return a.String()
 }

@@ -52,7 +52,8 @@ func countPlan(decided []wal.Record) planCounts {
 		switch rec.Decided.Action {
 		case wal.ActionCreate:
 			c.Create += max(rec.Decided.Count, 1)
-		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke:
+		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke,
+			wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
 			c.Update++
 		case wal.ActionDelete:
 			c.Delete++
@@ -207,7 +208,8 @@ func actionSymbol(a wal.Action) (string, string) {
 		return "+", colorGreen
 	case wal.ActionDelete:
 		return "-", colorRed
-	case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke:
+	case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke,
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
 		return "~", colorYellow
 	case wal.ActionRefuse:
 		return "!", colorMagenta
@@ -245,6 +247,12 @@ func planDetail(d *wal.Decided) string {
 		return "resize to " + d.Size
 	case wal.ActionStart:
 		return "start (stopped, desired running)"
+	case wal.ActionModify:
+		return "modify to " + d.Size
+	case wal.ActionAttach:
+		return "attach to " + d.Size
+	case wal.ActionDetach:
+		return "detach from " + d.Size
 	case wal.ActionUpdateTags:
 		return "tags " + tagChanges(d.SetTags, d.RemoveTags)
 	case wal.ActionAuthorize, wal.ActionRevoke:

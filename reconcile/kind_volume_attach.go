@@ -1,0 +1,72 @@
+package reconcile
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/yairfalse/ovi/wal"
+)
+
+// attachmentChange compares where the volume is attached with attach_to: a
+// detach (disruptive: the instance loses the disk) when it is attached
+// elsewhere or attach_to is unset, an attach to the first kept member of
+// the group when it is detached, a hold while that cannot happen yet.
+func attachmentChange(s *wal.VolumeSpec, r *wal.Resource, members func(wal.ResourceKind, string) []*wal.Resource) (Change, bool) {
+	v := r.Volume
+	device := s.Device
+	if device == "" {
+		device = defaultDevice
+	}
+	if v.AttachedTo != "" {
+		ids := memberIDs(members(wal.ResourceInstance, s.AttachTo))
+		if s.AttachTo != "" && slices.Contains(ids, v.AttachedTo) && v.Device == device {
+			return Change{}, false
+		}
+		if s.AttachTo != "" && len(ids) == 0 {
+			return Change{}, false // the group's members are not known here: leave the attachment
+		}
+		want := "attach_to unset"
+		if s.AttachTo != "" {
+			want = fmt.Sprintf("want a member of %s at %s", s.AttachTo, device)
+		}
+		detail := fmt.Sprintf("attached to %s at %s, %s", v.AttachedTo, v.Device, want)
+		return Change{Attribute: "attachment", Disruptive: true, Detail: detail, Disruption: "a detach takes the disk from its instance",
+			Repair: PlannedAction{Action: wal.ActionDetach, Size: AttachTarget{InstanceID: v.AttachedTo, Device: v.Device}.String(),
+				Reason: "Detach: attachment differs (" + detail + ")"}}, true
+	}
+	if s.AttachTo == "" {
+		return Change{}, false
+	}
+	return attachTo(s.AttachTo, device, r, members(wal.ResourceInstance, s.AttachTo)), true
+}
+
+// attachTo is the attach of a detached volume to the group's first kept
+// member that can take it, or a hold saying what it waits for.
+func attachTo(group, device string, r *wal.Resource, ms []*wal.Resource) Change {
+	hold := func(why string) Change {
+		return Change{Attribute: "attachment", Repair: PlannedAction{Action: wal.ActionHold,
+			Reason: fmt.Sprintf("Held: attach_to %s waits: %s", group, why)}}
+	}
+	if r.State != "available" {
+		return hold("the volume is " + r.State)
+	}
+	for _, m := range ms {
+		if m.State == "running" || m.State == "stopped" {
+			return Change{Attribute: "attachment", Repair: PlannedAction{Action: wal.ActionAttach,
+				Size:   AttachTarget{InstanceID: m.ID, Device: device}.String(),
+				Reason: fmt.Sprintf("Attach: attach_to %s (%s at %s)", group, m.ID, device)}}
+		}
+	}
+	if len(ms) == 0 {
+		return hold("no live instance in group " + group)
+	}
+	return hold("no running instance in group " + group + " yet")
+}
+
+func memberIDs(rs []*wal.Resource) []string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	return ids
+}
