@@ -36,7 +36,8 @@ func terminalCode(code string) bool {
 		"UnknownParameter", "InvalidInstanceID.Malformed", "UnsupportedOperation", "InvalidInstanceType",
 		CodeIdempotent, "InstanceLimitExceeded", "VcpuLimitExceeded", "InvalidSubnetID.NotFound",
 		"InvalidGroup.NotFound", "InvalidSecurityGroupID.NotFound", "OperationNotPermitted",
-		CodeBlessed, CodeInvalidRequest:
+		CodeBlessed, CodeInvalidRequest,
+		"VolumeModificationRateExceeded", "InvalidVolume.ZoneMismatch", "InvalidVolumeID.Malformed":
 		return true
 	}
 	return strings.HasPrefix(code, "InvalidAMIID.")

@@ -41,6 +41,8 @@ func (p *Provider) Kind(_ context.Context, k wal.ResourceKind) (reconcile.KindPr
 		return instanceKind{p}, nil
 	case wal.ResourceSecurityGroup:
 		return securityGroupKind{p}, nil
+	case wal.ResourceVolume:
+		return volumeKind{p}, nil
 	}
 	return nil, fmt.Errorf("aws: no observer or executor for resource kind %s", k)
 }

@@ -48,7 +48,7 @@ func TestNewKindsRefusesDuplicatesMissingAndCycles(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", name, err, c.want)
 		}
 	}
-	if got := DefaultKinds().Order(); !slices.Equal(got, []wal.ResourceKind{wal.ResourceSecurityGroup, wal.ResourceInstance}) {
+	if got := DefaultKinds().Order(); !slices.Equal(got, []wal.ResourceKind{wal.ResourceSecurityGroup, wal.ResourceInstance, wal.ResourceVolume}) {
 		t.Fatalf("default kinds = %v", got)
 	}
 }
