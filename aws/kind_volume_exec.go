@@ -82,7 +82,7 @@ func (k volumeKind) detach(ctx context.Context, a reconcile.PlannedAction) error
 	if err != nil {
 		return invalid("%v", err)
 	}
-	if err := k.refuseBlessed(ctx, "detach", a.ResourceID); err != nil {
+	if _, err := k.refuseBlessed(ctx, "detach", a.ResourceID); err != nil {
 		return err
 	}
 	_, err = k.p.api.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: awssdk.String(a.ResourceID),
@@ -91,15 +91,17 @@ func (k volumeKind) detach(ctx context.Context, a reconcile.PlannedAction) error
 }
 
 // delete re-checks the volume just before: a blessed volume is never
-// deleted (CodeBlessed); one already gone counts as deleted.
+// deleted (CodeBlessed); one already gone or being deleted counts as
+// deleted.
 func (k volumeKind) delete(ctx context.Context, id string) error {
-	if err := k.refuseBlessed(ctx, "delete", id); err != nil {
-		if errorCode(err) == "InvalidVolume.NotFound" {
-			return nil
-		}
+	gone, err := k.refuseBlessed(ctx, "delete", id)
+	if errorCode(err) == "InvalidVolume.NotFound" || (err == nil && gone) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	_, err := k.p.api.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: awssdk.String(id)})
+	_, err = k.p.api.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: awssdk.String(id)})
 	if errorCode(err) == "InvalidVolume.NotFound" {
 		return nil
 	}
@@ -107,20 +109,23 @@ func (k volumeKind) delete(ctx context.Context, id string) error {
 }
 
 // refuseBlessed describes the volume and refuses if it carries
-// ovi:blessed=true now.
-func (k volumeKind) refuseBlessed(ctx context.Context, op, id string) error {
+// ovi:blessed=true now; gone reports a volume already being deleted.
+func (k volumeKind) refuseBlessed(ctx context.Context, op, id string) (gone bool, err error) {
 	out, err := k.p.api.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{id}})
 	if err != nil {
-		return wrap(op+" volume "+id, err)
+		return false, wrap(op+" volume "+id, err)
 	}
 	for _, v := range out.Volumes {
 		if tagMap(v.Tags)[wal.TagBlessed] == "true" {
-			return fmt.Errorf("aws: %s %s: %w", op, id, &reconcile.ProviderError{
+			return false, fmt.Errorf("aws: %s %s: %w", op, id, &reconcile.ProviderError{
 				Code: CodeBlessed, Message: "volume carries " + wal.TagBlessed + "=true; Ovi never deletes or detaches it", Terminal: true,
 			})
 		}
+		if v.State == types.VolumeStateDeleting || v.State == types.VolumeStateDeleted {
+			gone = true
+		}
 	}
-	return nil
+	return gone, nil
 }
 
 // updateTags sets and removes tags on volumes (never removing ovi:blessed),
