@@ -150,9 +150,10 @@ func checkCycleMetrics(t *testing.T, fams map[string]*dto.MetricFamily) {
 
 func checkCycleLogs(t *testing.T, logs, simURL string) {
 	t.Helper()
-	cycle := regexp.MustCompile(`msg="reconcile cycle" cycle=\S+ result=success dry_run=false ec2.observed=2 ec2.in_sync=0 ` +
-		`ec2.missing=3 ec2.unwanted=0 ec2.drifted=0 ec2.unmanaged=2 security_group.observed=3 security_group.in_sync=0 ` +
-		`security_group.missing=1 security_group.unwanted=0 security_group.drifted=0 security_group.unmanaged=3 withheld=\d+ executed=2 failed=0 duration=\S+ api_calls=(\d+)`)
+	cycle := regexp.MustCompile(`msg="reconcile cycle" cycle=\S+ result=success dry_run=false ` +
+		`ebs_volume.observed=1 ebs_volume.in_sync=0 ebs_volume.missing=1 ebs_volume.unwanted=0 ebs_volume.drifted=0 ebs_volume.unmanaged=1 ` +
+		`ec2.observed=2 ec2.in_sync=0 ec2.missing=3 ec2.unwanted=0 ec2.drifted=0 ec2.unmanaged=2 security_group.observed=3 security_group.in_sync=0 ` +
+		`security_group.missing=1 security_group.unwanted=0 security_group.drifted=0 security_group.unmanaged=3 withheld=\d+ executed=3 failed=0 duration=\S+ api_calls=(\d+)`)
 	m := cycle.FindStringSubmatch(logs)
 	if m == nil {
 		t.Fatalf("no cycle line:\n%s", logs)
