@@ -231,6 +231,9 @@ func startMessage(a PlannedAction, attempt int) string {
 		if a.Kind == wal.ResourceSecurityGroup {
 			msg = "Starting creation of security group " + a.Group
 		}
+		if a.Kind == wal.ResourceVolume {
+			msg = "Starting creation of volume " + a.Group + " (" + a.Size + ")"
+		}
 	case wal.ActionDelete:
 		msg = "Starting deletion"
 	case wal.ActionUpdateTags:
@@ -241,6 +244,8 @@ func startMessage(a PlannedAction, attempt int) string {
 		msg = "Starting " + a.Action.String() + " of " + a.Rule.String()
 	case wal.ActionStart:
 		msg = "Starting the stopped instance"
+	case wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+		msg = "Starting " + a.Action.String() + " (" + a.Size + ")"
 	}
 	if attempt > 1 {
 		msg += fmt.Sprintf(" (attempt %d, after failover)", attempt)

@@ -25,6 +25,10 @@ func (r *Record) Describe() string {
 		return describeFailed(r.Failed)
 	case r.Kind == KindConfigApplied && r.Config != nil:
 		c := r.Config
+		if n := len(c.Config.Resources); n > 0 {
+			return fmt.Sprintf("Configuration applied from %s (%d groups, %d named resources, digest %s)",
+				c.Source, len(c.Config.Groups), n, shortDigest(c.Digest))
+		}
 		return fmt.Sprintf("Configuration applied from %s (%d groups, digest %s)", c.Source, len(c.Config.Groups), shortDigest(c.Digest))
 	case r.Kind == KindCycleSummary && r.Summary != nil:
 		return describeSummary(r.Summary)
