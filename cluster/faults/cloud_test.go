@@ -283,6 +283,7 @@ type infra struct {
 	web     int  // count of group web
 	blessed bool // keep group "keep" (2 instances tagged ovi:blessed) in the file
 	extra   int  // groups batch-1 … batch-extra of one instance each (one launch call each)
+	volume  bool // the named EBS volume "data" (volume_failover_test.go)
 }
 
 // write replaces the shared infrastructure file atomically; the leader's
@@ -298,6 +299,9 @@ func (cl *cluster) write(in infra) {
 	}
 	for i := 1; i <= in.extra; i++ {
 		fmt.Fprintf(&b, "  - {name: batch-%d, type: ec2, count: 1, size: t3.micro}\n", i)
+	}
+	if in.volume {
+		b.WriteString(volumeEntry)
 	}
 	tmp := cl.infra + ".tmp"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {

@@ -1,0 +1,108 @@
+//go:build e2e
+
+package faults
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/yairfalse/ovi/transport"
+)
+
+// volumeEntry is the named volume of infra.volume.
+const volumeEntry = "  - {name: data, type: ebs_volume, availability_zone: us-east-1a, size_gib: 10, tags: {team: platform}}\n"
+
+// simVolume is a volume as the simulator's state file holds it.
+type simVolume struct {
+	ID          string            `json:"id"`
+	State       string            `json:"state"`
+	ClientToken string            `json:"client_token"`
+	Tags        map[string]string `json:"tags"`
+}
+
+// volumes reads every volume the simulator holds (deleting ones included).
+func (c *cloud) volumes() []simVolume {
+	c.t.Helper()
+	data, err := os.ReadFile(c.state)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var doc struct {
+		Volumes *struct {
+			Volumes []simVolume `json:"volumes"`
+		} `json:"volumes"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		c.t.Fatalf("simulator state file: %v", err)
+	}
+	if doc.Volumes == nil {
+		return nil
+	}
+	return doc.Volumes.Volumes
+}
+
+// TestLeaderKillMidVolumeCreate kills the leader with a real kill -9 at each
+// named point of creating the named volume "data" (between the intent and
+// the outcome in particular). A new leader takes over and recovers the
+// intent (the ovi:decision tag, then CreateVolume with the same
+// ClientToken); the cloud must end with exactly one volume of "data".
+func TestLeaderKillMidVolumeCreate(t *testing.T) {
+	bin := binary(t)
+	for _, point := range []string{"after-intent", "after-call"} {
+		t.Run(point, func(t *testing.T) { killMidVolumeCreate(t, bin, point) })
+	}
+}
+
+func killMidVolumeCreate(t *testing.T, bin, point string) {
+	c := startCloud(t, bin)
+	cl := newCluster(t, bin, c, false)
+	cl.write(infra{web: 0})
+	l := cl.start("OVI_FAILPOINT=" + point)
+	l = cl.disarmFollowers(l)
+	cl.write(infra{web: 0, volume: true})
+	cl.waitDeath(l, 60*time.Second)
+	if !l.killedBySIGKILL() {
+		t.Fatalf("the leader %s was not killed at %s", l.name, point)
+	}
+	nl := cl.waitLeader(60 * time.Second)
+	waitFor(t, "the volume and no open decision", 90*time.Second, func() bool {
+		if len(volumesOf(c.volumes(), "data")) != 1 {
+			return false
+		}
+		entries, err := walOf(nl, transport.Revision{})
+		return err == nil && openDecisions(entries) == 0
+	})
+	cl.restart(l)
+	vols := volumesOf(c.volumes(), "data")
+	if len(vols) != 1 {
+		t.Fatalf("the cloud holds %d volumes of data, want exactly 1 (no duplicate): %+v", len(vols), vols)
+	}
+	creates := 0
+	for _, rq := range c.requests() {
+		if rq.Action == "CreateVolume" {
+			creates++
+			if rq.Token != vols[0].ClientToken {
+				t.Errorf("a CreateVolume with token %q, want every one with the decision's %q", rq.Token, vols[0].ClientToken)
+			}
+		}
+	}
+	t.Logf("%s: killed %s, new leader %s; %d CreateVolume calls, 1 volume %s", point, l.name, nl.name, creates, vols[0].ID)
+}
+
+// volumesOf lists the volumes Ovi created for the named volume unit.
+func volumesOf(vs []simVolume, name string) []simVolume {
+	var out []simVolume
+	for _, v := range vs {
+		if v.Tags["ovi:managed"] == "true" && v.Tags["ovi:group"] == name {
+			out = append(out, v)
+		}
+	}
+	return out
+}
