@@ -156,6 +156,7 @@ instance=$(ovi --no-color state | awk '$5 == "yes" { print $1; exit }')
 	exit 1
 }
 step "One instance's life" wal analyze --resource-id "$instance" --timeline
+step "A named resource's life: the blessed data volume" wal analyze --resource-id "prod-database" --timeline
 
 # decision_id ACTION: the id of the last recorded decision with that action.
 decision_id() {
