@@ -30,7 +30,7 @@ func (k volumeKind) create(ctx context.Context, call reconcile.Call, d reconcile
 	in := &ec2.CreateVolumeInput{
 		AvailabilityZone: awssdk.String(s.AvailabilityZone), Size: awssdk.Int32(int32(s.SizeGiB)),
 		VolumeType: types.VolumeType(s.VolumeType), Encrypted: awssdk.Bool(s.Encrypted),
-		ClientToken: awssdk.String(d.ClientToken),
+		ClientToken:       awssdk.String(d.ClientToken),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVolume, Tags: sdkTags(d.Action.SetTags)}},
 	}
 	if s.Iops > 0 {
