@@ -32,7 +32,7 @@ func TestDescribeEveryKind(t *testing.T) {
 		KindExecuting:     "Starting deletion",
 		KindExecuted:      "Successfully created",
 		KindFailed:        "Resize failed: RequestLimitExceeded: Rate exceeded (retryable)",
-		KindConfigApplied: "Configuration applied from /etc/ovi/infrastructure.yaml (2 groups, digest ab12cd34)",
+		KindConfigApplied: "Configuration applied from /etc/ovi/infrastructure.yaml (2 groups, 1 named resources, digest ab12cd34)",
 		KindCycleSummary:  "Dry-run cycle: 10 observed, 5 in sync, 1 missing, 2 unwanted, 1 drifted, 1 unmanaged; -4 actions, 1 failures in 1.234s",
 		KindCompaction:    "History compacted below revision 1099511627776",
 		KindNote:          "operator: planned maintenance ✓",
