@@ -82,6 +82,6 @@ func BenchmarkDecideKinds(b *testing.B) {
 	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(n), "cpu-ns/op")
 	b.ReportMetric(float64(len(p.Actions)), "actions")
 	if p.Counts.Observed != 21000 || p.Counts.Drifted != 110 || p.Counts.Missing != 0 || len(p.Actions) != 110 {
-		b.Fatalf("counts %+v, %d actions, ", p.Counts, len(p.Actions))
+		b.Fatalf("counts %+v, %d actions", p.Counts, len(p.Actions))
 	}
 }
