@@ -84,7 +84,7 @@ func withoutInputs(r Record) Record {
 // same records, and re-encode in the current format.
 func TestFormatV1StillDecodes(t *testing.T) {
 	golden := formatV1Golden(t)
-	recs := fullRecords()
+	recs := fullRecords()[:KindNote] // the kinds the first release had (restore, leadership came later)
 	for _, want := range recs {
 		data := golden[want.Kind.String()]
 		if len(data) == 0 || data[0] != FormatV1 {

@@ -44,6 +44,11 @@ func (d *decoder) payload(r *Record) {
 		r.Compaction = &Compaction{Revision: d.uvarint("compaction.revision")}
 	case KindNote:
 		r.Note = &Note{Text: d.str("note.text")}
+	case KindRestore:
+		r.Restore = d.restore()
+	case KindLeadership:
+		r.Leadership = &Leadership{Leader: d.str("leadership.leader"),
+			Previous: d.str("leadership.previous"), Reason: d.str("leadership.reason")}
 	}
 }
 
@@ -172,4 +177,15 @@ func (d *decoder) summary() *CycleSummary {
 		s.Inputs = d.decideInputs()
 	}
 	return s
+}
+
+func (d *decoder) restore() *Restore {
+	return &Restore{
+		Snapshot:     d.str("restore.snapshot"),
+		FromRevision: d.uvarint("restore.from_revision"),
+		ToRevision:   d.uvarint("restore.to_revision"),
+		Dropped:      d.uvarint("restore.dropped"),
+		Scope:        d.str("restore.scope"),
+		Via:          d.str("restore.via"),
+	}
 }

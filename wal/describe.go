@@ -36,6 +36,10 @@ func (r *Record) Describe() string {
 		return fmt.Sprintf("History compacted below revision %d", r.Compaction.Revision)
 	case r.Kind == KindNote && r.Note != nil:
 		return r.Note.Text
+	case r.Kind == KindRestore && r.Restore != nil:
+		return describeRestore(r.Restore)
+	case r.Kind == KindLeadership && r.Leadership != nil:
+		return describeLeadership(r.Term, r.Leadership)
 	}
 	return fmt.Sprintf("%s record without its payload", r.Kind)
 }
@@ -82,6 +86,26 @@ func describeSummary(s *CycleSummary) string {
 	return fmt.Sprintf("%s: %d observed, %d in sync, %d missing, %d unwanted, %d drifted, %d unmanaged; %d actions, %d failures in %s",
 		prefix, s.Observed, s.InSync, s.Missing, s.Unwanted, s.Drifted, s.Unmanaged, s.Actions, s.Failures,
 		time.Duration(s.DurationMS)*time.Millisecond)
+}
+
+func describeRestore(p *Restore) string {
+	s := fmt.Sprintf("Snapshot %s restored: history rewound from revision %d to %d, %d records dropped (%s token",
+		shortDigest(p.Snapshot), p.FromRevision, p.ToRevision, p.Dropped, p.Scope)
+	if p.Via != "" {
+		s += ", via " + p.Via
+	}
+	return s + ")"
+}
+
+func describeLeadership(term uint64, p *Leadership) string {
+	s := fmt.Sprintf("%s leads term %d", p.Leader, term)
+	if p.Previous != "" {
+		s += " (previous leader " + p.Previous + ")"
+	}
+	if p.Reason != "" {
+		s += ": " + p.Reason
+	}
+	return s
 }
 
 // noun names the work an action does: "deletion", "creation", ...

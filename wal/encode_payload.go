@@ -29,6 +29,12 @@ func (e *encoder) record(r *Record) {
 		e.uvarint(r.Compaction.Revision)
 	case KindNote:
 		e.str("note.text", r.Note.Text)
+	case KindRestore:
+		e.restore(r.Restore)
+	case KindLeadership:
+		e.str("leadership.leader", r.Leadership.Leader)
+		e.str("leadership.previous", r.Leadership.Previous)
+		e.str("leadership.reason", r.Leadership.Reason)
 	}
 }
 
@@ -142,4 +148,13 @@ func (e *encoder) summary(p *CycleSummary) {
 	if e.version >= FormatV3 { // older formats carry no Decide inputs: that cycle cannot be replayed
 		e.decideInputs(p.Inputs)
 	}
+}
+
+func (e *encoder) restore(p *Restore) {
+	e.str("restore.snapshot", p.Snapshot)
+	e.uvarint(p.FromRevision)
+	e.uvarint(p.ToRevision)
+	e.uvarint(p.Dropped)
+	e.str("restore.scope", p.Scope)
+	e.str("restore.via", p.Via)
 }

@@ -92,7 +92,12 @@ func fullRecords() []Record {
 	cmp.Compaction = &Compaction{Revision: 1 << 40}
 	note := header(KindNote)
 	note.Note = &Note{Text: "operator: planned maintenance ✓"}
-	return []Record{obs, dec, exing, exed, fail, cfg, sum, cmp, note}
+	rst := header(KindRestore)
+	rst.Restore = &Restore{Snapshot: "9f86d081884c7d659a2feaa0c55ad015", FromRevision: 812, ToRevision: 640,
+		Dropped: 57, Scope: "write", Via: "ovi-2"}
+	lead := header(KindLeadership)
+	lead.Leadership = &Leadership{Leader: "ovi-1", Previous: "ovi-3", Reason: "previous leader failed"}
+	return []Record{obs, dec, exing, exed, fail, cfg, sum, cmp, note, rst, lead}
 }
 
 // normalise returns r as a decoder would produce it: time in UTC without a

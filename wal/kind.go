@@ -19,18 +19,27 @@ const (
 	KindCycleSummary  Kind = 7 // one per reconcile cycle
 	KindCompaction    Kind = 8 // history older than a revision is dropped
 	KindNote          Kind = 9 // a free-text operator note (also used by benchmarks)
+	KindRestore       Kind = 10 // the store was rewound to a snapshot (appended after it)
+	KindLeadership    Kind = 11 // a leader established leadership of a term
+
+	lastKind = KindLeadership
 )
 
 // allKinds lists every valid kind in order.
 func allKinds() []Kind {
 	return []Kind{KindObserved, KindDecided, KindExecuting, KindExecuted, KindFailed,
-		KindConfigApplied, KindCycleSummary, KindCompaction, KindNote}
+		KindConfigApplied, KindCycleSummary, KindCompaction, KindNote, KindRestore, KindLeadership}
 }
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
-	return k >= KindObserved && k <= KindNote
+	return k >= KindObserved && k <= lastKind
 }
+
+// LastKind is the highest record kind this build reads. Nodes gossip it,
+// so a leader proposes a kind only once every server reads it (an older
+// binary refuses an unknown kind as corrupt).
+func LastKind() Kind { return lastKind }
 
 // String returns the kind's stable name ("observed", "decided", ...).
 func (k Kind) String() string {
@@ -53,6 +62,10 @@ func (k Kind) String() string {
 		return "compaction"
 	case KindNote:
 		return "note"
+	case KindRestore:
+		return "restore"
+	case KindLeadership:
+		return "leadership"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -64,7 +77,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown record kind %q (want one of observed, decided, executing, executed, failed, config, summary, compaction, note)", s)
+	return 0, fmt.Errorf("wal: unknown record kind %q (want one of observed, decided, executing, executed, failed, config, summary, compaction, note, restore, leadership)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

@@ -172,3 +172,23 @@ type Compaction struct {
 type Note struct {
 	Text string `json:"text"`
 }
+
+// Restore is the payload of KindRestore: the store was rewound to a
+// snapshot. The leader appends it after the restore, so it survives the
+// rewind it records.
+type Restore struct {
+	Snapshot     string `json:"snapshot"`      // hex SHA-256 of the snapshot restored
+	FromRevision uint64 `json:"from_revision"` // the applied revision before the restore
+	ToRevision   uint64 `json:"to_revision"`   // the snapshot's revision, the store's after it
+	Dropped      uint64 `json:"dropped"`       // audit records the rewind dropped
+	Scope        string `json:"scope"`         // the token scope of the request ("write", or "open" without ACL)
+	Via          string `json:"via,omitempty"` // the node that took the request, when forwarded
+}
+
+// Leadership is the payload of KindLeadership: the node in the header
+// established leadership of the header's term (after its barrier).
+type Leadership struct {
+	Leader   string `json:"leader"`
+	Previous string `json:"previous,omitempty"` // the leader this node knew before, if any
+	Reason   string `json:"reason,omitempty"`   // why leadership changed, when known
+}

@@ -27,6 +27,8 @@ type Record struct {
 	Summary    *CycleSummary  `json:"summary,omitempty"`
 	Compaction *Compaction    `json:"compaction,omitempty"`
 	Note       *Note          `json:"note,omitempty"`
+	Restore    *Restore       `json:"restore,omitempty"`
+	Leadership *Leadership    `json:"leadership,omitempty"`
 }
 
 // Batch is the payload of one Raft entry: records applied atomically, in
@@ -120,6 +122,8 @@ func (r *Record) payloads() (n int, last Kind) {
 	add(r.Summary != nil, KindCycleSummary)
 	add(r.Compaction != nil, KindCompaction)
 	add(r.Note != nil, KindNote)
+	add(r.Restore != nil, KindRestore)
+	add(r.Leadership != nil, KindLeadership)
 	return n, last
 }
 
