@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -54,42 +56,60 @@ func (a *Agent) handleRestore(w http.ResponseWriter, r *http.Request) error {
 		transport.WriteJSON(w, http.StatusOK, &out)
 		return nil
 	}
-	path, size, err := a.receiveSnapshot(body)
+	path, size, digest, err := a.receiveSnapshot(body)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.Remove(path) }()
+	audit := a.beforeRestore(r, digest)
 	if err := a.restore(path, size); err != nil {
 		return err
 	}
+	a.recordRestore(r.Context(), audit)
 	applied, _ := a.store.AppliedIndex()
 	out := transport.RestoreResponse{Revision: applied}
 	transport.WriteJSON(w, http.StatusOK, &out)
 	return nil
 }
 
-// receiveSnapshot spools the body to a file in data_dir and checks it
-// restores into a scratch store.
-func (a *Agent) receiveSnapshot(body io.Reader) (string, int64, error) {
+// beforeRestore notes what the restore record needs from before the
+// rewind: the revision, the record count, who asked.
+func (a *Agent) beforeRestore(r *http.Request, digest string) restoreAudit {
+	in := restoreAudit{snapshot: digest, scope: "open"}
+	in.fromRevision, _ = a.store.AppliedIndex()
+	in.records, _ = a.store.RecordCount()
+	if a.cfg.ACL.ReadToken != "" || a.cfg.ACL.WriteToken != "" {
+		in.scope = "write" // the route needs the write token
+	}
+	if name, isNode := peerNode(r); isNode && name != a.cfg.NodeName {
+		in.via = name // forwarded by a follower
+	}
+	return in
+}
+
+// receiveSnapshot spools the body to a file in data_dir, checks it
+// restores into a scratch store and returns its hex SHA-256.
+func (a *Agent) receiveSnapshot(body io.Reader) (string, int64, string, error) {
 	f, err := os.CreateTemp(a.cfg.DataDir, "restore-*.snap")
 	if err != nil {
-		return "", 0, fmt.Errorf("cluster: restore: %w", err)
+		return "", 0, "", fmt.Errorf("cluster: restore: %w", err)
 	}
-	size, err := io.Copy(f, body)
+	h := sha256.New()
+	size, err := io.Copy(io.MultiWriter(f, h), body)
 	_ = f.Close()
 	if err != nil {
 		_ = os.Remove(f.Name())
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return "", 0, transport.Errorf(transport.CodeTooLarge, "snapshot over %d bytes", tooLarge.Limit)
+			return "", 0, "", transport.Errorf(transport.CodeTooLarge, "snapshot over %d bytes", tooLarge.Limit)
 		}
-		return "", 0, transport.Errorf(transport.CodeBadRequest, "restore: reading the snapshot: %v", err)
+		return "", 0, "", transport.Errorf(transport.CodeBadRequest, "restore: reading the snapshot: %v", err)
 	}
 	if err := validateSnapshot(f.Name()); err != nil {
 		_ = os.Remove(f.Name())
-		return "", 0, transport.Errorf(transport.CodeBadRequest, "restore: not a valid Ovi snapshot: %v", err)
+		return "", 0, "", transport.Errorf(transport.CodeBadRequest, "restore: not a valid Ovi snapshot: %v", err)
 	}
-	return f.Name(), size, nil
+	return f.Name(), size, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // validateSnapshot restores path into a throwaway store.

@@ -67,6 +67,11 @@ func (a *Agent) leaderLoop(stop chan struct{}) {
 	a.logger.Info("leadership established", "node", a.cfg.NodeName, "term", term)
 	ctx, cancel := context.WithCancel(context.Background())
 	var hook sync.WaitGroup
+	hook.Add(1)
+	go func() {
+		defer hook.Done()
+		a.recordLeadership(ctx, term)
+	}()
 	if a.cfg.OnLeader != nil {
 		hook.Add(1)
 		go func() {

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
 )
 
 // gossipLeaveTimeout bounds the broadcast of our "left" message.

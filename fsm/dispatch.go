@@ -23,6 +23,8 @@ func handlers() map[wal.Kind]handler {
 		wal.KindCycleSummary:  applySummary,
 		wal.KindCompaction:    applyCompaction,
 		wal.KindNote:          applyNote,
+		wal.KindRestore:       auditOnly,
+		wal.KindLeadership:    auditOnly,
 	}
 }
 
@@ -130,3 +132,7 @@ func applyNote(b *builder, rec *wal.Record) error {
 	}
 	return b.put(NoteKey(rec.ResourceID), rec)
 }
+
+// auditOnly is the handler of records that only go to the audit log
+// (restore, leadership): no key keeps them.
+func auditOnly(*builder, *wal.Record) error { return nil }

@@ -14,16 +14,19 @@ import (
 // both and rejects any other value with ErrUnknownVersion. See
 // docs/architecture/wal-system.md for the layout and the versioning rule.
 // FormatV3 adds the inputs Decide read beyond the store to the cycle
-// summary (DecideInputs), so a decision can be replayed.
+// summary (DecideInputs), so a decision can be replayed. FormatV4 has
+// format 3's bytes and adds the restore and leader record kinds, so a
+// leader writing format 3 (a node cannot read them) never proposes them.
 const (
 	FormatV1      byte = 1
 	FormatV2      byte = 2
 	FormatV3      byte = 3
-	FormatCurrent      = FormatV3
+	FormatV4      byte = 4
+	FormatCurrent      = FormatV4
 )
 
 // knownFormat reports whether this build decodes format byte v.
-func knownFormat(v byte) bool { return v >= FormatV1 && v <= FormatV3 }
+func knownFormat(v byte) bool { return v >= FormatV1 && v <= FormatCurrent }
 
 // Limits that keep a decoder safe on hostile input.
 const (
@@ -97,7 +100,7 @@ func DecodeRecord(data []byte) (Record, error) {
 	}
 	if !knownFormat(data[0]) {
 		return Record{}, fmt.Errorf("%w: record format byte %d (this build reads %d to %d)",
-			ErrUnknownVersion, data[0], FormatV1, FormatV3)
+			ErrUnknownVersion, data[0], FormatV1, FormatCurrent)
 	}
 	d := newDecoder(data[1:], 1)
 	d.version = data[0]
@@ -152,7 +155,7 @@ func DecodeBatch(data []byte) (Batch, error) {
 	}
 	if !knownFormat(data[0]) {
 		return Batch{}, fmt.Errorf("%w: batch format byte %d (this build reads %d to %d)",
-			ErrUnknownVersion, data[0], FormatV1, FormatV3)
+			ErrUnknownVersion, data[0], FormatV1, FormatCurrent)
 	}
 	d := newDecoder(data[1:], 1)
 	n := d.count("batch records", minRecordLen+1)

@@ -186,7 +186,7 @@ func TestUnknownVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []byte{0, 4, 0x7b, 0xff} {
+	for _, v := range []byte{0, FormatCurrent + 1, 0x7b, 0xff} {
 		rec[0], batch[0] = v, v
 		if _, err := DecodeRecord(rec); !errors.Is(err, ErrUnknownVersion) {
 			t.Errorf("DecodeRecord with format byte %d: %v, want ErrUnknownVersion", v, err)
@@ -394,7 +394,7 @@ func TestValidateMessages(t *testing.T) {
 // and needs a new format byte.
 func TestFormatGolden(t *testing.T) {
 	r := Record{Kind: KindNote, Time: time.Unix(0, 1000), Node: "n1", Term: 3, Note: &Note{Text: "hi"}}
-	want := []byte{0x03, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
+	want := []byte{0x04, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
 	if got := mustEncode(t, &r); !bytes.Equal(got, want) {
 		t.Fatalf("note encodes to % x, want % x", got, want)
 	}
@@ -402,7 +402,7 @@ func TestFormatGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wantBatch := append([]byte{0x03, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
+	if wantBatch := append([]byte{0x04, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
 		t.Fatalf("batch encodes to % x, want % x", batch, wantBatch)
 	}
 }

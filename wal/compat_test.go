@@ -163,7 +163,7 @@ func TestFormatV2SummaryStillDecodes(t *testing.T) {
 func TestEncodeAsFormatV1IsTheFirstRelease(t *testing.T) {
 	golden := formatV1Golden(t)
 	var v1 []Record
-	for _, full := range fullRecords() {
+	for _, full := range fullRecords()[:KindNote] { // the kinds format 1 has
 		r := asV1(full) // what format 1 can express of it
 		v1 = append(v1, r)
 		got, err := EncodeRecordAs(nil, &r, FormatV1)
@@ -197,5 +197,15 @@ func TestEncodeAsFormatV1RefusesWhatItCannotSay(t *testing.T) {
 	}
 	if _, err := EncodeBatchAs(&Batch{Records: []Record{start}}, FormatV1); !errors.Is(err, ErrNeedsFormat) {
 		t.Errorf("batch: %v, want ErrNeedsFormat", err)
+	}
+	for _, r := range fullRecords()[KindNote:] { // restore, leader: format 4
+		if _, err := EncodeRecordAs(nil, &r, FormatV3); !errors.Is(err, ErrNeedsFormat) {
+			t.Errorf("%s as format 3: %v, want ErrNeedsFormat", r.Kind, err)
+		}
+		data := mustEncode(t, &r)
+		data[0] = FormatV3
+		if _, err := DecodeRecord(data); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s in format 3 bytes: %v, want ErrCorrupt", r.Kind, err)
+		}
 	}
 }

@@ -10,6 +10,9 @@ func (d *decoder) record() Record {
 	if d.err == nil && !r.Kind.Valid() {
 		d.fail("kind", fmt.Sprintf("unknown record kind %d", uint8(r.Kind)))
 	}
+	if d.err == nil && d.version < minFormat(r.Kind) {
+		d.fail("kind", fmt.Sprintf("record kind %s needs format %d", r.Kind, minFormat(r.Kind)))
+	}
 	r.ResourceID = d.str("resource_id")
 	r.Time = d.time("time")
 	r.Node = d.str("node")

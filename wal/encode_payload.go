@@ -3,6 +3,7 @@ package wal
 // record writes the record body: the common header, then the payload of
 // its kind. Field order is the format; see docs/architecture/wal-system.md.
 func (e *encoder) record(r *Record) {
+	e.needs(e.version >= minFormat(r.Kind), "record", "kind "+r.Kind.String())
 	e.u8(uint8(r.Kind))
 	e.str("resource_id", r.ResourceID)
 	e.time("time", r.Time)

@@ -36,9 +36,9 @@ func (k Kind) Valid() bool {
 	return k >= KindObserved && k <= lastKind
 }
 
-// LastKind is the highest record kind this build reads. Nodes gossip it,
-// so a leader proposes a kind only once every server reads it (an older
-// binary refuses an unknown kind as corrupt).
+// LastKind is the highest record kind this build reads. Kinds added after
+// the first release need a newer format (minFormat), so a leader writing
+// an older format for older nodes refuses them (ErrNeedsFormat).
 func LastKind() Kind { return lastKind }
 
 // String returns the kind's stable name ("observed", "decided", ...).
@@ -68,6 +68,14 @@ func (k Kind) String() string {
 		return "leadership"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// minFormat is the oldest format that has kind k.
+func minFormat(k Kind) byte {
+	if k >= KindRestore {
+		return FormatV4
+	}
+	return FormatV1
 }
 
 // ParseKind turns a name produced by String back into a Kind.
