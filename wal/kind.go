@@ -65,7 +65,7 @@ func (k Kind) String() string {
 	case KindRestore:
 		return "restore"
 	case KindLeadership:
-		return "leadership"
+		return "leader"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
@@ -85,7 +85,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown record kind %q (want one of observed, decided, executing, executed, failed, config, summary, compaction, note, restore, leadership)", s)
+	return 0, fmt.Errorf("wal: unknown record kind %q (want one of observed, decided, executing, executed, failed, config, summary, compaction, note, restore, leader)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

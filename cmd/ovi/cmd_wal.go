@@ -281,6 +281,9 @@ func walAnalyzeAction(c *cli.Context) error {
 	defer s.close()
 	q.Consistency = s.consistency()
 	entries, _, err := resourceRecords(c.Context, s, q)
+	if err == nil {
+		entries, err = withClusterEvents(c.Context, s, q, entries)
+	}
 	if err != nil {
 		return s.apiFailure("read the WAL of "+q.ResourceID, err)
 	}

@@ -68,6 +68,8 @@ func kindColor(kind string) string {
 		return colorGreen
 	case "failed":
 		return colorRed
+	case "restore":
+		return colorYellow
 	}
 	return colorGrey
 }

@@ -97,6 +97,10 @@ func (b *timelineBuilder) add(e walEntry) {
 		b.event(e, "✗ "+rec.DecisionID+": "+rec.Describe())
 	case rec.Note != nil:
 		b.event(e, "note: "+rec.Describe())
+	case rec.Restore != nil:
+		b.event(e, "restore: "+rec.Describe())
+	case rec.Leadership != nil:
+		b.event(e, "leader: "+rec.Describe())
 	}
 }
 
