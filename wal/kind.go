@@ -10,15 +10,15 @@ type Kind uint8
 // what the design needs besides (configuration, cycle summaries,
 // compaction, operator notes).
 const (
-	KindObserved      Kind = 1 // a resource appeared, changed or disappeared
-	KindDecided       Kind = 2 // the reconciler chose an action (or refused one)
-	KindExecuting     Kind = 3 // intent: committed before the provider call
-	KindExecuted      Kind = 4 // outcome: the provider call succeeded
-	KindFailed        Kind = 5 // outcome: the provider call failed
-	KindConfigApplied Kind = 6 // a desired configuration came into force
-	KindCycleSummary  Kind = 7 // one per reconcile cycle
-	KindCompaction    Kind = 8 // history older than a revision is dropped
-	KindNote          Kind = 9 // a free-text operator note (also used by benchmarks)
+	KindObserved      Kind = 1  // a resource appeared, changed or disappeared
+	KindDecided       Kind = 2  // the reconciler chose an action (or refused one)
+	KindExecuting     Kind = 3  // intent: committed before the provider call
+	KindExecuted      Kind = 4  // outcome: the provider call succeeded
+	KindFailed        Kind = 5  // outcome: the provider call failed
+	KindConfigApplied Kind = 6  // a desired configuration came into force
+	KindCycleSummary  Kind = 7  // one per reconcile cycle
+	KindCompaction    Kind = 8  // history older than a revision is dropped
+	KindNote          Kind = 9  // a free-text operator note (also used by benchmarks)
 	KindRestore       Kind = 10 // the store was rewound to a snapshot (appended after it)
 	KindLeadership    Kind = 11 // a leader established leadership of a term
 

@@ -11,7 +11,7 @@ import (
 // clusterEventKinds are the records about the whole cluster that a
 // resource's lifecycle shows: a restore rewound its history, a leader
 // change moved who acts on it.
-var clusterEventKinds = [...]wal.Kind{wal.KindRestore, wal.KindLeadership}
+func clusterEventKinds() []wal.Kind { return []wal.Kind{wal.KindRestore, wal.KindLeadership} }
 
 // withClusterEvents adds to a resource's entries the restore and
 // leadership records after its first record (within the query's time
@@ -20,7 +20,7 @@ func withClusterEvents(ctx context.Context, s *session, q transport.WALQuery, en
 	if len(entries) == 0 {
 		return entries, nil
 	}
-	kinds := slices.DeleteFunc(slices.Clone(clusterEventKinds[:]), func(k wal.Kind) bool {
+	kinds := slices.DeleteFunc(clusterEventKinds(), func(k wal.Kind) bool {
 		return len(q.Kinds) > 0 && !slices.Contains(q.Kinds, k)
 	})
 	if len(kinds) == 0 {
