@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/memberlist"
 
 	"github.com/yairfalse/ovi/transport"
-	"github.com/yairfalse/ovi/wal"
 )
 
 // gossipLeaveTimeout bounds the broadcast of our "left" message.
