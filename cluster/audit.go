@@ -22,7 +22,7 @@ func (a *Agent) proposeAudit(ctx context.Context, rec wal.Record) {
 			"kind", rec.Kind.String())
 		return
 	}
-	rec.Node, rec.Time = a.cfg.NodeName, time.Now()
+	rec.Node, rec.Time = a.cfg.NodeName, a.now()
 	ctx, cancel := context.WithTimeout(ctx, auditTimeout)
 	defer cancel()
 	if _, err := a.Propose(ctx, []wal.Record{rec}); err != nil {

@@ -33,6 +33,9 @@ func startTestAgent(t *testing.T, reconcileFn cluster.ReconcileFunc) *testAgent 
 	cfg.Version = "test"
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Reconcile = reconcileFn
+	// The agent's own records (its leader record) are stamped on the
+	// fixtures' clock, before every fixture record.
+	cfg.ClockOffset = time.Until(at(-2 * time.Hour))
 	a, err := cluster.New(cfg)
 	if err != nil {
 		t.Fatalf("start agent: %v", err)
@@ -43,11 +46,20 @@ func startTestAgent(t *testing.T, reconcileFn cluster.ReconcileFunc) *testAgent 
 	return ta
 }
 
-// waitLeader polls until the node leads and accepts proposals.
+// waitLeader polls until the node leads, has recorded its leadership
+// (so fixture revisions do not depend on when that lands) and accepts
+// proposals.
 func (ta *testAgent) waitLeader() {
 	ta.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	for !ta.hasLeaderRecord(ctx) {
+		select {
+		case <-ctx.Done():
+			ta.t.Fatalf("agent never recorded its leadership: %v", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	if _, err := ta.agent.Propose(ctx, []wal.Record{{Kind: wal.KindNote, Time: at(-time.Hour), Note: &wal.Note{Text: "test agent up"}}}); err != nil {
 		ta.t.Fatalf("agent never accepted a proposal: %v", err)
 	}
@@ -142,4 +154,14 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// hasLeaderRecord reports whether the agent's audit log holds a leader record.
+func (ta *testAgent) hasLeaderRecord(ctx context.Context) bool {
+	c, err := transport.NewClient(ta.agent.HTTPAddr(), transport.ClientOptions{Timeout: time.Second})
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	resp, err := c.WAL(ctx, transport.WALQuery{Kinds: []wal.Kind{wal.KindLeadership}})
+	return err == nil && len(resp.Records) > 0
 }
