@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yairfalse/ovi/mvcc"
 	"github.com/yairfalse/ovi/wal"
 )
 
@@ -44,5 +45,41 @@ func TestLeaderWritesTheFormatEveryServerReads(t *testing.T) {
 	_, err := leader.Propose(ctx, []wal.Record{start})
 	if err == nil || !strings.Contains(err.Error(), "older release") {
 		t.Fatalf("a start decision with a first-release server: %v, want a refusal naming the upgrade", err)
+	}
+}
+
+// TestAuditRecordsWaitForEveryServer: with a server that reads only
+// format 3 (a release before the restore and leader kinds), the leader
+// does not propose a leader record; once it reads format 4 it does.
+func TestAuditRecordsWaitForEveryServer(t *testing.T) {
+	agents := startThree(t)
+	leader := waitLeaderReady(t, agents)
+	waitFor(t, "gossip to know every server's format", 10*time.Second, func() bool {
+		return leader.walFormat() == wal.FormatCurrent
+	})
+	count := func() int {
+		recs, err := leader.store.Replay(mvcc.ReplayFilter{Kinds: []wal.Kind{wal.KindLeadership}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(recs)
+	}
+	waitFor(t, "the first leader record", 10*time.Second, func() bool { return count() == 1 })
+	old := followerOf(agents).cfg.NodeName
+	leader.members.mu.Lock()
+	leader.members.table[old].meta.WAL = wal.FormatV3
+	leader.members.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	leader.recordLeadership(ctx, leader.raft.CurrentTerm())
+	if n := count(); n != 1 {
+		t.Fatalf("with a format 3 server: %d leader records, want still 1", n)
+	}
+	leader.members.mu.Lock()
+	leader.members.table[old].meta.WAL = wal.FormatV4
+	leader.members.mu.Unlock()
+	leader.recordLeadership(ctx, leader.raft.CurrentTerm())
+	if n := count(); n != 2 {
+		t.Fatalf("once every server reads format 4: %d leader records, want 2", n)
 	}
 }
