@@ -106,30 +106,14 @@ func visible(in *instance, now time.Time) bool {
 // malformed ids first, then every unknown (or not yet visible) id in one
 // InvalidInstanceID.NotFound. Duplicates are dropped; order is kept.
 func (st *store) lookup(ids []string, now time.Time) ([]*instance, *apiError) {
-	for _, id := range ids {
-		if !wellFormedID(id, "i") {
-			return nil, newAPIError(CodeInvalidInstanceIDMalformed, "Invalid id: %q", id)
-		}
-	}
-	var found []*instance
-	var missing []string
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
+	get := func(id string) (*instance, bool) {
 		in, ok := st.instances[id]
-		if !ok || !visible(in, now) {
-			missing = append(missing, id)
-			continue
-		}
-		found = append(found, in)
+		return in, ok && visible(in, now)
 	}
-	if len(missing) > 0 {
-		return nil, errNotFound(missing)
+	malformed := func(id string) *apiError {
+		return newAPIError(CodeInvalidInstanceIDMalformed, "Invalid id: %q", id)
 	}
-	return found, nil
+	return lookupIDs(ids, "i", get, malformed, errNotFound)
 }
 
 func errNotFound(ids []string) *apiError {

@@ -99,30 +99,14 @@ func advanceAttachment(v *volume, now time.Time, lc VolumeLifecycle, alive func(
 // malformed ids first, then every unknown id in one InvalidVolume.NotFound.
 // Duplicates are dropped; order is kept.
 func (vs *volumeStore) lookup(ids []string) ([]*volume, *apiError) {
-	for _, id := range ids {
-		if !wellFormedID(id, "vol") {
-			return nil, newAPIError(CodeInvalidVolumeIDMalformed, "Invalid id: %q (expecting \"vol-...\")", id)
-		}
+	get := func(id string) (*volume, bool) { v, ok := vs.byID[id]; return v, ok }
+	malformed := func(id string) *apiError {
+		return newAPIError(CodeInvalidVolumeIDMalformed, "Invalid id: %q (expecting \"vol-...\")", id)
 	}
-	var found []*volume
-	var missing []string
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		v, ok := vs.byID[id]
-		if !ok {
-			missing = append(missing, id)
-			continue
-		}
-		found = append(found, v)
+	notFound := func(missing []string) *apiError {
+		return newAPIError(CodeInvalidVolumeNotFound, "The volume '%s' does not exist.", strings.Join(missing, ", "))
 	}
-	if len(missing) > 0 {
-		return nil, newAPIError(CodeInvalidVolumeNotFound, "The volume '%s' does not exist.", strings.Join(missing, ", "))
-	}
-	return found, nil
+	return lookupIDs(ids, "vol", get, malformed, notFound)
 }
 
 // one resolves a single volume id.

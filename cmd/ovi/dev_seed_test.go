@@ -8,7 +8,9 @@ import (
 	"github.com/yairfalse/ovi/aws/ec2sim"
 )
 
-func TestDevSeedsUnmanagedInstancesAndSecurityGroup(t *testing.T) {
+// TestDevSeedsUnmanagedResources: dev mode's cloud starts with two
+// instances, one security group and one volume that carry no Ovi tags.
+func TestDevSeedsUnmanagedResources(t *testing.T) {
 	sim := ec2sim.New(ec2sim.Options{Seed: 1})
 	url, stop, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -31,5 +33,9 @@ func TestDevSeedsUnmanagedInstancesAndSecurityGroup(t *testing.T) {
 	}
 	if !slices.Equal(g.Tags, []ec2sim.Tag{{Key: "team", Value: "data"}}) {
 		t.Fatalf("seeded group tags %v: it must carry no ovi: tag", g.Tags)
+	}
+	vols := sim.Volumes()
+	if len(vols) != 1 || vols[0].AvailabilityZone != "us-east-1a" || len(vols[0].Tags) != 1 || vols[0].Tags[0] != (ec2sim.Tag{Key: "team", Value: "data"}) {
+		t.Fatalf("seeded volumes %+v, want one in us-east-1a tagged team=data only", vols)
 	}
 }
