@@ -106,6 +106,7 @@ type decision struct {
 	all       []observation // every observed resource, by id
 	buckets   map[unitKey]*bucket
 	deletions int
+	byKind    map[wal.ResourceKind]*Counts // the plan's counts per kind, summed by finish
 	plan      Plan
 }
 
@@ -145,9 +146,10 @@ func (s *decision) index(observed []wal.Resource) {
 		if (i > 0 && s.all[i-1].id == o.id) || terminating(r) {
 			continue
 		}
-		s.plan.Counts.Observed++
+		c := s.count(r.Kind)
+		c.Observed++
 		if !managed(r) {
-			s.plan.Counts.Unmanaged++
+			c.Unmanaged++
 			s.add(PlannedAction{Action: wal.ActionReport, Drift: wal.DriftUnmanaged, Kind: r.Kind, ResourceID: r.ID,
 				Size: sizeOf(r), Reason: "Report: not managed by Ovi (no ovi:managed tag); never touched"})
 			continue
@@ -235,7 +237,7 @@ func (s *decision) decideMissing(b *bucket, short int) {
 		return
 	}
 	pending := min(b.pending, short)
-	s.plan.Counts.Pending += pending
+	s.count(b.key.kind).Pending += pending
 	if pending > 0 {
 		s.add(PlannedAction{Action: wal.ActionHold, Drift: wal.DriftMissing, Kind: b.key.kind, Group: b.key.name, Count: pending,
 			Reason: fmt.Sprintf("Held: %s launched for group %s not visible yet", instances(pending), b.key.name)})
@@ -244,7 +246,7 @@ func (s *decision) decideMissing(b *bucket, short int) {
 	if n <= 0 {
 		return
 	}
-	s.plan.Counts.Missing += n
+	s.count(b.key.kind).Missing += n
 	a := b.handler.Create(b.unit, n)
 	a.Kind = b.key.kind
 	s.add(s.unlessFailed(a))
@@ -272,10 +274,11 @@ func launchKind(l Launch) wal.ResourceKind {
 
 // decideUnwanted decides about one managed resource that is not wanted.
 func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
-	s.plan.Counts.Unwanted++
+	c := s.count(r.Kind)
+	c.Unwanted++
 	a := PlannedAction{Action: wal.ActionDelete, Drift: wal.DriftUnwanted, Kind: r.Kind, Group: group, ResourceID: r.ID, Size: sizeOf(r)}
 	if r.Blessed() {
-		s.plan.Counts.Protected++
+		c.Protected++
 		a.Action, a.Reason = wal.ActionRefuse, "Protected: tagged ovi:blessed"
 		s.add(a)
 		return
@@ -362,9 +365,34 @@ func (s *decision) unlessFailed(a PlannedAction) PlannedAction {
 
 func (s *decision) add(a PlannedAction) { s.plan.Actions = append(s.plan.Actions, a) }
 
+// count is the counts of kind k (instances for records before kinds).
+func (s *decision) count(k wal.ResourceKind) *Counts {
+	k = kindOf(k)
+	c := s.byKind[k]
+	if c == nil {
+		if s.byKind == nil {
+			s.byKind = map[wal.ResourceKind]*Counts{}
+		}
+		c = &Counts{}
+		s.byKind[k] = c
+	}
+	return c
+}
+
+// sumCounts sets the plan's counts per kind, in kind order, and their
+// total.
+func (s *decision) sumCounts() {
+	for k, c := range s.byKind {
+		s.plan.Kinds = append(s.plan.Kinds, KindCounts{Kind: k.String(), Counts: *c})
+		s.plan.Counts = s.plan.Counts.plus(*c)
+	}
+	slices.SortFunc(s.plan.Kinds, func(a, b KindCounts) int { return strings.Compare(a.Kind, b.Kind) })
+}
+
 // finish orders the plan: by action rank; then by kind, dependencies
 // first (deletes: dependents first); then group, resource.
 func (s *decision) finish() {
+	s.sumCounts()
 	slices.SortFunc(s.plan.Actions, func(a, b PlannedAction) int {
 		if ra, rb := actionRank(a.Action), actionRank(b.Action); ra != rb {
 			return ra - rb

@@ -19,10 +19,10 @@ const maxReasonTags = 5
 func (s *decision) decideDrift(b *bucket, r *wal.Resource) {
 	changes := s.diff(b, r)
 	if len(changes) == 0 {
-		s.plan.Counts.InSync++
+		s.count(b.key.kind).InSync++
 		return
 	}
-	s.plan.Counts.Drifted++
+	s.count(b.key.kind).Drifted++
 	for _, ch := range changes {
 		a := ch.Repair
 		a.Drift, a.Kind, a.Group, a.ResourceID = wal.DriftDrifted, b.key.kind, b.key.name, r.ID
@@ -30,7 +30,7 @@ func (s *decision) decideDrift(b *bucket, r *wal.Resource) {
 		case !ch.Disruptive:
 			a = s.unlessFailed(a)
 		case r.Blessed():
-			s.plan.Counts.Protected++
+			s.count(b.key.kind).Protected++
 			a.Action = wal.ActionRefuse
 			a.Reason = fmt.Sprintf("Protected: tagged ovi:blessed (%s differs: %s; %s)", ch.Attribute, ch.Detail, ch.Disruption)
 		case !s.policy.AllowDisruptive:

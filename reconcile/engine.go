@@ -224,7 +224,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 	if !req.DryRun {
 		var err error
 		if recovered, err = e.recoverOpen(ctx, req.Progress); err != nil {
-			e.reportCycle(recovered, err, nil)
+			e.reportCycle(recovered, err)
 			return recovered, err
 		}
 		e.recallLaunches(ctx)
@@ -235,7 +235,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (Report, error) {
 	c.report.Decisions = append(recovered.Decisions, c.report.Decisions...)
 	c.report.Records += recovered.Records
 	c.report.Duration = e.opts.Now().Sub(c.start)
-	e.reportCycle(c.report, err, c.metrics.live)
+	e.reportCycle(c.report, err)
 	return c.report, err
 }
 

@@ -3,7 +3,6 @@ package reconcile
 import (
 	"errors"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/yairfalse/ovi/wal"
@@ -49,12 +48,6 @@ type CycleOutcome struct {
 	Withheld []Withheld   // one per refusal or hold of the plan
 }
 
-// KindCounts are the plan's counts for one resource kind.
-type KindCounts struct {
-	Kind   string
-	Counts Counts
-}
-
 // Withheld is one refusal or hold, by reason class.
 type Withheld struct {
 	Kind   string
@@ -90,18 +83,7 @@ func MetricActions() []string {
 
 // cycleMetrics is what a cycle keeps for Options.Metrics beyond its report.
 type cycleMetrics struct {
-	live  map[wal.ResourceKind]int    // live observed resources per kind
 	kinds map[string]wal.ResourceKind // decision id → kind, for outcome records
-}
-
-// countLive counts the live (not terminating) observed resources per kind.
-func (m *cycleMetrics) countLive(observed []wal.Resource) {
-	m.live = map[wal.ResourceKind]int{}
-	for i := range observed {
-		if !terminating(&observed[i]) {
-			m.live[kindOf(observed[i].Kind)]++
-		}
-	}
 }
 
 // noteKind remembers the kind of a decision.
@@ -136,17 +118,13 @@ func resultOf(rep Report, err error) string {
 	return ResultSuccess
 }
 
-// reportCycle hands a finished Run to Options.Metrics; live is the cycle's
-// live observed resources per kind (nil if it never observed).
-func (e *Engine) reportCycle(rep Report, err error, live map[wal.ResourceKind]int) {
+// reportCycle hands a finished Run to Options.Metrics.
+func (e *Engine) reportCycle(rep Report, err error) {
 	m := e.opts.Metrics
 	if m == nil {
 		return
 	}
-	out := CycleOutcome{Report: rep, Err: err, Result: resultOf(rep, err)}
-	if live != nil {
-		out.Kinds = countsByKind(live, rep.Decisions)
-	}
+	out := CycleOutcome{Report: rep, Err: err, Result: resultOf(rep, err), Kinds: rep.Kinds}
 	for _, d := range rep.Decisions {
 		kind := kindOf(d.Action.Kind).String()
 		switch {
@@ -158,51 +136,6 @@ func (e *Engine) reportCycle(rep Report, err error, live map[wal.ResourceKind]in
 		}
 	}
 	m.CycleDone(out)
-}
-
-// countsByKind splits the plan's counts by kind: the observed resources
-// per kind, and the plan's decisions by their kind and drift (a resource
-// counts once however many of its attributes drift). Decisions a recovery
-// added are not part of the plan.
-func countsByKind(live map[wal.ResourceKind]int, ds []DecisionReport) []KindCounts {
-	by := map[wal.ResourceKind]*Counts{}
-	get := func(k wal.ResourceKind) *Counts {
-		if by[k] == nil {
-			by[k] = &Counts{}
-		}
-		return by[k]
-	}
-	for k, n := range live {
-		get(k).Observed = n
-	}
-	seen := map[string]bool{}
-	for _, d := range ds {
-		a := d.Action
-		if d.Recovered {
-			continue
-		}
-		c, first := get(kindOf(a.Kind)), a.ResourceID != "" && !seen[a.ResourceID]
-		seen[a.ResourceID] = true
-		switch {
-		case a.Drift == wal.DriftUnmanaged && first:
-			c.Unmanaged++
-		case a.Drift == wal.DriftUnwanted && first:
-			c.Unwanted++
-		case a.Drift == wal.DriftDrifted && first:
-			c.Drifted++
-		case a.Drift == wal.DriftMissing && ReasonClass(a) == ReasonLaunchPending:
-			c.Pending += a.Count
-		case a.Drift == wal.DriftMissing:
-			c.Missing += a.Count
-		}
-	}
-	out := make([]KindCounts, 0, len(by))
-	for k, c := range by {
-		c.InSync = max(0, c.Observed-c.Unmanaged-c.Unwanted-c.Drifted)
-		out = append(out, KindCounts{Kind: k.String(), Counts: *c})
-	}
-	slices.SortFunc(out, func(a, b KindCounts) int { return strings.Compare(a.Kind, b.Kind) })
-	return out
 }
 
 // reportOutcomes hands committed executed/failed records to

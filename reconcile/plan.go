@@ -15,7 +15,14 @@ const DefaultConfirmations = 2
 type Plan struct {
 	Actions []PlannedAction `json:"actions"`
 	Counts  Counts          `json:"counts"`
+	Kinds   []KindCounts    `json:"-"` // Counts per resource kind, by kind name; they sum to Counts
 	Memory  Memory          `json:"memory"`
+}
+
+// KindCounts are the plan's counts for one resource kind.
+type KindCounts struct {
+	Kind   string
+	Counts Counts
 }
 
 // PlannedAction is one decision about a resource of Kind, with its reason
@@ -47,6 +54,13 @@ type Counts struct {
 	Unmanaged int `json:"unmanaged"` // not Ovi's: reported only
 	Pending   int `json:"pending"`   // launched earlier, not visible yet
 	Protected int `json:"protected"` // refusals because of ovi:blessed
+}
+
+// plus is c + o, field by field.
+func (c Counts) plus(o Counts) Counts {
+	return Counts{Observed: c.Observed + o.Observed, InSync: c.InSync + o.InSync, Missing: c.Missing + o.Missing,
+		Unwanted: c.Unwanted + o.Unwanted, Drifted: c.Drifted + o.Drifted, Unmanaged: c.Unmanaged + o.Unmanaged,
+		Pending: c.Pending + o.Pending, Protected: c.Protected + o.Protected}
 }
 
 // Memory is what one cycle hands to the next. It lives in the leader's

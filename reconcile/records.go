@@ -70,11 +70,10 @@ func (c *cycle) proposeOutcome(ctx context.Context, recs ...wal.Record) error {
 // cycles only: a dry run leaves no trace in the engine).
 func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
 	c.e.creditRecentLaunches(c.start)
-	c.metrics.countLive(observed)
 	c.inputs = RecordedInputs(c.e.opts.Version, c.desired.Digest, c.e.opts.Confirmations, c.e.memory)
 	plan := Decider{Confirmations: c.e.opts.Confirmations, Kinds: c.e.kinds}.Decide(c.desired.Config, observed, c.e.memory)
 	c.resolve(ctx, &plan)
-	c.report.Counts = plan.Counts
+	c.report.Counts, c.report.Kinds = plan.Counts, plan.Kinds
 	if !c.req.DryRun {
 		if plan.Memory.Failed == nil {
 			plan.Memory.Failed = map[string]string{}

@@ -44,6 +44,7 @@ type Report struct {
 	ConfigStored bool             `json:"config_stored"` // this cycle recorded a new configuration
 	Changes      ObservedChanges  `json:"changes"`
 	Counts       Counts           `json:"counts"`
+	Kinds        []KindCounts     `json:"-"` // Counts per kind (nil until the cycle decided)
 	Decisions    []DecisionReport `json:"decisions"`
 	Records      int              `json:"records"` // WAL records committed by this cycle
 	Failures     int              `json:"failures"`
