@@ -17,12 +17,15 @@ import (
 // summary (DecideInputs), so a decision can be replayed. FormatV4 has
 // format 3's bytes and adds the restore and leader record kinds, so a
 // leader writing format 3 (a node cannot read them) never proposes them.
+// FormatV5 adds the audit-log retention point and the policy to the
+// compaction record (Compaction.Audit, Compaction.Policy).
 const (
 	FormatV1      byte = 1
 	FormatV2      byte = 2
 	FormatV3      byte = 3
 	FormatV4      byte = 4
-	FormatCurrent      = FormatV4
+	FormatV5      byte = 5
+	FormatCurrent      = FormatV5
 )
 
 // knownFormat reports whether this build decodes format byte v.

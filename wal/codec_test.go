@@ -127,7 +127,9 @@ func TestEncodeRecordAppends(t *testing.T) {
 }
 
 func TestMinRecordLen(t *testing.T) {
-	r := Record{Kind: KindCompaction, Time: time.Unix(0, 0), Compaction: &Compaction{}}
+	// An empty note (and, before format 5, an empty compaction) is the
+	// smallest record.
+	r := Record{Kind: KindNote, Time: time.Unix(0, 0), Note: &Note{}}
 	if n := len(mustEncode(t, &r)); n != minRecordLen {
 		t.Fatalf("smallest record encodes to %d bytes, minRecordLen is %d", n, minRecordLen)
 	}
@@ -394,7 +396,7 @@ func TestValidateMessages(t *testing.T) {
 // and needs a new format byte.
 func TestFormatGolden(t *testing.T) {
 	r := Record{Kind: KindNote, Time: time.Unix(0, 1000), Node: "n1", Term: 3, Note: &Note{Text: "hi"}}
-	want := []byte{0x04, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
+	want := []byte{0x05, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
 	if got := mustEncode(t, &r); !bytes.Equal(got, want) {
 		t.Fatalf("note encodes to % x, want % x", got, want)
 	}
@@ -402,7 +404,7 @@ func TestFormatGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wantBatch := append([]byte{0x04, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
+	if wantBatch := append([]byte{0x05, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
 		t.Fatalf("batch encodes to % x, want % x", batch, wantBatch)
 	}
 }

@@ -43,7 +43,7 @@ func formatV1Golden(t *testing.T) map[string][]byte {
 // the first release did not record are empty, and every decision is
 // about an instance; named resources did not exist.
 func asV1(r Record) Record {
-	r = normalise(r)
+	r = asV4(r)
 	if r.Observed != nil {
 		o := *r.Observed
 		inst := *o.Resource.Instance

@@ -44,7 +44,7 @@ func (d *decoder) payload(r *Record) {
 	case KindCycleSummary:
 		r.Summary = d.summary()
 	case KindCompaction:
-		r.Compaction = &Compaction{Revision: d.uvarint("compaction.revision")}
+		r.Compaction = d.compaction()
 	case KindNote:
 		r.Note = &Note{Text: d.str("note.text")}
 	case KindRestore:
@@ -191,4 +191,13 @@ func (d *decoder) restore() *Restore {
 		Scope:        d.str("restore.scope"),
 		Via:          d.str("restore.via"),
 	}
+}
+
+func (d *decoder) compaction() *Compaction {
+	p := &Compaction{Revision: d.uvarint("compaction.revision")}
+	if d.version >= FormatV5 {
+		p.Audit = d.uvarint("compaction.audit")
+		p.Policy = d.str("compaction.policy")
+	}
+	return p
 }

@@ -33,7 +33,7 @@ func (r *Record) Describe() string {
 	case r.Kind == KindCycleSummary && r.Summary != nil:
 		return describeSummary(r.Summary)
 	case r.Kind == KindCompaction && r.Compaction != nil:
-		return fmt.Sprintf("History compacted below revision %d", r.Compaction.Revision)
+		return describeCompaction(r.Compaction)
 	case r.Kind == KindNote && r.Note != nil:
 		return r.Note.Text
 	case r.Kind == KindRestore && r.Restore != nil:
@@ -165,4 +165,16 @@ func shortDigest(d string) string {
 		return d[:12]
 	}
 	return d
+}
+
+// describeCompaction says what a compaction dropped and why.
+func describeCompaction(c *Compaction) string {
+	s := fmt.Sprintf("History compacted below revision %d", c.Revision)
+	if c.Audit > 0 {
+		s += fmt.Sprintf("; audit records below revision %d dropped", c.Audit)
+	}
+	if c.Policy != "" {
+		s += " (" + c.Policy + ")"
+	}
+	return s
 }

@@ -27,7 +27,7 @@ func (e *encoder) record(r *Record) {
 	case KindCycleSummary:
 		e.summary(r.Summary)
 	case KindCompaction:
-		e.uvarint(r.Compaction.Revision)
+		e.compaction(r.Compaction)
 	case KindNote:
 		e.str("note.text", r.Note.Text)
 	case KindRestore:
@@ -158,4 +158,16 @@ func (e *encoder) restore(p *Restore) {
 	e.uvarint(p.Dropped)
 	e.str("restore.scope", p.Scope)
 	e.str("restore.via", p.Via)
+}
+
+// compaction writes the compaction payload; format 5 adds the audit-log
+// retention point and the policy that chose the revisions.
+func (e *encoder) compaction(p *Compaction) {
+	e.uvarint(p.Revision)
+	if e.version >= FormatV5 {
+		e.uvarint(p.Audit)
+		e.str("compaction.policy", p.Policy)
+	} else {
+		e.needs(p.Audit == 0 && p.Policy == "", "compaction", "audit-log retention or a policy")
+	}
 }

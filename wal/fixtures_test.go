@@ -89,7 +89,7 @@ func fullRecords() []Record {
 			Failed:   []FailedAction{{Key: "create/web", Code: "InvalidAMIID.NotFound"}},
 		}}
 	cmp := header(KindCompaction)
-	cmp.Compaction = &Compaction{Revision: 1 << 40}
+	cmp.Compaction = &Compaction{Revision: 1 << 40, Audit: 1 << 39, Policy: "retention history=30d audit=365d"}
 	note := header(KindNote)
 	note.Note = &Note{Text: "operator: planned maintenance ✓"}
 	rst := header(KindRestore)

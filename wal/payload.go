@@ -163,9 +163,14 @@ type CycleSummary struct {
 	Inputs *DecideInputs `json:"inputs,omitempty"`
 }
 
-// Compaction is the payload of KindCompaction.
+// Compaction is the payload of KindCompaction: key history below Revision
+// is dropped (reads at older revisions fail), and, from format 5, audit
+// records below Audit (0: the audit log is kept whole). Policy says what
+// chose the revisions ("keep 30d", "retention history=30d audit=365d").
 type Compaction struct {
-	Revision uint64 `json:"revision"` // history older than this is dropped
+	Revision uint64 `json:"revision"`         // key history older than this is dropped
+	Audit    uint64 `json:"audit,omitempty"`  // audit records older than this are dropped (format 5)
+	Policy   string `json:"policy,omitempty"` // what chose the revisions (format 5)
 }
 
 // Note is the payload of KindNote.
