@@ -83,3 +83,54 @@ func TestAuditRecordsWaitForEveryServer(t *testing.T) {
 		t.Fatalf("once every server reads format 4: %d leader records, want 2", n)
 	}
 }
+
+// TestBudgetWaitsForFormat5: with a server that reads only format 4 (the
+// previous release), the leader writes format 4 and a cycle summary
+// commits without its API budget (that cycle shows none); once every
+// server reads format 5 the budget is committed with the summary.
+func TestBudgetWaitsForFormat5(t *testing.T) {
+	agents := startThree(t)
+	leader := waitLeaderReady(t, agents)
+	waitFor(t, "gossip to know every server's format", 10*time.Second, func() bool {
+		return leader.walFormat() == wal.FormatCurrent
+	})
+	old := followerOf(agents).cfg.NodeName
+	setFormat := func(f byte) {
+		leader.members.mu.Lock()
+		leader.members.table[old].meta.WAL = f
+		leader.members.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	propose := func(cycle string) *wal.CycleSummary {
+		t.Helper()
+		rec := wal.Record{Kind: wal.KindCycleSummary, Time: time.Now(), CycleID: cycle, Summary: &wal.CycleSummary{
+			Actions: 1, Budget: &wal.APIBudget{Counted: true, Calls: []wal.APICalls{
+				{Operation: "RunInstances", Bucket: "run_instances", Planned: 1, Actual: 1}}}}}
+		if _, err := leader.Propose(ctx, []wal.Record{rec}); err != nil {
+			t.Fatalf("propose the summary of %s: %v", cycle, err)
+		}
+		recs, err := leader.store.Replay(mvcc.ReplayFilter{Kinds: []wal.Kind{wal.KindCycleSummary}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Record.CycleID == cycle {
+				return r.Record.Summary
+			}
+		}
+		t.Fatalf("summary of %s not in the store", cycle)
+		return nil
+	}
+	setFormat(wal.FormatV4)
+	if got := leader.walFormat(); got != wal.FormatV4 {
+		t.Fatalf("with a format 4 server the leader writes format %d, want 4", got)
+	}
+	if s := propose("c-old"); s.Budget != nil || s.Actions != 1 {
+		t.Fatalf("summary written for a format 4 server: %+v, want its counts without a budget", s)
+	}
+	setFormat(wal.FormatV5)
+	if s := propose("c-new"); s.Budget == nil || s.Budget.ActualCalls() != 1 {
+		t.Fatalf("summary once every server reads format 5: budget %+v", s.Budget)
+	}
+}

@@ -19,6 +19,9 @@ import (
 // leader writing format 3 (a node cannot read them) never proposes them.
 // FormatV5 adds the audit-log retention point and the policy to the
 // compaction record (Compaction.Audit, Compaction.Policy).
+// It also adds the cycle's EC2 API budget to the summary (APIBudget):
+// written in an older format, a summary leaves its budget out (the cycle
+// shows none), as a format 2 summary leaves out its Decide inputs.
 const (
 	FormatV1      byte = 1
 	FormatV2      byte = 2

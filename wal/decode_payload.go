@@ -179,6 +179,9 @@ func (d *decoder) summary() *CycleSummary {
 	if d.version >= FormatV3 {
 		s.Inputs = d.decideInputs()
 	}
+	if d.version >= FormatV5 {
+		s.Budget = d.budget()
+	}
 	return s
 }
 

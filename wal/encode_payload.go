@@ -149,6 +149,9 @@ func (e *encoder) summary(p *CycleSummary) {
 	if e.version >= FormatV3 { // older formats carry no Decide inputs: that cycle cannot be replayed
 		e.decideInputs(p.Inputs)
 	}
+	if e.version >= FormatV5 { // older formats carry no budget: that cycle shows none
+		e.budget(p.Budget)
+	}
 }
 
 func (e *encoder) restore(p *Restore) {

@@ -87,7 +87,10 @@ func fullRecords() []Record {
 			Unwanted: []UnwantedSighting{{ResourceID: "i-1", Seen: 1}, {ResourceID: "i-2", Seen: 3}},
 			Launched: []LaunchCredit{{ResourceID: "i-3", Kind: ResourceInstance, Group: "web", Cycles: 1}},
 			Failed:   []FailedAction{{Key: "create/web", Code: "InvalidAMIID.NotFound"}},
-		}}
+		}, Budget: &APIBudget{Counted: true, LimiterMS: 1500, CloudMS: 1500, WaitedMS: 1498, Calls: []APICalls{
+			{Operation: "DescribeInstances", Bucket: "describe", Planned: 2, Actual: 3},
+			{Operation: "RunInstances", Bucket: "run_instances", Planned: 8, Actual: 8},
+		}}}
 	cmp := header(KindCompaction)
 	cmp.Compaction = &Compaction{Revision: 1 << 40, Audit: 1 << 39, Policy: "retention history=30d audit=365d"}
 	note := header(KindNote)

@@ -161,6 +161,9 @@ type CycleSummary struct {
 	// Inputs are what Decide read beyond the store (format 3; nil in
 	// older records and in cycles that did not decide).
 	Inputs *DecideInputs `json:"inputs,omitempty"`
+	// Budget is the cycle's EC2 API budget, predicted and counted
+	// (format 5; nil in older records).
+	Budget *APIBudget `json:"budget,omitempty"`
 }
 
 // Compaction is the payload of KindCompaction: key history below Revision
