@@ -25,6 +25,7 @@ func handlers() map[wal.Kind]handler {
 		wal.KindNote:          applyNote,
 		wal.KindRestore:       auditOnly,
 		wal.KindLeadership:    auditOnly,
+		wal.KindDelivery:      applyDelivery,
 	}
 }
 

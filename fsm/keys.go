@@ -22,6 +22,7 @@ var ErrInvalidRecord = errors.New("fsm: invalid record")
 //	intents/<decisionID>    KindExecuting record; deleted with its outcome
 //	cycles/last             latest KindCycleSummary record
 //	notes/<resourceID>      KindNote record with a ResourceID (a plain register)
+//	deliveries/<receiver>   latest KindDelivery record of that receiver (delivery.go)
 const (
 	KeyConfig        = "config"
 	PrefixResources  = "resources/"

@@ -22,6 +22,7 @@ import (
 // It also adds the cycle's EC2 API budget to the summary (APIBudget):
 // written in an older format, a summary leaves its budget out (the cycle
 // shows none), as a format 2 summary leaves out its Decide inputs.
+// And it adds the delivery record kind (notification progress).
 const (
 	FormatV1      byte = 1
 	FormatV2      byte = 2

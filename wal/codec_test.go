@@ -407,4 +407,8 @@ func TestFormatGolden(t *testing.T) {
 	if wantBatch := append([]byte{0x05, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
 		t.Fatalf("batch encodes to % x, want % x", batch, wantBatch)
 	}
+	want[0] = FormatV4 // format 4 wrote the same note
+	if got, err := EncodeRecordAs(nil, &r, FormatV4); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("note as format 4 encodes to % x (%v), want % x", got, err, want)
+	}
 }

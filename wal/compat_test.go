@@ -201,7 +201,7 @@ func TestEncodeAsFormatV1RefusesWhatItCannotSay(t *testing.T) {
 	if _, err := EncodeBatchAs(&Batch{Records: []Record{start}}, FormatV1); !errors.Is(err, ErrNeedsFormat) {
 		t.Errorf("batch: %v, want ErrNeedsFormat", err)
 	}
-	for _, r := range fullRecords()[KindNote:] { // restore, leader: format 4
+	for _, r := range fullRecords()[KindNote:KindLeadership] { // restore, leader: format 4
 		if _, err := EncodeRecordAs(nil, &r, FormatV3); !errors.Is(err, ErrNeedsFormat) {
 			t.Errorf("%s as format 3: %v, want ErrNeedsFormat", r.Kind, err)
 		}

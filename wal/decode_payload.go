@@ -52,6 +52,8 @@ func (d *decoder) payload(r *Record) {
 	case KindLeadership:
 		r.Leadership = &Leadership{Leader: d.str("leadership.leader"),
 			Previous: d.str("leadership.previous"), Reason: d.str("leadership.reason")}
+	case KindDelivery:
+		r.Delivery = d.delivery()
 	}
 }
 

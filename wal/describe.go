@@ -40,6 +40,8 @@ func (r *Record) Describe() string {
 		return describeRestore(r.Restore)
 	case r.Kind == KindLeadership && r.Leadership != nil:
 		return describeLeadership(r.Term, r.Leadership)
+	case r.Kind == KindDelivery && r.Delivery != nil:
+		return describeDelivery(r.Delivery)
 	}
 	return fmt.Sprintf("%s record without its payload", r.Kind)
 }

@@ -38,6 +38,7 @@ func TestDescribeEveryKind(t *testing.T) {
 		KindNote:          "operator: planned maintenance ✓",
 		KindRestore:       "Snapshot 9f86d081884c restored: history rewound from revision 812 to 640, 57 records dropped (write token, via ovi-2)",
 		KindLeadership:    "ovi-1 leads term 7 (previous leader ovi-3): previous leader failed",
+		KindDelivery:      "Event 1042.3 not delivered to ops after 6 attempts: HTTP 503 Service Unavailable",
 	}
 	for _, r := range fullRecords() {
 		if got := r.Describe(); got != want[r.Kind] {

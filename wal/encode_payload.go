@@ -36,6 +36,8 @@ func (e *encoder) record(r *Record) {
 		e.str("leadership.leader", r.Leadership.Leader)
 		e.str("leadership.previous", r.Leadership.Previous)
 		e.str("leadership.reason", r.Leadership.Reason)
+	case KindDelivery:
+		e.delivery(r.Delivery)
 	}
 }
 

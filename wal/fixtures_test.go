@@ -100,7 +100,10 @@ func fullRecords() []Record {
 		Dropped: 57, Scope: "write", Via: "ovi-2"}
 	lead := header(KindLeadership)
 	lead.Leadership = &Leadership{Leader: "ovi-1", Previous: "ovi-3", Reason: "previous leader failed"}
-	return []Record{obs, dec, exing, exed, fail, cfg, sum, cmp, note, rst, lead}
+	dlv := header(KindDelivery)
+	dlv.Delivery = &Delivery{Receiver: "ops", Revision: 1042, Sub: 3, Outcome: DeliveryFailed, Attempts: 6,
+		Status: 503, Error: "HTTP 503 Service Unavailable"}
+	return []Record{obs, dec, exing, exed, fail, cfg, sum, cmp, note, rst, lead, dlv}
 }
 
 // normalise returns r as a decoder would produce it: time in UTC without a

@@ -21,14 +21,15 @@ const (
 	KindNote          Kind = 9  // a free-text operator note (also used by benchmarks)
 	KindRestore       Kind = 10 // the store was rewound to a snapshot (appended after it)
 	KindLeadership    Kind = 11 // a leader established leadership of a term
+	KindDelivery      Kind = 12 // the leader's notifier delivered (or gave up on) an event
 
-	lastKind = KindLeadership
+	lastKind = KindDelivery
 )
 
 // allKinds lists every valid kind in order.
 func allKinds() []Kind {
 	return []Kind{KindObserved, KindDecided, KindExecuting, KindExecuted, KindFailed,
-		KindConfigApplied, KindCycleSummary, KindCompaction, KindNote, KindRestore, KindLeadership}
+		KindConfigApplied, KindCycleSummary, KindCompaction, KindNote, KindRestore, KindLeadership, KindDelivery}
 }
 
 // Valid reports whether k is a known kind.
@@ -66,12 +67,17 @@ func (k Kind) String() string {
 		return "restore"
 	case KindLeadership:
 		return "leader"
+	case KindDelivery:
+		return "delivery"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
 // minFormat is the oldest format that has kind k.
 func minFormat(k Kind) byte {
+	if k >= KindDelivery {
+		return FormatV5
+	}
 	if k >= KindRestore {
 		return FormatV4
 	}
@@ -85,7 +91,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown record kind %q (want one of observed, decided, executing, executed, failed, config, summary, compaction, note, restore, leader)", s)
+	return 0, fmt.Errorf("wal: unknown record kind %q (want one of observed, decided, executing, executed, failed, config, summary, compaction, note, restore, leader, delivery)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

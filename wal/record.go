@@ -29,6 +29,7 @@ type Record struct {
 	Note       *Note          `json:"note,omitempty"`
 	Restore    *Restore       `json:"restore,omitempty"`
 	Leadership *Leadership    `json:"leadership,omitempty"`
+	Delivery   *Delivery      `json:"delivery,omitempty"`
 }
 
 // Batch is the payload of one Raft entry: records applied atomically, in
@@ -98,6 +99,8 @@ func (r *Record) validateEnums() error {
 		bad = r.Executed.Action.String()
 	case r.Failed != nil && !r.Failed.Action.Valid():
 		bad = r.Failed.Action.String()
+	case r.Delivery != nil && !r.Delivery.Outcome.Valid():
+		bad = r.Delivery.Outcome.String()
 	default:
 		return nil
 	}
@@ -124,6 +127,7 @@ func (r *Record) payloads() (n int, last Kind) {
 	add(r.Note != nil, KindNote)
 	add(r.Restore != nil, KindRestore)
 	add(r.Leadership != nil, KindLeadership)
+	add(r.Delivery != nil, KindDelivery)
 	return n, last
 }
 
