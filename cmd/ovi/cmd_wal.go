@@ -59,7 +59,7 @@ Each line starts with the record's revision: 'ovi state --revision REV' shows
 the state right after it. Nothing matching is said on stderr ("No records
 match ..."); with -o json the records are one JSON object a line (none: no line).`,
 		Flags: append(walFilterFlags(),
-			&cli.StringSliceFlag{Name: "type", Usage: "only these kinds (repeatable or comma-separated): observed, decided, executing, executed, failed, config, summary, compaction, note, restore, leader"},
+			&cli.StringSliceFlag{Name: "type", Usage: "only these kinds (repeatable or comma-separated): observed, decided, executing, executed, failed, config, summary, compaction, note, restore, leader, delivery"},
 			&cli.IntFlag{Name: "limit", Usage: "the first N records only", DefaultText: "all"},
 			&cli.IntFlag{Name: "tail", Usage: "the last N records only"},
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new records until interrupted"},
