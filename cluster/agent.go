@@ -28,9 +28,11 @@ var (
 	ErrShutdown      = errors.New("cluster: agent is shut down")
 	ErrNoLeader      = errors.New("cluster: no leader known")
 	ErrDuplicateName = errors.New("cluster: node name already in use")
+	ErrStarted       = errors.New("cluster: agent already started")
 )
 
-// Agent is one Ovi node. Create it with New; stop it with Shutdown or Leave.
+// Agent is one Ovi node. Build it with Open and run it with Start (or both
+// at once with New); stop it with Shutdown or Leave.
 type Agent struct {
 	cfg    Config
 	logger *slog.Logger
@@ -61,6 +63,9 @@ type Agent struct {
 	readBatch   readBatcher   // shares read-index rounds among concurrent consistent reads
 	leaderBatch readBatcher   // the same, for followers' read-index requests to this leader
 	reload      reloadable
+	rec         Reconciler // set by Start before anything serves; nil: none
+
+	lifeMu sync.Mutex // orders Start and Shutdown
 
 	stopCh   chan struct{} // closed when shutdown starts
 	doneCh   chan struct{} // closed when shutdown completes
@@ -72,11 +77,27 @@ type Agent struct {
 	hadState bool // Raft state existed at start: never bootstrap
 }
 
-// New validates cfg, opens the store, starts Raft, memberlist and the HTTP
-// API, and returns the running agent. It bootstraps the group once
-// bootstrap_expect servers are known (only if this node has no Raft state)
-// and joins retry_join in the background until that succeeds.
+// New builds and starts an agent that hosts no reconciler: Open, then
+// Start(nil). cmd/ovi, which wires a reconciler in, uses the two phases.
 func New(cfg Config) (*Agent, error) {
+	a, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Start(nil); err != nil {
+		_ = a.Shutdown(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+// Open is the agent's first phase: it validates cfg and opens the store,
+// Raft, memberlist and the HTTP listener, so what is built on the agent
+// (the reconciler, its reads of the FSM) can be built before it runs.
+// Raft already answers its peers; nothing else runs until Start: no HTTP
+// API, no bootstrap or join, no leader work. An agent that is never
+// started is closed with Shutdown.
+func Open(cfg Config) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -92,10 +113,30 @@ func New(cfg Config) (*Agent, error) {
 		_ = a.closeResources()
 		return nil, err
 	}
-	a.start()
-	a.logger.Info("agent started", "node", cfg.NodeName, "http", a.httpAddr, "raft", a.raftAddr,
-		"gossip", a.members.gossipAddr, "bootstrap_expect", cfg.BootstrapExpect, "ui", a.uiURL())
 	return a, nil
+}
+
+// Start is the agent's second phase: it serves the HTTP API, bootstraps
+// the group once bootstrap_expect servers are known (only if this node
+// has no Raft state), joins retry_join in the background until that
+// succeeds, and hands rec (nil: none) every term in which this node leads
+// and every POST /v1/reconcile. It runs once; after Shutdown it fails.
+func (a *Agent) Start(rec Reconciler) error {
+	a.lifeMu.Lock()
+	defer a.lifeMu.Unlock()
+	select {
+	case <-a.stopCh:
+		return ErrShutdown
+	default:
+	}
+	if a.httpSrv != nil {
+		return ErrStarted
+	}
+	a.rec = rec
+	a.start()
+	a.logger.Info("agent started", "node", a.cfg.NodeName, "http", a.httpAddr, "raft", a.raftAddr,
+		"gossip", a.members.gossipAddr, "bootstrap_expect", a.cfg.BootstrapExpect, "ui", a.uiURL())
+	return nil
 }
 
 // open creates the data directory and opens every resource in order.

@@ -42,6 +42,20 @@ func startAgent(t *testing.T, cfg Config) *Agent {
 	return a
 }
 
+// startAgentWith starts an agent in its two phases, hosting rec.
+func startAgentWith(t *testing.T, cfg Config, rec Reconciler) *Agent {
+	t.Helper()
+	a, err := Open(cfg)
+	if err != nil {
+		t.Fatalf("open %s: %v", cfg.NodeName, err)
+	}
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	if err := a.Start(rec); err != nil {
+		t.Fatalf("start %s: %v", cfg.NodeName, err)
+	}
+	return a
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()

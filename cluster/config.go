@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,9 +9,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/yairfalse/ovi/transport"
-	"github.com/yairfalse/ovi/wal"
 )
 
 // Default ports and tuning. Every agent listens on three ports of
@@ -67,10 +63,6 @@ type ACLConfig struct {
 	WriteToken string `yaml:"write_token"`
 }
 
-// ReconcileFunc runs one reconcile on the leader, calling emit for every
-// record it commits (streamed to the caller of POST /v1/reconcile).
-type ReconcileFunc func(ctx context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error
-
 // Config configures an Agent. The YAML keys are the file format of
 // `ovi agent --config FILE`; every key is also a flag (flags win).
 type Config struct {
@@ -94,13 +86,12 @@ type Config struct {
 	// bind_addr (logged as a WARN at start and on every reload).
 	InsecurePlaintext bool `yaml:"insecure_plaintext"`
 
-	// Runtime hooks and wiring (not part of the file).
-	Logger      *slog.Logger              `yaml:"-"`
-	LogLevelVar *slog.LevelVar            `yaml:"-"` // set by SIGHUP reload when given
-	Version     string                    `yaml:"-"`
-	OnLeader    func(ctx context.Context) `yaml:"-"` // run once per leadership term; ctx ends with it
-	Reconcile   ReconcileFunc             `yaml:"-"` // serves POST /v1/reconcile on the leader
-	Registry    *prometheus.Registry      `yaml:"-"` // served on /metrics with the agent's own; nil: a new one
+	// Runtime wiring (not part of the file). The reconciler is not here:
+	// it is handed to Agent.Start.
+	Logger      *slog.Logger         `yaml:"-"`
+	LogLevelVar *slog.LevelVar       `yaml:"-"` // set by SIGHUP reload when given
+	Version     string               `yaml:"-"`
+	Registry    *prometheus.Registry `yaml:"-"` // served on /metrics with the agent's own; nil: a new one
 	// ClockOffset shifts the wall clock this agent stamps records with and
 	// judges forwarded records' times by. TEST-ONLY (clock skew fault
 	// tests; cmd/ovi sets it from OVI_TEST_CLOCK_OFFSET): always 0 in use.

@@ -92,7 +92,7 @@ func (a *Agent) handleReconcile(w http.ResponseWriter, r *http.Request) error {
 	if !a.IsLeader() {
 		return a.forwardReconcile(w, r, in)
 	}
-	if a.cfg.Reconcile == nil {
+	if a.rec == nil {
 		return transport.Errorf(transport.CodeUnavailable, "this agent has no reconciler wired")
 	}
 	w.Header().Set("Content-Type", transport.ContentTypeNDJS)
@@ -105,7 +105,7 @@ func (a *Agent) handleReconcile(w http.ResponseWriter, r *http.Request) error {
 			flusher.Flush()
 		}
 	}
-	if err := a.cfg.Reconcile(r.Context(), in, emit); err != nil {
+	if err := a.rec.Reconcile(r.Context(), in, emit); err != nil {
 		_ = enc.Encode(transport.ReconcileLine{Error: a.apiError(err)})
 	}
 	return nil

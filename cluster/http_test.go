@@ -19,11 +19,17 @@ import (
 // soloClient starts a one-node cluster and returns it with an API client.
 func soloClient(t *testing.T, mutate func(*Config)) (*Agent, *transport.Client) {
 	t.Helper()
+	return soloClientWith(t, mutate, nil)
+}
+
+// soloClientWith is soloClient with the agent hosting rec.
+func soloClientWith(t *testing.T, mutate func(*Config), rec Reconciler) (*Agent, *transport.Client) {
+	t.Helper()
 	cfg := testConfig(t, "solo", 1)
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	a := startAgent(t, cfg)
+	a := startAgentWith(t, cfg, rec)
 	waitFor(t, "leadership", 10*time.Second, func() bool { return a.IsLeader() && a.readyTerm.Load() != 0 })
 	c, err := transport.NewClient(a.HTTPAddr(), transport.ClientOptions{Token: cfg.ACL.WriteToken})
 	if err != nil {
@@ -234,13 +240,13 @@ func TestHTTPTokensAndMetrics(t *testing.T) {
 }
 
 func TestReconcileHookStreamsAndForwards(t *testing.T) {
-	hook := func(_ context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
+	hook := ReconcileFunc(func(_ context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
 		for i := range 2 {
 			emit(wal.Record{Kind: wal.KindNote, Time: time.Unix(int64(i), 0).UTC(), Note: &wal.Note{Text: fmt.Sprint(req.DryRun, i)}})
 		}
 		return errors.New("provider unreachable")
-	}
-	_, c := soloClient(t, func(c *Config) { c.Reconcile = hook })
+	})
+	_, c := soloClientWith(t, nil, hook)
 	var texts []string
 	err := c.Reconcile(context.Background(), transport.ReconcileRequest{DryRun: true}, func(r wal.Record) error {
 		texts = append(texts, r.Note.Text)

@@ -55,7 +55,7 @@ func (a *Agent) monitorLeadership() {
 }
 
 // leaderLoop is one term of leadership: Barrier first (the FSM then holds
-// every entry of earlier terms), then the OnLeader hook with a context
+// every entry of earlier terms), then the reconciler's Lead with a context
 // canceled when leadership ends, and membership reconciliation until stop.
 func (a *Agent) leaderLoop(stop chan struct{}) {
 	term := a.raft.CurrentTerm()
@@ -72,11 +72,11 @@ func (a *Agent) leaderLoop(stop chan struct{}) {
 		defer hook.Done()
 		a.recordLeadership(ctx, term)
 	}()
-	if a.cfg.OnLeader != nil {
+	if a.rec != nil {
 		hook.Add(1)
 		go func() {
 			defer hook.Done()
-			a.cfg.OnLeader(ctx)
+			a.rec.Lead(ctx)
 		}()
 	}
 	defer func() {

@@ -229,11 +229,11 @@ func TestReadTokenMayDryRun(t *testing.T) {
 	const readTok, writeTok = "read-tok-dry", "write-tok-dry"
 	cfg := testConfig(t, "dry", 1)
 	cfg.ACL = ACLConfig{ReadToken: readTok, WriteToken: writeTok}
-	cfg.Reconcile = func(_ context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
+	hook := ReconcileFunc(func(_ context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
 		emit(wal.Record{Kind: wal.KindNote, Note: &wal.Note{Text: fmt.Sprint("dry run ", req.DryRun)}})
 		return nil
-	}
-	a := startAgent(t, cfg)
+	})
+	a := startAgentWith(t, cfg, hook)
 	waitFor(t, "leadership", 10*time.Second, func() bool { return a.IsLeader() && a.readyTerm.Load() != 0 })
 	reader, _ := transport.NewClient(a.HTTPAddr(), transport.ClientOptions{Token: readTok})
 	var got []string

@@ -18,7 +18,9 @@ const leaveTimeout = 15 * time.Second
 func (a *Agent) Shutdown(ctx context.Context) error {
 	var err error
 	a.stopOnce.Do(func() {
+		a.lifeMu.Lock()
 		close(a.stopCh)
+		a.lifeMu.Unlock()
 		err = a.shutdown(ctx)
 		close(a.doneCh)
 	})

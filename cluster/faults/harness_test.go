@@ -4,7 +4,7 @@
 // its own loopback address (127.0.0.2, .3, .4), an EC2 simulator process
 // (`ovi ec2sim --state FILE`) behind a recording HTTP proxy, real kill -9
 // at named points of execution (OVI_FAILPOINT / OVI_FAILPOINT_FILE, see
-// cmd/ovi/failpoint.go) and fault-injecting TCP proxies in front of the
+// cmd/ovi/internal/engine/failpoint.go) and fault-injecting TCP proxies in front of the
 // Raft ports for partitions. docs/reliability.md lists what each test
 // promises and measured. The binary comes from $OVI_BIN (make e2e builds
 // it); without it the test builds one.

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/cmd/ovi/internal/engine"
 )
 
 // agentCommand runs a long-lived Ovi node (`ovi agent --config FILE`).
@@ -135,7 +136,7 @@ func agentAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	providers, reload := awsProviders("", logger), func() (cluster.Config, error) { return agentConfig(c) }
+	providers, reload := engine.AWSProviders("", logger), func() (cluster.Config, error) { return agentConfig(c) }
 	if c.Bool("dev") {
 		dev, err := startDev(c.Context, &cfg, logger)
 		if err != nil {
@@ -170,11 +171,12 @@ func agentLogger(cfg *cluster.Config) (*slog.Logger, error) {
 	return cfg.Logger, nil
 }
 
-// startAgent starts the node with its reconciler wired in: POST
-// /v1/reconcile runs one cycle, and with continuous set the loop runs
-// while the node leads (standalone CLI runs leave it off: they act only
-// when asked).
-func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logger, continuous bool) (*cluster.Agent, error) {
+// startAgent starts the node with its reconciler wired in, in the agent's
+// two phases: open the agent, build the engine on it, start the agent
+// hosting the engine. POST /v1/reconcile runs one cycle, and with
+// continuous set the loop runs while the node leads (standalone CLI runs
+// leave it off: they act only when asked).
+func startAgent(cfg cluster.Config, providers engine.ProviderFactory, logger *slog.Logger, continuous bool) (*cluster.Agent, error) {
 	offset, err := testClockOffset(os.Getenv, logger) // test-only; 0 unless OVI_TEST_CLOCK_OFFSET is set
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
@@ -182,16 +184,16 @@ func startAgent(cfg cluster.Config, providers providerFactory, logger *slog.Logg
 	cfg.ClockOffset = offset
 	reg := prometheus.NewRegistry()
 	cfg.Registry = reg
-	rec := newReconciler(logger, newAgentMetrics(reg, newCycleLog(logger)))
-	if continuous {
-		cfg.OnLeader = rec.onLeader
-	}
-	cfg.Reconcile = rec.reconcile
-	agent, err := cluster.New(cfg)
+	agent, err := cluster.Open(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
-	if err := rec.start(agent, providers); err != nil {
+	eng, err := engine.New(agent, engine.Options{Providers: providers, Logger: logger,
+		Metrics: newAgentMetrics(reg, newCycleLog(logger)), Version: version, Continuous: continuous})
+	if err == nil {
+		err = agent.Start(eng)
+	}
+	if err != nil {
 		_ = agent.Shutdown(context.Background())
 		return nil, fmt.Errorf("agent: %w", err)
 	}

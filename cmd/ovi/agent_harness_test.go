@@ -32,15 +32,21 @@ func startTestAgent(t *testing.T, reconcileFn cluster.ReconcileFunc) *testAgent 
 	cfg.BootstrapExpect = 1
 	cfg.Version = "test"
 	cfg.Logger = slog.New(slog.DiscardHandler)
-	cfg.Reconcile = reconcileFn
 	// The agent's own records (its leader record) are stamped on the
 	// fixtures' clock, before every fixture record.
 	cfg.ClockOffset = time.Until(at(-2 * time.Hour))
-	a, err := cluster.New(cfg)
+	a, err := cluster.Open(cfg)
 	if err != nil {
-		t.Fatalf("start agent: %v", err)
+		t.Fatalf("open agent: %v", err)
 	}
 	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	var rec cluster.Reconciler
+	if reconcileFn != nil {
+		rec = reconcileFn
+	}
+	if err := a.Start(rec); err != nil {
+		t.Fatalf("start agent: %v", err)
+	}
 	ta := &testAgent{t: t, agent: a, addr: "http://" + a.HTTPAddr()}
 	ta.waitLeader()
 	return ta

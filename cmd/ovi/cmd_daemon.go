@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/cmd/ovi/internal/engine"
 )
 
 // daemonCommand is the seed's `ovi daemon --interval 30s`: a single-node
@@ -54,7 +55,7 @@ func daemonAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	agent, err := startAgent(cfg, awsProviders("", logger), logger, true)
+	agent, err := startAgent(cfg, engine.AWSProviders("", logger), logger, true)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/yairfalse/ovi/aws"
 	"github.com/yairfalse/ovi/aws/ec2sim"
 	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/cmd/ovi/internal/engine"
 	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
 )
@@ -101,7 +102,7 @@ func (d *devEnv) close() {
 }
 
 // providers builds providers that talk to the simulator.
-func (d *devEnv) providers(logger *slog.Logger) providerFactory {
+func (d *devEnv) providers(logger *slog.Logger) engine.ProviderFactory {
 	return func(ctx context.Context, cfg wal.Config, m aws.APIMetrics) (reconcile.Provider, error) {
 		p, err := aws.New(ctx, aws.Options{Region: cfg.Region, Endpoint: d.endpoint,
 			Credentials: devCredentials(), Logger: logger, Metrics: m})

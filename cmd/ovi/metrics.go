@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yairfalse/ovi/aws"
+	"github.com/yairfalse/ovi/cmd/ovi/internal/engine"
 	"github.com/yairfalse/ovi/reconcile"
 )
 
@@ -38,6 +39,7 @@ type agentMetrics struct {
 var (
 	_ reconcile.Metrics = (*agentMetrics)(nil)
 	_ aws.APIMetrics    = (*agentMetrics)(nil)
+	_ engine.Metrics    = (*agentMetrics)(nil)
 )
 
 func newAgentMetrics(reg prometheus.Registerer, log *cycleLog) *agentMetrics {
@@ -110,7 +112,7 @@ func (m *agentMetrics) CycleDone(c reconcile.CycleOutcome) {
 
 // setPlanGauges replaces the per-kind gauges with the cycle's plan.
 func (m *agentMetrics) setPlanGauges(c reconcile.CycleOutcome) {
-	m.termEnded()
+	m.TermEnded()
 	for _, k := range c.Kinds {
 		m.observed.WithLabelValues(k.Kind).Set(float64(k.Counts.Observed))
 		for drift, n := range driftCounts(k.Counts) {
@@ -138,9 +140,10 @@ func driftCounts(c reconcile.Counts) map[string]int {
 	return map[string]int{"in-sync": c.InSync, "missing": c.Missing, "unwanted": c.Unwanted, "drifted": c.Drifted, "unmanaged": c.Unmanaged}
 }
 
-// termEnded clears the gauges that describe the last plan: a node that no
-// longer leads must not keep reporting a fleet it no longer watches.
-func (m *agentMetrics) termEnded() {
+// TermEnded implements engine.Metrics: it clears the gauges that
+// describe the last plan, so a node that no longer leads does not keep
+// reporting a fleet it no longer watches.
+func (m *agentMetrics) TermEnded() {
 	m.observed.Reset()
 	m.drift.Reset()
 	m.refusals.Reset()

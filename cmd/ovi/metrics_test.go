@@ -17,6 +17,7 @@ import (
 
 	"github.com/yairfalse/ovi/aws/ec2sim"
 	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/cmd/ovi/internal/engine"
 	"github.com/yairfalse/ovi/transport"
 )
 
@@ -96,7 +97,7 @@ func TestAgentExportsReconcileAndAWSMetricsAndLogsCycles(t *testing.T) {
 	cfg := cluster.DefaultConfig()
 	cfg.NodeName, cfg.DataDir, cfg.Ports, cfg.BootstrapExpect = "metrics", filepath.Join(dir, "data"), cluster.Ports{}, 1
 	cfg.Infrastructure, cfg.Interval, cfg.Logger = infra, time.Hour, logger
-	agent, err := startAgent(cfg, awsProviders(simURL, logger), logger, true)
+	agent, err := startAgent(cfg, engine.AWSProviders(simURL, logger), logger, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/yairfalse/ovi/aws/ec2sim"
 	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/cmd/ovi/internal/engine"
 )
 
 // TestSecretsStayOutOfLogsWALAndSnapshots runs an agent with API tokens, a
@@ -44,7 +45,7 @@ func TestSecretsStayOutOfLogsWALAndSnapshots(t *testing.T) {
 	cfg.NodeName, cfg.DataDir, cfg.Ports, cfg.BootstrapExpect = "secret", filepath.Join(dir, "data"), cluster.Ports{}, 1
 	cfg.ACL = cluster.ACLConfig{ReadToken: readTok, WriteToken: writeTok}
 	cfg.GossipKey, cfg.Infrastructure, cfg.LogLevel, cfg.Logger = gossipKey, infra, "debug", logger
-	agent, err := startAgent(cfg, awsProviders(simURL, logger), logger, false)
+	agent, err := startAgent(cfg, engine.AWSProviders(simURL, logger), logger, false)
 	if err != nil {
 		t.Fatal(err)
 	}

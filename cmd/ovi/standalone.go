@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/cmd/ovi/internal/engine"
 )
 
 // Standalone mode: with no agent answering at the default address, the
@@ -73,7 +74,7 @@ func startEmbedded(ctx context.Context, stderr io.Writer) (*embedded, string, er
 		return nil, "", err
 	}
 	_, _ = fmt.Fprintf(stderr, "ovi: no agent at %s; running standalone on an embedded node (data in %s)\n", defaultAddress, dir)
-	agent, err := startAgent(cfg, awsProviders("", cfg.Logger), cfg.Logger, false)
+	agent, err := startAgent(cfg, engine.AWSProviders("", cfg.Logger), cfg.Logger, false)
 	if err != nil {
 		return nil, "", fmt.Errorf("standalone: %w", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
-	ta := startTestAgent(t, nil)
+	ta := startTestAgent(t)
 	now := time.Now().UTC()
 	create := func(id, group string, t time.Duration, ids ...string) []wal.Record {
 		return []wal.Record{
@@ -47,7 +47,7 @@ func TestAgentStateListsRecentLaunchesWithTheirGroups(t *testing.T) {
 }
 
 func TestAgentStateReturnsTheLastRecordedCycle(t *testing.T) {
-	ta := startTestAgent(t, nil)
+	ta := startTestAgent(t)
 	var st reconcile.UnwantedHistory = agentState{agent: ta.agent}
 	if got, err := st.LastCycle(context.Background()); err != nil || got.ID != "" {
 		t.Fatalf("empty store: %+v, %v", got, err)

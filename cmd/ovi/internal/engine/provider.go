@@ -1,4 +1,4 @@
-package main
+package engine
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"github.com/yairfalse/ovi/wal"
 )
 
-// providerFactory builds a cloud provider for a configuration's region and
+// ProviderFactory builds a cloud provider for a configuration's region and
 // endpoint, reporting its EC2 calls to m.
-type providerFactory func(ctx context.Context, cfg wal.Config, m aws.APIMetrics) (reconcile.Provider, error)
+type ProviderFactory func(ctx context.Context, cfg wal.Config, m aws.APIMetrics) (reconcile.Provider, error)
 
-// awsProviders builds EC2 providers from the standard AWS chain. A
-// non-empty endpoint overrides the file's endpoint (dev mode's simulator).
-func awsProviders(endpoint string, logger *slog.Logger) providerFactory {
+// AWSProviders builds EC2 providers from the standard AWS chain. A
+// non-empty endpoint overrides the file's endpoint (dev mode's simulator,
+// tests).
+func AWSProviders(endpoint string, logger *slog.Logger) ProviderFactory {
 	return func(ctx context.Context, cfg wal.Config, m aws.APIMetrics) (reconcile.Provider, error) {
 		ep := cfg.Endpoint
 		if endpoint != "" {
@@ -38,7 +39,7 @@ type providerKey struct{ provider, region, endpoint string }
 // in force, and again when its region or endpoint changes: the agent may
 // start before any configuration exists.
 type lazyProvider struct {
-	factory providerFactory
+	factory ProviderFactory
 	state   reconcile.State
 	logger  *slog.Logger
 	metrics aws.APIMetrics
@@ -48,7 +49,7 @@ type lazyProvider struct {
 	current reconcile.Provider
 }
 
-func newLazyProvider(f providerFactory, st reconcile.State, logger *slog.Logger, m aws.APIMetrics) *lazyProvider {
+func newLazyProvider(f ProviderFactory, st reconcile.State, logger *slog.Logger, m aws.APIMetrics) *lazyProvider {
 	return &lazyProvider{factory: f, state: st, logger: logger, metrics: m}
 }
 

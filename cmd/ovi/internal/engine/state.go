@@ -1,10 +1,8 @@
-package main
+package engine
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"slices"
 	"time"
 
@@ -119,28 +117,4 @@ func (s agentState) LastCycle(context.Context) (reconcile.RecordedCycle, error) 
 		}
 	}
 	return out, nil
-}
-
-// newAgentEngine builds the reconciler of an agent: proposals go through
-// the agent's Raft log, reads come from its FSM, cloud calls go to a
-// provider built for the configuration in force.
-func newAgentEngine(agent *cluster.Agent, providers providerFactory, logger *slog.Logger, m *agentMetrics) (*reconcile.Engine, error) {
-	failpoint, err := failpointFromEnv(os.Getenv, logger) // test-only; nil unless OVI_FAILPOINT* is set
-	if err != nil {
-		return nil, err
-	}
-	eng, err := reconcile.New(reconcile.Options{
-		Provider:  newLazyProvider(providers, agentState{agent: agent}, logger, m),
-		Log:       agent,
-		State:     agentState{agent: agent},
-		Logger:    logger,
-		Node:      agent.NodeName(),
-		Failpoint: failpoint,
-		Metrics:   m,
-		Version:   version,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("build the reconciler: %w", err)
-	}
-	return eng, nil
 }
