@@ -59,7 +59,7 @@ func (d *decoder) payload(r *Record) {
 
 func (d *decoder) action(field string) Action {
 	a := Action(d.u8(field))
-	if d.err == nil && !a.Valid() {
+	if d.err == nil && (!a.Valid() || (d.version >= FormatV2 && a > maxAction(d.version))) {
 		d.fail(field, fmt.Sprintf("unknown action %d", uint8(a)))
 	}
 	return a
@@ -93,6 +93,9 @@ func (d *decoder) decided() *Decided {
 	p.RemoveTags = d.strs("decided.remove_tags")
 	if d.version >= FormatV3 {
 		p.Rule = d.ruleChange()
+	}
+	if d.version >= FormatV5 {
+		p.Adoptable = d.str("decided.adoptable")
 	}
 	return p
 }

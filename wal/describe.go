@@ -125,6 +125,8 @@ func noun(a Action) string {
 		return "rule authorization"
 	case ActionRevoke:
 		return "rule revocation"
+	case ActionAdopt:
+		return "adoption"
 	}
 	return a.String()
 }
@@ -144,6 +146,8 @@ func pastTense(a Action) string {
 		return "authorized the rule"
 	case ActionRevoke:
 		return "revoked the rule"
+	case ActionAdopt:
+		return "adopted"
 	}
 	return "completed " + a.String()
 }

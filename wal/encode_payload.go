@@ -47,7 +47,11 @@ func (e *encoder) observed(p *Observed) {
 }
 
 func (e *encoder) decided(p *Decided) {
-	e.u8(uint8(p.Action))
+	if e.version >= FormatV2 {
+		e.action(p.Action)
+	} else {
+		e.u8(uint8(p.Action))
+	}
 	e.u8(uint8(p.Drift))
 	if e.version >= FormatV2 {
 		e.u8(uint8(p.ResourceKind))
@@ -67,14 +71,27 @@ func (e *encoder) decided(p *Decided) {
 	} else {
 		e.needs(p.Rule == nil, "decision", "a security group rule")
 	}
+	if e.version >= FormatV5 {
+		e.str("decided.adoptable", p.Adoptable)
+	} // older formats leave the adoption hint out: it is not part of what the decision does
 }
 
-// action writes an outcome's action; the first release knew up to Report.
+// action writes an action; the first release knew up to Report, formats
+// 2 to 4 up to Detach (adopt needs format 5).
 func (e *encoder) action(a Action) {
-	if e.version < FormatV2 {
-		e.needs(a <= ActionReport, "record", "action "+a.String())
-	}
+	e.needs(a <= maxAction(e.version), "record", "action "+a.String())
 	e.u8(uint8(a))
+}
+
+// maxAction is the last action a format can say.
+func maxAction(version byte) Action {
+	switch {
+	case version < FormatV2:
+		return ActionReport
+	case version < FormatV5:
+		return ActionDetach
+	}
+	return lastAction
 }
 
 func (e *encoder) executing(p *Executing) {

@@ -38,6 +38,8 @@ func (a Action) String() string {
 		return "attach"
 	case ActionDetach:
 		return "detach"
+	case ActionAdopt:
+		return "adopt"
 	}
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
@@ -49,7 +51,7 @@ func ParseAction(s string) (Action, error) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke, start, modify, attach, detach)", s)
+	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke, start, modify, attach, detach, adopt)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

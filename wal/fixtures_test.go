@@ -70,7 +70,7 @@ func fullRecords() []Record {
 		Action: ActionUpdateTags, Drift: DriftDrifted, ResourceKind: ResourceInstance, Reason: "Update tags: env differs", DryRun: true,
 		Group: "web", Count: 2, Size: "t3.small", ImageID: "ami-9",
 		SetTags: map[string]string{"env": "prod", "b": "2"}, RemoveTags: []string{"old", "stale"},
-		Rule: &RuleChange{Egress: true, Rule: fullRule()},
+		Rule: &RuleChange{Egress: true, Rule: fullRule()}, Adoptable: "web",
 	}
 	exing := header(KindExecuting)
 	exing.Executing = &Executing{Action: ActionDelete, Description: "Starting deletion", ClientToken: "tok-1", Attempt: 2}

@@ -72,6 +72,11 @@ func asV4(r Record) Record {
 		s.Budget = nil
 		r.Summary = &s
 	}
+	if r.Decided != nil {
+		d := *r.Decided
+		d.Adoptable = ""
+		r.Decided = &d
+	}
 	return r
 }
 
@@ -147,5 +152,60 @@ func TestCompactionAuditNeedsFormatV5(t *testing.T) {
 	r.Compaction = &Compaction{Revision: 9}
 	if _, err := EncodeRecordAs(nil, &r, FormatV4); err != nil {
 		t.Errorf("history-only compaction as format 4: %v", err)
+	}
+}
+
+// TestAdoptNeedsFormatV5: an adopt decision and its outcomes cannot be
+// said in format 4 (a format-4 node does not know the action) and are
+// refused; in format 5 they round-trip. The adoption hint of a report is
+// left out of format 4, which has no field for it, and kept in format 5.
+func TestAdoptNeedsFormatV5(t *testing.T) {
+	dec := header(KindDecided)
+	dec.Decided = &Decided{Action: ActionAdopt, Drift: DriftUnmanaged, ResourceKind: ResourceVolume, Group: "scratch",
+		Reason: "Adopt: matches scratch", SetTags: map[string]string{TagManaged: "true", TagGroup: "scratch"}}
+	exed := header(KindExecuted)
+	exed.Executed = &Executed{Action: ActionAdopt, Message: "Adopted into scratch"}
+	fail := header(KindFailed)
+	fail.Failed = &Failed{Action: ActionAdopt, Code: "AlreadyManaged", Message: "managed by another decision"}
+	for _, r := range []Record{dec, exed, fail} {
+		if _, err := EncodeRecordAs(nil, &r, FormatV4); !errors.Is(err, ErrNeedsFormat) {
+			t.Errorf("%s adopt as format 4: %v, want ErrNeedsFormat", r.Kind, err)
+		}
+		b, err := EncodeRecordAs(nil, &r, FormatV5)
+		if err != nil {
+			t.Fatalf("%s adopt as format 5: %v", r.Kind, err)
+		}
+		got, err := DecodeRecord(b)
+		if err != nil || !reflect.DeepEqual(got, normalise(r)) {
+			t.Errorf("%s adopt: decoded %+v (%v)", r.Kind, got, err)
+		}
+	}
+	rep := header(KindDecided)
+	rep.Decided = &Decided{Action: ActionReport, Drift: DriftUnmanaged, ResourceKind: ResourceInstance, Adoptable: "web"}
+	b, err := EncodeRecordAs(nil, &rep, FormatV4)
+	if err != nil {
+		t.Fatalf("report with a hint as format 4: %v", err)
+	}
+	if got, err := DecodeRecord(b); err != nil || got.Decided.Adoptable != "" {
+		t.Errorf("format 4 report: %+v, %v; want the hint left out", got.Decided, err)
+	}
+}
+
+// TestAdoptInFormatV4BytesRejected: format-4 bytes carrying action 14 were
+// never valid (no format-4 writer knew it) and still fail to decode.
+func TestAdoptInFormatV4BytesRejected(t *testing.T) {
+	r := header(KindExecuted)
+	r.Executed = &Executed{Action: ActionDetach, Message: "x"}
+	b, err := EncodeRecordAs(nil, &r, FormatV4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(b), "\x0d\x01x") // action byte, then the message
+	if i < 0 {
+		t.Fatalf("action byte not found in %x", b)
+	}
+	b[i] = byte(ActionAdopt)
+	if _, err := DecodeRecord(b); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("format 4 with action adopt: %v, want ErrCorrupt", err)
 	}
 }

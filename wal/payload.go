@@ -43,8 +43,9 @@ const (
 	ActionModify     Action = 11 // change a volume's size, type, IOPS or throughput in place
 	ActionAttach     Action = 12 // attach a volume to an instance
 	ActionDetach     Action = 13 // detach a volume from its instance
+	ActionAdopt      Action = 14 // write Ovi's management tags on an unmanaged resource (ovi adopt; format 5)
 
-	lastAction = ActionDetach
+	lastAction = ActionAdopt
 )
 
 // Drift classifies a resource against the desired configuration.
@@ -77,6 +78,11 @@ type Decided struct {
 	RemoveTags   []string          `json:"remove_tags,omitempty"`
 	// Rule is the rule an authorize or revoke decision adds or removes.
 	Rule *RuleChange `json:"rule,omitempty"`
+	// Adoptable is, on the report of an unmanaged resource, the desired
+	// unit (group or named resource) it matches and has room in: `ovi
+	// adopt ID --into Adoptable` would adopt it. A hint, not part of what
+	// the decision does: format 5 records it, older formats leave it out.
+	Adoptable string `json:"adoptable,omitempty"`
 }
 
 // Executing is the payload of KindExecuting: the intent, committed before
