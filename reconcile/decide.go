@@ -50,6 +50,24 @@ func Decide(desired wal.Config, observed []wal.Resource, prev Memory) Plan {
 
 // Decide is Decide with the Decider's parameters.
 func (d Decider) Decide(desired wal.Config, observed []wal.Resource, prev Memory) Plan {
+	s := d.newDecision(&desired, observed, prev)
+	s.countLaunched()
+	s.hintAdoptable()
+	keys := make([]unitKey, 0, len(s.buckets))
+	for key := range s.buckets {
+		keys = append(keys, key)
+	}
+	slices.SortFunc(keys, compareUnitKeys)
+	for _, key := range keys {
+		s.decideBucket(s.buckets[key])
+	}
+	s.finish()
+	return s.plan
+}
+
+// newDecision sets up a Decide call: a bucket per desired unit, and the
+// observations indexed into them (unmanaged ones reported).
+func (d Decider) newDecision(desired *wal.Config, observed []wal.Resource, prev Memory) *decision {
 	if d.Confirmations <= 0 {
 		d.Confirmations = DefaultConfirmations
 	}
@@ -63,7 +81,7 @@ func (d Decider) Decide(desired wal.Config, observed []wal.Resource, prev Memory
 	}
 	for _, k := range d.Kinds.Order() {
 		h, _ := d.Kinds.Get(k)
-		for _, u := range h.Units(&desired) {
+		for _, u := range h.Units(desired) {
 			key := unitKey{k, u.Name}
 			if _, dup := s.buckets[key]; !dup {
 				s.buckets[key] = &bucket{key: key, handler: h, unit: &u}
@@ -71,17 +89,7 @@ func (d Decider) Decide(desired wal.Config, observed []wal.Resource, prev Memory
 		}
 	}
 	s.index(observed)
-	s.countLaunched()
-	keys := make([]unitKey, 0, len(s.buckets))
-	for key := range s.buckets {
-		keys = append(keys, key)
-	}
-	slices.SortFunc(keys, compareUnitKeys)
-	for _, key := range keys {
-		s.decideBucket(s.buckets[key])
-	}
-	s.finish()
-	return s.plan
+	return s
 }
 
 // unitKey identifies a unit: names are unique within a kind.
@@ -104,6 +112,7 @@ type decision struct {
 	prev      Memory
 	kinds     *Kinds
 	all       []observation // every observed resource, by id
+	live      []*wal.Resource // the live ones, built on first use (liveResources)
 	buckets   map[unitKey]*bucket
 	deletions int
 	byKind    map[wal.ResourceKind]*Counts // the plan's counts per kind, summed by finish

@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/yairfalse/ovi/wal"
 )
@@ -86,4 +88,64 @@ func launchedAt(r *wal.Resource) int64 {
 		return 0
 	}
 	return r.Instance.LaunchTime
+}
+
+// AdoptionMismatches implements AdoptionChecker: what a launch fixes and
+// the group names — the image, the subnet and the security groups (an
+// Ovi group by its name, any other by id) — must be the instance's.
+func (InstanceKind) AdoptionMismatches(u *Unit, r *wal.Resource, observed []*wal.Resource) []string {
+	g, in := u.Group, r.Instance
+	if g == nil || in == nil {
+		return nil
+	}
+	var out []string
+	if g.Image != "" && g.Image != in.ImageID {
+		out = append(out, fmt.Sprintf("image differs (%s, %s wants %s), fixed at launch", orNone(in.ImageID), u.Name, g.Image))
+	}
+	if g.SubnetID != "" && g.SubnetID != in.SubnetID {
+		out = append(out, fmt.Sprintf("subnet differs (%s, %s wants %s), fixed at launch", orNone(in.SubnetID), u.Name, g.SubnetID))
+	}
+	if len(g.SecurityGroups) > 0 {
+		want := resolveGroupRefs(g.SecurityGroups, observed)
+		if !sameSet(want, in.SecurityGroups) {
+			out = append(out, fmt.Sprintf("security groups differ (%s, %s wants %s)",
+				orNone(strings.Join(in.SecurityGroups, ", ")), u.Name, strings.Join(g.SecurityGroups, ", ")))
+		}
+	}
+	return out
+}
+
+// resolveGroupRefs turns security group references of a group (sg- ids, or
+// names of Ovi's groups) into ids, by the observed managed groups' names;
+// a name no observed group has stays as it is (and matches nothing).
+func resolveGroupRefs(refs []string, observed []*wal.Resource) []string {
+	out := make([]string, len(refs))
+	for i, ref := range refs {
+		out[i] = ref
+		if strings.HasPrefix(ref, "sg-") {
+			continue
+		}
+		for _, o := range observed {
+			if o.Kind == wal.ResourceSecurityGroup && managed(o) && groupOf(o) == ref {
+				out[i] = o.ID
+				break
+			}
+		}
+	}
+	return out
+}
+
+// sameSet reports whether a and b hold the same strings.
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

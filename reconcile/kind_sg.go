@@ -92,3 +92,21 @@ func (SecurityGroupKind) UsedBy(r *wal.Resource, observed []*wal.Resource) []str
 	slices.Sort(users)
 	return users
 }
+
+// AdoptionMismatches implements AdoptionChecker: a group is adopted only
+// under its own name (EC2 cannot rename it), and in the VPC the file names
+// (none named: any, the file's group lives in the region's default VPC).
+func (SecurityGroupKind) AdoptionMismatches(u *Unit, r *wal.Resource, _ []*wal.Resource) []string {
+	if u.Spec == nil || u.Spec.SecurityGroup == nil || r.SecurityGroup == nil {
+		return nil
+	}
+	want, have := u.Spec.SecurityGroup, r.SecurityGroup
+	var out []string
+	if want.Name != have.Name {
+		out = append(out, fmt.Sprintf("name differs (%s, the file names %s), and EC2 cannot rename a group", have.Name, want.Name))
+	}
+	if want.VpcID != "" && want.VpcID != have.VpcID {
+		out = append(out, fmt.Sprintf("vpc differs (%s, %s wants %s)", orNone(have.VpcID), u.Name, want.VpcID))
+	}
+	return out
+}

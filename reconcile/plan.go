@@ -41,6 +41,9 @@ type PlannedAction struct {
 	SetTags    map[string]string `json:"set_tags,omitempty"`
 	RemoveTags []string          `json:"remove_tags,omitempty"`
 	Rule       *wal.RuleChange   `json:"rule,omitempty"` // authorize, revoke
+	// Adoptable is, on the report of an unmanaged resource, the desired
+	// unit it matches and has room in (see decision.hintAdoptable).
+	Adoptable string `json:"adoptable,omitempty"`
 }
 
 // Counts classifies the live observed resources (and the missing
@@ -95,7 +98,7 @@ func (a PlannedAction) Actionable() bool {
 	switch a.Action {
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
 		wal.ActionAuthorize, wal.ActionRevoke, wal.ActionStart,
-		wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionAdopt:
 		return true
 	}
 	return false
@@ -106,7 +109,7 @@ func (a PlannedAction) Decided(dryRun bool) *wal.Decided {
 	return &wal.Decided{
 		Action: a.Action, Drift: a.Drift, ResourceKind: a.Kind, Reason: a.Reason, DryRun: dryRun, Group: a.Group,
 		Count: a.Count, Size: a.Size, ImageID: a.ImageID, SetTags: a.SetTags, RemoveTags: a.RemoveTags,
-		Rule: a.Rule,
+		Rule: a.Rule, Adoptable: a.Adoptable,
 	}
 }
 

@@ -123,6 +123,9 @@ func compareDecided(rec, rep *wal.Decided) []FieldChange {
 	add("image_id", rec.ImageID, rep.ImageID)
 	add("set_tags", tagList(rec.SetTags), tagList(rep.SetTags))
 	add("remove_tags", strings.Join(rec.RemoveTags, ","), strings.Join(rep.RemoveTags, ","))
+	if rec.Adoptable != "" { // a hint, which a leader writing format 4 leaves out
+		add("adoptable", rec.Adoptable, rep.Adoptable)
+	}
 	return out
 }
 
