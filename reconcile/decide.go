@@ -111,7 +111,7 @@ type decision struct {
 	policy    wal.Policy
 	prev      Memory
 	kinds     *Kinds
-	all       []observation // every observed resource, by id
+	all       []observation   // every observed resource, by id
 	live      []*wal.Resource // the live ones, built on first use (liveResources)
 	buckets   map[unitKey]*bucket
 	deletions int
