@@ -102,6 +102,8 @@ func (k instanceKind) Execute(ctx context.Context, call reconcile.Call) reconcil
 	case wal.ActionStart:
 		outs, err := k.p.Start(ctx, call.IDs())
 		errs = reconcile.SpreadOutcomes(call, outs, err)
+	case wal.ActionAdopt:
+		errs = k.p.adopt(ctx, call)
 	default:
 		for i := range errs {
 			errs[i] = invalid("instances have no %s action", call.Action)

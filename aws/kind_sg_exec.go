@@ -39,6 +39,8 @@ func (k securityGroupKind) Execute(ctx context.Context, call reconcile.Call) rec
 			errs[i] = k.updateTags(ctx, d.Action)
 		case wal.ActionAuthorize, wal.ActionRevoke:
 			errs[i] = k.changeRule(ctx, d.Action)
+		case wal.ActionAdopt:
+			errs[i] = k.p.adoptOne(ctx, d.Action)
 		default:
 			errs[i] = invalid("security groups have no %s action", call.Action)
 		}

@@ -99,6 +99,9 @@ func (k volumeKind) Execute(ctx context.Context, call reconcile.Call) reconcile.
 		}
 		return reconcile.CallResult{Errs: errs, Created: []string{id}}
 	}
+	if call.Action == wal.ActionAdopt {
+		return reconcile.CallResult{Errs: k.p.adopt(ctx, call)}
+	}
 	if call.Action == wal.ActionUpdateTags {
 		d := call.Decisions[0].Action
 		outs, err := k.updateTags(ctx, TagRequest{IDs: call.IDs(), Set: d.SetTags, Remove: d.RemoveTags})
