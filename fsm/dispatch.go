@@ -81,7 +81,7 @@ func actionExecutes(a wal.Action) bool {
 	switch a {
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
 		wal.ActionAuthorize, wal.ActionRevoke,
-		wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionAdopt:
 		return true
 	}
 	return false

@@ -131,29 +131,34 @@ func TestSeveralRecordsInOneEntry(t *testing.T) {
 func TestIntentLifecycle(t *testing.T) {
 	outcomes := map[string]func(string, string) wal.Record{"executed": executedRec, "failed": failedRec}
 	for name, outcome := range outcomes {
-		t.Run(name, func(t *testing.T) {
-			f, _ := newTestFSM(t)
-			dec, exe := decidedRec("d-1", "i-1", wal.ActionDelete, false), executingRec("d-1", "i-1")
-			applyOK(t, f, cmdLog(t, 1, dec))
-			applyOK(t, f, cmdLog(t, 2, exe), cmdLog(t, 3, outcome("d-1", "i-1")))
-			want := map[uint64][]Intent{1: {{Decided: dec}}, 2: {{Decided: dec, Executing: &exe}}, 3: {}}
-			for rev, w := range want {
-				got, err := f.OpenIntents(rev)
-				if err != nil {
-					t.Fatalf("open intents at %d: %v", rev, err)
-				}
-				if !reflect.DeepEqual(got, w) {
-					t.Fatalf("open intents at %d:\n got  %+v\n want %+v", rev, got, w)
-				}
-			}
-			got, err := f.OpenIntents(0)
-			if err != nil || len(got) != 0 {
-				t.Fatalf("open intents now: %+v, %v; want none", got, err)
-			}
-			for _, key := range []string{"intents/d-1", "decisions/d-1"} {
-				mustAbsent(t, f.Store(), key, 3)
-			}
-		})
+		for _, action := range []wal.Action{wal.ActionDelete, wal.ActionAdopt} {
+			t.Run(name+"/"+action.String(), func(t *testing.T) { testIntentLifecycle(t, action, outcome) })
+		}
+	}
+}
+
+// testIntentLifecycle is TestIntentLifecycle for one action and outcome.
+func testIntentLifecycle(t *testing.T, action wal.Action, outcome func(string, string) wal.Record) {
+	f, _ := newTestFSM(t)
+	dec, exe := decidedRec("d-1", "i-1", action, false), executingRec("d-1", "i-1")
+	applyOK(t, f, cmdLog(t, 1, dec))
+	applyOK(t, f, cmdLog(t, 2, exe), cmdLog(t, 3, outcome("d-1", "i-1")))
+	want := map[uint64][]Intent{1: {{Decided: dec}}, 2: {{Decided: dec, Executing: &exe}}, 3: {}}
+	for rev, w := range want {
+		got, err := f.OpenIntents(rev)
+		if err != nil {
+			t.Fatalf("open intents at %d: %v", rev, err)
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Fatalf("open intents at %d:\n got  %+v\n want %+v", rev, got, w)
+		}
+	}
+	got, err := f.OpenIntents(0)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("open intents now: %+v, %v; want none", got, err)
+	}
+	for _, key := range []string{"intents/d-1", "decisions/d-1"} {
+		mustAbsent(t, f.Store(), key, 3)
 	}
 }
 

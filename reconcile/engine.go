@@ -341,18 +341,7 @@ func (c *cycle) observe(ctx context.Context) ([]wal.Resource, error) {
 	if err != nil {
 		return nil, err
 	}
-	last, err := c.e.opts.State.Resources(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reconcile: read last observations: %w", err)
-	}
-	changes := diffObserved(last, observed)
-	recs := make([]wal.Record, 0, len(changes))
-	for i := range changes {
-		o := changes[i]
-		recs = append(recs, c.record(wal.KindObserved, o.Resource.ID, "", func(r *wal.Record) { r.Observed = &o }))
-		c.report.Changes.add(o.Change)
-	}
-	return observed, c.propose(ctx, recs...)
+	return observed, c.recordObserved(ctx, observed)
 }
 
 // observeAll observes every registered kind, in dependency order.

@@ -194,6 +194,8 @@ func executedMessage(a PlannedAction, n int) string {
 		return "Attached to " + a.Size
 	case wal.ActionDetach:
 		return "Detached from " + a.Size
+	case wal.ActionAdopt:
+		return "Adopted into " + a.Group
 	}
 	return "Done"
 }

@@ -99,6 +99,11 @@ func (p *fakeProvider) Execute(ctx context.Context, call Call) CallResult {
 	case wal.ActionUpdateTags:
 		outs, err := p.UpdateTags(ctx, TagRequest{IDs: call.IDs(), Set: d.Action.SetTags, Remove: d.Action.RemoveTags})
 		errs = SpreadOutcomes(call, outs, err)
+	case wal.ActionAdopt:
+		for i, d := range call.Decisions {
+			outs, err := p.UpdateTags(ctx, TagRequest{IDs: []string{d.Action.ResourceID}, Set: d.Action.SetTags})
+			errs[i] = SpreadOutcomes(Call{Decisions: call.Decisions[i : i+1]}, outs, err)[0]
+		}
 	}
 	return CallResult{Errs: errs}
 }

@@ -245,6 +245,8 @@ func startMessage(a PlannedAction, attempt int) string {
 		msg = "Starting the stopped instance"
 	case wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
 		msg = "Starting " + a.Action.String() + " (" + a.Size + ")"
+	case wal.ActionAdopt:
+		msg = "Starting adoption into " + a.Group
 	}
 	if attempt > 1 {
 		msg += fmt.Sprintf(" (attempt %d, after failover)", attempt)

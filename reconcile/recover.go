@@ -121,9 +121,14 @@ func (r *recovery) resolve(ctx context.Context, in Intent) error {
 	case in.Executing == nil:
 		d.Status, d.Code = StatusFailed, CodeAbandoned
 		d.Message = "Abandoned: decided but never started; the next cycle decides again"
+		if d.Action.Action == wal.ActionAdopt {
+			d.Message = "Abandoned: decided but never started; nothing was tagged (run ovi adopt again)"
+		}
 		err = r.proposeOutcome(ctx, r.failedRecord(d, true))
 	case d.Action.Action == wal.ActionCreate:
 		err = r.recoverCreate(ctx, d, attempt)
+	case d.Action.Action == wal.ActionAdopt:
+		err = r.recoverAdopt(ctx, d, attempt)
 	case onResource(d.Action.Action):
 		err = r.recoverOnResource(ctx, d, attempt)
 	default:
