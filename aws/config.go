@@ -71,6 +71,7 @@ func newProvider(api ec2API, opts Options) *Provider {
 		region:      opts.Region,
 		consistency: opts.Consistency,
 		poll:        opts.StopWait,
+		limits:      opts.Limits.orDefault(DefaultLimits()),
 	}
 }
 

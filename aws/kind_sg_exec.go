@@ -21,8 +21,14 @@ const (
 )
 
 // Execute implements reconcile.Executor for security groups: one decision
-// per call.
+// per call, but tag changes batched (one CreateTags/DeleteTags for every
+// group of the batch).
 func (k securityGroupKind) Execute(ctx context.Context, call reconcile.Call) reconcile.CallResult {
+	if call.Action == wal.ActionUpdateTags {
+		d := call.Decisions[0].Action
+		outs, err := k.p.tagAll(ctx, "security group", TagRequest{IDs: call.IDs(), Set: d.SetTags, Remove: d.RemoveTags})
+		return reconcile.CallResult{Errs: reconcile.SpreadOutcomes(call, outs, err)}
+	}
 	errs := make([]error, len(call.Decisions))
 	for i, d := range call.Decisions {
 		switch call.Action {
@@ -35,8 +41,6 @@ func (k securityGroupKind) Execute(ctx context.Context, call reconcile.Call) rec
 			return reconcile.CallResult{Errs: errs, Created: []string{id}}
 		case wal.ActionDelete:
 			errs[i] = k.delete(ctx, d.Action.ResourceID)
-		case wal.ActionUpdateTags:
-			errs[i] = k.updateTags(ctx, d.Action)
 		case wal.ActionAuthorize, wal.ActionRevoke:
 			errs[i] = k.changeRule(ctx, d.Action)
 		case wal.ActionAdopt:
@@ -91,6 +95,17 @@ func (k securityGroupKind) create(ctx context.Context, call reconcile.Call, d re
 
 // setRules brings a new group (no ingress, all traffic out) to want.
 func (k securityGroupKind) setRules(ctx context.Context, id string, want wal.SecurityGroup) {
+	for _, a := range ruleChanges(id, want) {
+		if err := k.changeRule(ctx, a); err != nil {
+			k.p.log.Warn("aws: rule of a new security group not set; the next cycle repairs it",
+				"group", id, "rule", a.Rule.String(), "err", err)
+		}
+	}
+}
+
+// ruleChanges are the rule calls that take a new group (no ingress, all
+// traffic out) to want.
+func ruleChanges(id string, want wal.SecurityGroup) []reconcile.PlannedAction {
 	allOut := wal.Rule{Protocol: wal.ProtocolAll, FromPort: -1, ToPort: -1, CIDR: "0.0.0.0/0"}
 	var changes []reconcile.PlannedAction
 	for _, r := range want.Ingress {
@@ -104,12 +119,7 @@ func (k securityGroupKind) setRules(ctx context.Context, id string, want wal.Sec
 	if !slices.Contains(want.Egress, allOut) {
 		changes = append(changes, ruleAction(wal.ActionRevoke, id, true, allOut))
 	}
-	for _, a := range changes {
-		if err := k.changeRule(ctx, a); err != nil {
-			k.p.log.Warn("aws: rule of a new security group not set; the next cycle repairs it",
-				"group", id, "rule", a.Rule.String(), "err", err)
-		}
-	}
+	return changes
 }
 
 func ruleAction(action wal.Action, id string, egress bool, r wal.Rule) reconcile.PlannedAction {
@@ -129,12 +139,12 @@ func (k securityGroupKind) changeRule(ctx context.Context, a reconcile.PlannedAc
 	}
 	perms := []types.IpPermission{permission(a.Rule.Rule, peer)}
 	id := awssdk.String(a.ResourceID)
-	switch {
-	case a.Action == wal.ActionAuthorize && a.Rule.Egress:
+	switch ruleOperation(a.Action, a.Rule.Egress) {
+	case opAuthorizeEgress:
 		_, err = k.p.api.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: id, IpPermissions: perms})
-	case a.Action == wal.ActionAuthorize:
+	case opAuthorizeIngress:
 		_, err = k.p.api.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: id, IpPermissions: perms})
-	case a.Rule.Egress:
+	case opRevokeEgress:
 		_, err = k.p.api.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: id, IpPermissions: perms})
 	default:
 		_, err = k.p.api.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: id, IpPermissions: perms})
@@ -145,6 +155,27 @@ func (k securityGroupKind) changeRule(ctx context.Context, a reconcile.PlannedAc
 		return nil
 	}
 	return wrap(a.Action.String()+" "+a.Rule.String()+" on "+a.ResourceID, err)
+}
+
+// The EC2 operations of rule changes.
+const (
+	opAuthorizeIngress = "AuthorizeSecurityGroupIngress"
+	opAuthorizeEgress  = "AuthorizeSecurityGroupEgress"
+	opRevokeIngress    = "RevokeSecurityGroupIngress"
+	opRevokeEgress     = "RevokeSecurityGroupEgress"
+)
+
+// ruleOperation is the EC2 operation that authorizes or revokes a rule.
+func ruleOperation(action wal.Action, egress bool) string {
+	switch {
+	case action == wal.ActionAuthorize && egress:
+		return opAuthorizeEgress
+	case action == wal.ActionAuthorize:
+		return opAuthorizeIngress
+	case egress:
+		return opRevokeEgress
+	}
+	return opRevokeIngress
 }
 
 // peerID resolves a rule's group peer: an id stays, a name is the
@@ -221,25 +252,4 @@ func (k securityGroupKind) delete(ctx context.Context, id string) error {
 	}
 	_, err = k.p.api.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: awssdk.String(id)})
 	return wrap("delete security group "+id, err)
-}
-
-// updateTags sets and removes tags on one group (never ovi:blessed).
-func (k securityGroupKind) updateTags(ctx context.Context, a reconcile.PlannedAction) error {
-	ids := []string{a.ResourceID}
-	if len(a.SetTags) > 0 {
-		if _, err := k.p.api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: sdkTags(a.SetTags)}); err != nil {
-			return wrap("tag security group "+a.ResourceID, err)
-		}
-	}
-	var remove []types.Tag
-	for _, key := range a.RemoveTags {
-		if key != wal.TagBlessed {
-			remove = append(remove, types.Tag{Key: awssdk.String(key)})
-		}
-	}
-	if len(remove) == 0 {
-		return nil
-	}
-	_, err := k.p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: ids, Tags: remove})
-	return wrap("untag security group "+a.ResourceID, err)
 }

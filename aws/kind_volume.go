@@ -104,7 +104,7 @@ func (k volumeKind) Execute(ctx context.Context, call reconcile.Call) reconcile.
 	}
 	if call.Action == wal.ActionUpdateTags {
 		d := call.Decisions[0].Action
-		outs, err := k.updateTags(ctx, TagRequest{IDs: call.IDs(), Set: d.SetTags, Remove: d.RemoveTags})
+		outs, err := k.p.tagAll(ctx, "volume", TagRequest{IDs: call.IDs(), Set: d.SetTags, Remove: d.RemoveTags})
 		return reconcile.CallResult{Errs: reconcile.SpreadOutcomes(call, outs, err)}
 	}
 	for i, d := range call.Decisions {

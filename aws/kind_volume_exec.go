@@ -128,21 +128,23 @@ func (k volumeKind) refuseBlessed(ctx context.Context, op, id string) (gone bool
 	return gone, nil
 }
 
-// updateTags sets and removes tags on volumes (never removing ovi:blessed),
-// one CreateTags and one DeleteTags for the whole batch.
-func (k volumeKind) updateTags(ctx context.Context, req TagRequest) ([]reconcile.Outcome, error) {
+// tagAll sets and removes tags on resources of any kind (never removing
+// ovi:blessed): one CreateTags and one DeleteTags for all of req.IDs (a
+// batch holds at most reconcile.MaxBatchIDs, what EC2 takes in one call).
+// what names the kind in errors.
+func (p *Provider) tagAll(ctx context.Context, what string, req TagRequest) ([]reconcile.Outcome, error) {
 	set, remove, err := tagChange(req)
 	if err != nil {
-		return nil, fmt.Errorf("aws: update volume tags: %w", err)
+		return nil, fmt.Errorf("aws: update %s tags: %w", what, err)
 	}
 	if len(set) > 0 {
-		if _, err := k.p.api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: req.IDs, Tags: set}); err != nil {
-			return nil, wrap("create volume tags", err)
+		if _, err := p.api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: req.IDs, Tags: set}); err != nil {
+			return nil, wrap("create "+what+" tags", err)
 		}
 	}
 	if len(remove) > 0 {
-		if _, err := k.p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: req.IDs, Tags: remove}); err != nil {
-			return nil, wrap("delete volume tags", err)
+		if _, err := p.api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: req.IDs, Tags: remove}); err != nil {
+			return nil, wrap("delete "+what+" tags", err)
 		}
 	}
 	outs := make([]reconcile.Outcome, len(req.IDs))

@@ -8,6 +8,8 @@ import (
 	"golang.org/x/time/rate"
 
 	smithymw "github.com/aws/smithy-go/middleware"
+
+	"github.com/yairfalse/ovi/reconcile"
 )
 
 // Bucket is one token bucket: Burst requests at once, refilled at Rate
@@ -112,6 +114,9 @@ func (l *limiter) wait(ctx context.Context, op string) error {
 	case <-l.clock.After(delay):
 		if l.metrics != nil {
 			l.metrics.RateLimitWait(bucketName(op), delay)
+		}
+		if t := reconcile.TallyFrom(ctx); t != nil {
+			t.Waited(delay)
 		}
 		return nil
 	case <-ctx.Done():

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	smithymw "github.com/aws/smithy-go/middleware"
+
+	"github.com/yairfalse/ovi/reconcile"
 )
 
 // APIMetrics receives one report per EC2 request attempt (retries
@@ -56,6 +58,8 @@ var errorCodePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.]{0,63}$`)
 
 // callMetrics is a finalize middleware at the end of the finalize step,
 // inside the retry loop: it sees every attempt and its deserialized error.
+// It reports each attempt to the sink and to the reconcile.CallTally the
+// caller's context carries (a cycle's count of its calls).
 type callMetrics struct {
 	sink  APIMetrics
 	clock Clock
@@ -71,8 +75,11 @@ func (m callMetrics) HandleFinalize(ctx context.Context, in smithymw.FinalizeInp
 	out, md, err := next.HandleFinalize(ctx, in)
 	code := callErrorCode(err)
 	_, throttled := retry.DefaultThrottleErrorCodes[code]
-	m.sink.APICall(APICall{Action: smithymw.GetOperationName(ctx), ErrorCode: code, Throttled: throttled,
-		Duration: m.clock.Now().Sub(start)})
+	op := smithymw.GetOperationName(ctx)
+	m.sink.APICall(APICall{Action: op, ErrorCode: code, Throttled: throttled, Duration: m.clock.Now().Sub(start)})
+	if t := reconcile.TallyFrom(ctx); t != nil {
+		t.Call(op, bucketName(op)) // the cycle's own count of its calls (its API budget)
+	}
 	return out, md, err
 }
 

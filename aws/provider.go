@@ -89,6 +89,7 @@ type Provider struct {
 	endpoint    string  // the EC2 endpoint in use (Endpoint)
 	consistency Backoff // retries of InvalidInstanceID.NotFound
 	poll        Backoff // polling for a stopped instance during Resize
+	limits      Limits  // the client-side buckets (the budget's time)
 }
 
 // Region returns the region the provider acts in.

@@ -61,7 +61,7 @@ func (c *cycle) adopt(ctx context.Context, sel AdoptSelection) error {
 	}
 	c.desired = *stored
 	c.report.ConfigSource, c.report.ConfigDigest = stored.Source, stored.Digest
-	observed, err := c.e.observeAll(ctx)
+	observed, _, err := c.e.observeAll(ctx)
 	if err != nil {
 		return err
 	}

@@ -250,6 +250,8 @@ type cycle struct {
 	progress func(wal.Record)
 	metrics  cycleMetrics      // what Options.Metrics needs beyond the report
 	inputs   *wal.DecideInputs // what Decide read beyond the store, for the summary
+	budget   *budget           // the calls the apply makes, predicted (budget.go)
+	tally    *CallTally        // the calls a real cycle made, counted by the provider
 }
 
 func (e *Engine) newCycle(req Request) *cycle {
@@ -267,6 +269,10 @@ func (c *cycle) run(ctx context.Context) error {
 	if err := c.configure(ctx); err != nil {
 		return err
 	}
+	if !c.req.DryRun {
+		c.tally = NewCallTally()
+		ctx = WithTally(ctx, c.tally)
+	}
 	observed, err := c.observe(ctx)
 	if err != nil {
 		return err
@@ -275,6 +281,7 @@ func (c *cycle) run(ctx context.Context) error {
 	if err := c.recordDecisions(ctx, plan); err != nil {
 		return err
 	}
+	c.predictExecute(ctx)
 	if !c.req.DryRun {
 		if err := c.execute(ctx); err != nil {
 			return err
@@ -337,24 +344,28 @@ func (c *cycle) keepGroupNames(stored *wal.ConfigApplied) {
 // what changed since the last observation in the WAL (also on a dry run:
 // observations are real).
 func (c *cycle) observe(ctx context.Context) ([]wal.Resource, error) {
-	observed, err := c.e.observeAll(ctx)
+	observed, perKind, err := c.e.observeAll(ctx)
 	if err != nil {
 		return nil, err
 	}
+	c.predictObserve(ctx, perKind)
 	return observed, c.recordObserved(ctx, observed)
 }
 
-// observeAll observes every registered kind, in dependency order.
-func (e *Engine) observeAll(ctx context.Context) ([]wal.Resource, error) {
+// observeAll observes every registered kind, in dependency order, and
+// counts what each kind's observer returned.
+func (e *Engine) observeAll(ctx context.Context) ([]wal.Resource, map[wal.ResourceKind]int, error) {
 	var all []wal.Resource
+	perKind := map[wal.ResourceKind]int{}
 	for _, k := range e.kinds.Order() {
 		rs, err := e.observeKind(ctx, k)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		perKind[k] = len(rs)
 		all = append(all, rs...)
 	}
-	return all, nil
+	return all, perKind, nil
 }
 
 // observeKind observes one kind.

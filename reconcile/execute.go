@@ -91,13 +91,31 @@ func (c *cycle) runBatch(ctx context.Context, batch []DecisionReport, attempt in
 // kind: one error per decision, and the ids a Create made.
 func (c *cycle) call(ctx context.Context, batch []DecisionReport) ([]error, []string) {
 	errs := make([]error, len(batch))
+	kp, call, err := c.buildCall(ctx, batch)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs, nil
+	}
+	res := kp.Execute(ctx, call)
+	for i := range errs {
+		if i < len(res.Errs) {
+			errs[i] = res.Errs[i]
+		} else {
+			errs[i] = &unansweredError{id: batch[i].Action.ResourceID}
+		}
+	}
+	return errs, res.Created
+}
+
+// buildCall is the executor of a batch's kind and the Call it is sent
+// (the budget predicts the calls of exactly this Call).
+func (c *cycle) buildCall(ctx context.Context, batch []DecisionReport) (KindProvider, Call, error) {
 	a := batch[0].Action
 	kp, err := c.e.opts.Provider.Kind(ctx, a.Kind)
 	if err != nil {
-		for i := range errs {
-			errs[i] = fmt.Errorf("reconcile: provider for %s: %w", a.Kind, err)
-		}
-		return errs, nil
+		return nil, Call{}, fmt.Errorf("reconcile: provider for %s: %w", a.Kind, err)
 	}
 	call := Call{Action: a.Action, Decisions: make([]CallDecision, len(batch))}
 	for i, d := range batch {
@@ -112,15 +130,7 @@ func (c *cycle) call(ctx context.Context, batch []DecisionReport) ([]error, []st
 			call.Unit = &u
 		}
 	}
-	res := kp.Execute(ctx, call)
-	for i := range errs {
-		if i < len(res.Errs) {
-			errs[i] = res.Errs[i]
-		} else {
-			errs[i] = &unansweredError{id: batch[i].Action.ResourceID}
-		}
-	}
-	return errs, res.Created
+	return kp, call, nil
 }
 
 // outcome turns a call's result into an executed or failed record. An

@@ -72,6 +72,7 @@ func (c *cycle) decide(ctx context.Context, observed []wal.Resource) Plan {
 	c.e.creditRecentLaunches(c.start)
 	c.inputs = RecordedInputs(c.e.opts.Version, c.desired.Digest, c.e.opts.Confirmations, c.e.memory)
 	plan := Decider{Confirmations: c.e.opts.Confirmations, Kinds: c.e.kinds}.Decide(c.desired.Config, observed, c.e.memory)
+	c.predictResolve(ctx, &plan)
 	c.resolve(ctx, &plan)
 	c.report.Counts, c.report.Kinds = plan.Counts, plan.Kinds
 	if !c.req.DryRun {
@@ -194,7 +195,7 @@ func (c *cycle) summarize(ctx context.Context) error {
 		DryRun: c.req.DryRun, Observed: c.report.Counts.Observed, InSync: c.report.Counts.InSync,
 		Missing: c.report.Counts.Missing, Unwanted: c.report.Counts.Unwanted, Drifted: c.report.Counts.Drifted,
 		Unmanaged: c.report.Counts.Unmanaged, Failures: c.report.Failures,
-		DurationMS: c.e.opts.Now().Sub(c.start).Milliseconds(), Inputs: c.inputs,
+		DurationMS: c.e.opts.Now().Sub(c.start).Milliseconds(), Inputs: c.inputs, Budget: c.apiBudget(),
 	}
 	for _, d := range c.report.Decisions {
 		if d.Action.Actionable() {

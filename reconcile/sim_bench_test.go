@@ -62,7 +62,7 @@ func BenchmarkReconcile10000(b *testing.B) {
 	b.ReportMetric(float64(records), "wal-records/op")
 }
 
-func isolateAWS(b *testing.B) {
+func isolateAWS(b testing.TB) {
 	dir := b.TempDir()
 	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION",
 		"AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
