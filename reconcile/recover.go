@@ -3,7 +3,9 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/yairfalse/ovi/wal"
@@ -158,23 +160,14 @@ func (r *recovery) retry(_ context.Context, d *DecisionReport, attempt int) erro
 
 // flush runs the queued decisions again in batches, as a cycle does
 // (deletes and identical tag updates up to MaxBatchIDs ids per call): N
-// recovered deletions take ⌈N/1000⌉ calls, not N. A batch holds decisions
-// of one cycle and one attempt, so its records carry their cycle id.
+// recovered deletions take ⌈N/1000⌉ calls, not N, and so do N identical
+// tag updates, however their decision ids interleave with other changes.
+// A batch holds decisions of one cycle and one attempt, so its records
+// carry their cycle id.
 func (r *recovery) flush(ctx context.Context) error {
 	p := r.pending
 	r.pending = nil
-	slices.SortStableFunc(p, func(a, b pendingRetry) int {
-		if c := strings.Compare(a.cycle, b.cycle); c != 0 {
-			return c
-		}
-		if a.attempt != b.attempt {
-			return a.attempt - b.attempt
-		}
-		if ra, rb := actionRank(a.d.Action.Action), actionRank(b.d.Action.Action); ra != rb {
-			return ra - rb
-		}
-		return int(a.d.Action.Kind) - int(b.d.Action.Kind)
-	})
+	slices.SortStableFunc(p, comparePending)
 	for i := 0; i < len(p); {
 		seg := i + 1
 		for seg < len(p) && p[seg].cycle == p[i].cycle && p[seg].attempt == p[i].attempt {
@@ -197,6 +190,43 @@ func (r *recovery) flush(ctx context.Context) error {
 		i = seg
 	}
 	return nil
+}
+
+// comparePending orders retries so that each batch is one run: by cycle,
+// attempt, plan rank, kind, action, then the change a batch shares (the
+// tags set and removed), the decision-id order kept within.
+func comparePending(a, b pendingRetry) int {
+	if c := strings.Compare(a.cycle, b.cycle); c != 0 {
+		return c
+	}
+	if a.attempt != b.attempt {
+		return a.attempt - b.attempt
+	}
+	x, y := a.d.Action, b.d.Action
+	if ra, rb := actionRank(x.Action), actionRank(y.Action); ra != rb {
+		return ra - rb
+	}
+	if x.Kind != y.Kind {
+		return int(x.Kind) - int(y.Kind)
+	}
+	if x.Action != y.Action {
+		return int(x.Action) - int(y.Action)
+	}
+	return strings.Compare(tagChangeKey(x), tagChangeKey(y))
+}
+
+// tagChangeKey names the tag change of an action: equal keys are the
+// changes batchEnd puts in one batch.
+func tagChangeKey(a PlannedAction) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(a.SetTags)) {
+		b.WriteString(strconv.Quote(k) + "=" + strconv.Quote(a.SetTags[k]) + ",")
+	}
+	b.WriteString("-")
+	for _, k := range a.RemoveTags {
+		b.WriteString(strconv.Quote(k) + ",")
+	}
+	return b.String()
 }
 
 // recoverCreate finds what an interrupted launch did. Nothing found: the
