@@ -74,6 +74,18 @@ func tagCalls(req TagRequest, batch int) []reconcile.OperationCalls {
 	return out
 }
 
+// adoptCalls are the calls of adopt: one CreateTags per decision it does
+// not refuse.
+func adoptCalls(call reconcile.Call) []reconcile.OperationCalls {
+	n := 0
+	for _, d := range call.Decisions {
+		if checkAdoption(d.Action) == nil {
+			n++
+		}
+	}
+	return nonZero(calls("CreateTags", n))
+}
+
 // namedGroups counts the security group references that are names (an
 // id needs no lookup).
 func namedGroups(refs []string) int {
@@ -177,6 +189,8 @@ func (k instanceKind) ExecuteCalls(call reconcile.Call) []reconcile.OperationCal
 		return nonZero(calls("DescribeInstances", n), calls(op, n))
 	case wal.ActionUpdateTags:
 		return tagCalls(TagRequest{IDs: call.IDs(), Set: d.Action.SetTags, Remove: d.Action.RemoveTags}, maxBatch)
+	case wal.ActionAdopt:
+		return adoptCalls(call)
 	case wal.ActionResize:
 		return []reconcile.OperationCalls{calls("DescribeInstances", 1), calls("StopInstances", 1),
 			calls("DescribeInstances", 1), calls("ModifyInstanceAttribute", 1), calls("StartInstances", 1)}

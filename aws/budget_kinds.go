@@ -49,6 +49,8 @@ func (k securityGroupKind) ExecuteCalls(call reconcile.Call) []reconcile.Operati
 		for _, d := range call.Decisions {
 			out = append(out, ruleCalls(d.Action)...)
 		}
+	case wal.ActionAdopt:
+		out = adoptCalls(call)
 	}
 	return out
 }
@@ -88,6 +90,9 @@ func (k volumeKind) BudgetTime(ocs []reconcile.OperationCalls) (time.Duration, t
 // volume (EBS takes one volume per call), a describe first where the
 // volume is re-checked (detach, delete), tags batched.
 func (k volumeKind) ExecuteCalls(call reconcile.Call) []reconcile.OperationCalls {
+	if call.Action == wal.ActionAdopt {
+		return adoptCalls(call)
+	}
 	if call.Action == wal.ActionUpdateTags {
 		d := call.Decisions[0].Action
 		return tagCalls(TagRequest{IDs: call.IDs(), Set: d.SetTags, Remove: d.RemoveTags}, 0)

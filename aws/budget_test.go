@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
 	"github.com/yairfalse/ovi/aws/ec2sim"
 	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
@@ -85,5 +88,42 @@ func TestBatchedTagCalls(t *testing.T) {
 	}
 	if got := tagCalls(TagRequest{IDs: ids[:1], Remove: []string{wal.TagBlessed}}, maxBatch); len(got) != 0 {
 		t.Errorf("removing only ovi:blessed predicts %+v", got)
+	}
+}
+
+// TestAdoptCallsPredicted: adopting an instance, a security group and a
+// volume predicts one CreateTags each, as the simulator counts them; an
+// adoption the provider refuses predicts none.
+func TestAdoptCallsPredicted(t *testing.T) {
+	e := newEnv(t, ec2sim.Options{}, Options{})
+	ctx := context.Background()
+	ids := map[wal.ResourceKind]string{wal.ResourceInstance: e.launchUnmanaged(1)[0]}
+	sg, err := e.raw.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: awssdk.String("web"), Description: awssdk.String("by hand")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol, err := e.raw.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: awssdk.String(testRegion + "a"), Size: awssdk.Int32(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids[wal.ResourceSecurityGroup], ids[wal.ResourceVolume] = awssdk.ToString(sg.GroupId), awssdk.ToString(vol.VolumeId)
+	for kind, id := range ids {
+		kp, err := e.p.Kind(ctx, kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := kp.(reconcile.Budgeter)
+		e.sim.ResetCounts()
+		call := adoptCall(kind, id, "u", "d-1", nil)
+		predicted := b.ExecuteCalls(call)
+		if res := kp.Execute(ctx, call); res.Errs[0] != nil {
+			t.Fatal(res.Errs[0])
+		}
+		if len(predicted) != 1 || predicted[0] != calls("CreateTags", 1) || e.calls("CreateTags") != 1 || len(e.sim.Counts()) != 1 {
+			t.Errorf("%s: predicted %+v, simulator %v", kind, predicted, e.sim.Counts())
+		}
+		if got := b.ExecuteCalls(adoptCall(kind, id, "u", "d-1", map[string]string{"team": "x"})); len(got) != 0 {
+			t.Errorf("%s: a refused adoption predicts %+v", kind, got)
+		}
 	}
 }
