@@ -54,6 +54,7 @@ func (a *Agent) handler() http.Handler {
 	route(http.MethodGet, transport.PathReadIndex, scopeInternal, a.handleReadIndex)
 	route(http.MethodGet, transport.PathMetrics, scopeRead, a.handleMetrics)
 	a.mountUI(mux)
+	a.mountPprof(mux)
 	mux.Handle("/", a.wrap("", scopeOpen, func(_ http.ResponseWriter, r *http.Request) error {
 		return transport.Errorf(transport.CodeNotFound, "no endpoint %s", r.URL.Path)
 	}))
