@@ -2,11 +2,9 @@ package cluster
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -23,6 +21,33 @@ const (
 	noLeaderRetry       = 50 * time.Millisecond
 )
 
+// Errors of the write path. Propose and the forwarding endpoint return
+// them wrapped (%w) with what happened; match them with errors.Is. Only
+// the HTTP layer turns them into status codes and API error codes
+// (errorCodes in http_errors.go), and back into these errors when a
+// follower reads the leader's answer.
+var (
+	// ErrNotLeader: this node (or the node a follower forwarded to) is
+	// not the leader; the proposal was not appended, and Propose retries
+	// it at the leader it finds next.
+	ErrNotLeader = errors.New("cluster: not the leader")
+	// ErrInvalidProposal: the batch was refused before it was appended
+	// (an empty or oversized batch, a record that does not validate or
+	// that the cluster's oldest node cannot read), or the FSM refused it.
+	ErrInvalidProposal = errors.New("cluster: invalid proposal")
+	// ErrOutcomeUnknown: the proposal may or may not commit (leadership
+	// was lost after the entry was appended, or the leader never answered
+	// a forwarded request it had received). Never retried: read the WAL
+	// before proposing again.
+	ErrOutcomeUnknown = errors.New("cluster: proposal outcome unknown (it may still commit)")
+	// ErrProposalTimeout: the proposal was not appended before its
+	// deadline (raft's apply queue stayed full); nothing was written.
+	ErrProposalTimeout = errors.New("cluster: proposal timed out before it was appended (not applied)")
+	// ErrForeignOrigin: without TLS, a forwarded batch names a node that
+	// is not a server of this cluster.
+	ErrForeignOrigin = errors.New("cluster: forwarded write refused")
+)
+
 // Propose commits records as one wal.Batch (one Raft entry, so one
 // revision) and returns its revision. Any node accepts proposals: a
 // follower forwards them to the leader's HTTP API, so callers never need
@@ -31,17 +56,16 @@ const (
 // reconcile engine and its API handlers); the leader stamps its current
 // Term. On the leader, a follower's forwarded records get the follower's
 // authenticated name and a time within recordTimeWindow of the leader's
-// clock (see stampForwarded). Proposals are not merged: raft's own batching (MaxAppendEntries,
-// BatchingFSM) groups concurrent ones into one fsync.
+// clock (see stampForwarded). The records are validated once, by the
+// leader as it encodes the entry (applyLocal). Proposals are not merged:
+// raft's own batching (MaxAppendEntries, BatchingFSM) groups concurrent
+// ones into one fsync.
 //
 // While no leader is known (an election), Propose waits and retries until
-// ctx ends. A proposal whose outcome is unknown (leadership lost after the
-// entry was appended) is NOT retried, and fails with a CodeUnavailable error.
+// ctx ends. A proposal whose outcome is unknown (ErrOutcomeUnknown) is NOT
+// retried.
 func (a *Agent) Propose(ctx context.Context, recs []wal.Record) (uint64, error) {
-	batch, err := a.prepare(recs)
-	if err != nil {
-		return 0, err
-	}
+	batch := a.stampLocal(recs)
 	for {
 		rev, err := a.proposeOnce(ctx, batch)
 		if !retryable(err) {
@@ -57,11 +81,9 @@ func (a *Agent) Propose(ctx context.Context, recs []wal.Record) (uint64, error) 
 	}
 }
 
-// prepare copies and validates the records.
-func (a *Agent) prepare(recs []wal.Record) ([]wal.Record, error) {
-	if len(recs) == 0 || len(recs) > maxBatchRecords {
-		return nil, transport.Errorf(transport.CodeBadRequest, "a proposal holds 1 to %d records, got %d", maxBatchRecords, len(recs))
-	}
+// stampLocal copies the records (the caller keeps its own) and gives
+// those without a time or node this node's clock and name.
+func (a *Agent) stampLocal(recs []wal.Record) []wal.Record {
 	out := make([]wal.Record, len(recs))
 	now := a.now()
 	for i := range recs {
@@ -72,11 +94,8 @@ func (a *Agent) prepare(recs []wal.Record) ([]wal.Record, error) {
 		if out[i].Node == "" {
 			out[i].Node = a.cfg.NodeName
 		}
-		if err := out[i].Validate(); err != nil {
-			return nil, transport.Errorf(transport.CodeBadRequest, "record %d: %v", i, err)
-		}
 	}
-	return out, nil
+	return out
 }
 
 // proposeOnce applies locally when leading, else forwards to the leader.
@@ -84,16 +103,25 @@ func (a *Agent) proposeOnce(ctx context.Context, recs []wal.Record) (uint64, err
 	if a.raft.State() == raft.Leader {
 		return a.applyLocal(ctx, recs)
 	}
-	leader, err := a.leaderClient()
+	addr, leader, err := a.leaderClient()
 	if err != nil {
 		return 0, err
 	}
 	res, err := leader.Propose(ctx, transport.ProposeRequest{Records: recs})
-	return res.Revision, err
+	if err != nil {
+		return 0, forwardError(addr, err)
+	}
+	return res.Revision, nil
 }
 
-// applyLocal stamps the term and applies the batch through Raft.
+// applyLocal is the proposer boundary: it stamps the term, validates and
+// encodes the batch (wal's encoder validates every record; the FSM's
+// decoder checks them again only as an invariant) and applies it through
+// Raft.
 func (a *Agent) applyLocal(ctx context.Context, recs []wal.Record) (uint64, error) {
+	if len(recs) == 0 || len(recs) > maxBatchRecords {
+		return 0, fmt.Errorf("%w: a proposal holds 1 to %d records, got %d", ErrInvalidProposal, maxBatchRecords, len(recs))
+	}
 	term := a.raft.CurrentTerm()
 	for i := range recs {
 		recs[i].Term = term
@@ -124,94 +152,84 @@ func applyResult(resp any) (uint64, error) {
 	case *fsm.ApplyResult:
 		res = *r
 	default:
-		return 0, transport.Errorf(transport.CodeInternal, "unexpected FSM response %T", resp)
+		return 0, fmt.Errorf("cluster: unexpected FSM response %T", resp)
 	}
 	if res.Err != nil {
 		if errors.Is(res.Err, fsm.ErrStoreFailed) {
-			return 0, transport.Errorf(transport.CodeInternal, "%v", res.Err)
+			return 0, fmt.Errorf("cluster: apply: %w", res.Err)
 		}
-		return 0, transport.Errorf(transport.CodeBadRequest, "%v", res.Err)
+		return 0, fmt.Errorf("%w: %w", ErrInvalidProposal, res.Err)
 	}
 	return res.Revision, nil
 }
 
-// applyError classifies a raft.Apply failure: "not leader" means the entry
-// was never appended (safe to retry elsewhere); anything else leaves the
-// outcome unknown.
+// applyError classifies a raft.Apply failure: refused before the entry was
+// appended (not leader, a leadership transfer under way, the queue full
+// until the deadline, raft shut down) or, for anything else (leadership
+// lost while committing), an outcome unknown.
 func applyError(err error) error {
 	switch {
-	case errors.Is(err, raft.ErrNotLeader):
-		return transport.Errorf(transport.CodeNotLeader, "%v", err)
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
 	case errors.Is(err, raft.ErrEnqueueTimeout):
-		return transport.Errorf(transport.CodeTimeout, "%v (not applied)", err)
+		return fmt.Errorf("%w: %w", ErrProposalTimeout, err)
 	case errors.Is(err, raft.ErrRaftShutdown):
-		return transport.Errorf(transport.CodeUnavailable, "%v", err)
+		return fmt.Errorf("%w: %w", ErrShutdown, err)
 	}
-	return transport.Errorf(transport.CodeUnavailable, "%v (outcome unknown: the entry may still commit)", err)
+	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+}
+
+// leadershipError classifies a failed Barrier or VerifyLeader (the
+// leader side of a linearizable read): leadership lost or never held reads
+// as ErrNotLeader, so the reader asks the next leader.
+func leadershipError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost):
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return fmt.Errorf("%w: %w", ErrShutdown, err)
+	}
+	return fmt.Errorf("cluster: confirm leadership: %w", err)
 }
 
 // retryable reports errors for which the proposal certainly did not
-// commit and another attempt may succeed: no leader known, a follower
-// answered not_leader, or the leader could not be dialled.
+// commit and another attempt may succeed: no leader known, not the
+// leader, or the leader could not be dialled. (Reads also see the
+// leader's answers undecoded: not_leader and no_leader codes.)
 func retryable(err error) bool {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return true // the leader we knew is gone; the request was never sent
 	}
+	if errors.Is(err, ErrNotLeader) || errors.Is(err, ErrNoLeader) {
+		return true
+	}
 	var apiErr *transport.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.Code == transport.CodeNotLeader || apiErr.Code == transport.CodeNoLeader
 	}
-	return errors.Is(err, ErrNoLeader)
+	return false
 }
 
-// leaderClient returns an HTTP client of the current leader.
-func (a *Agent) leaderClient() (*transport.Client, error) {
+// leaderClient returns the current leader's HTTP address and its client.
+func (a *Agent) leaderClient() (string, *transport.Client, error) {
 	addr, err := a.leaderHTTP()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	return a.clients.get(addr), nil
+	c, err := a.clients.get(addr)
+	return addr, c, err
 }
 
 // leaderHTTP finds the leader's HTTP address in the gossip meta.
 func (a *Agent) leaderHTTP() (string, error) {
 	_, id := a.raft.LeaderWithID()
 	if id == "" {
-		return "", transport.Errorf(transport.CodeNoLeader, "%v", ErrNoLeader)
+		return "", ErrNoLeader
 	}
 	m, ok := a.members.lookup(string(id))
-	if !ok {
-		return "", transport.Errorf(transport.CodeNoLeader, "leader %s not known in gossip yet", id)
+	if !ok || m.meta.HTTPAddr == "" {
+		return "", fmt.Errorf("%w: leader %s not known in gossip yet", ErrNoLeader, id)
 	}
 	return m.meta.HTTPAddr, nil
-}
-
-// clientPool caches one API client per peer HTTP address. Node-to-node
-// calls (write forwarding, read index, bootstrap checks) carry this node's
-// acl.write_token and, with TLS, present the node certificate and verify
-// the peer's against the cluster CA and the peer's advertised address.
-type clientPool struct {
-	token   string
-	tls     *tls.Config
-	mu      sync.Mutex
-	clients map[string]*transport.Client
-}
-
-func newClientPool(token string, tlsConf *tls.Config) *clientPool {
-	return &clientPool{token: token, tls: tlsConf, clients: map[string]*transport.Client{}}
-}
-
-func (p *clientPool) get(addr string) *transport.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c, ok := p.clients[addr]; ok {
-		return c
-	}
-	c, err := transport.NewClient(addr, transport.ClientOptions{Token: p.token, TLS: p.tls, Timeout: defaultApplyTimeout + 2*time.Second})
-	if err != nil {
-		c, _ = transport.NewClient("127.0.0.1:1", transport.ClientOptions{})
-	}
-	p.clients[addr] = c
-	return c
 }

@@ -1,16 +1,10 @@
 package cluster
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
-	"github.com/hashicorp/raft"
-
-	"github.com/yairfalse/ovi/mvcc"
 	"github.com/yairfalse/ovi/transport"
-	"github.com/yairfalse/ovi/wal"
 )
 
 // scope is the token an endpoint needs (acl.read_token / acl.write_token).
@@ -82,37 +76,7 @@ func (a *Agent) wrap(method string, s scope, h apiHandler) http.Handler {
 			return
 		}
 		if err := h(w, r); err != nil {
-			transport.WriteError(w, a.apiError(err))
+			transport.WriteError(w, toAPIError(err))
 		}
 	})
-}
-
-// apiError maps errors to API error codes.
-func (a *Agent) apiError(err error) *transport.APIError {
-	var apiErr *transport.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr
-	}
-	code := transport.CodeInternal
-	switch {
-	case errors.Is(err, mvcc.ErrCompacted):
-		code = transport.CodeCompacted
-	case errors.Is(err, mvcc.ErrFutureRevision):
-		code = transport.CodeFutureRevision
-	case errors.Is(err, mvcc.ErrKeyNotFound):
-		code = transport.CodeNotFound
-	case errors.Is(err, wal.ErrInvalidRecord), errors.Is(err, ErrConfig), errors.Is(err, mvcc.ErrInvalidInput):
-		code = transport.CodeBadRequest
-	case errors.Is(err, ErrDuplicateName):
-		code = transport.CodeConflict
-	case errors.Is(err, ErrNoLeader):
-		code = transport.CodeNoLeader
-	case errors.Is(err, raft.ErrNotLeader):
-		code = transport.CodeNotLeader
-	case errors.Is(err, context.DeadlineExceeded):
-		code = transport.CodeTimeout
-	case errors.Is(err, ErrShutdown), errors.Is(err, mvcc.ErrClosed), errors.Is(err, raft.ErrRaftShutdown):
-		code = transport.CodeUnavailable
-	}
-	return &transport.APIError{Code: code, Message: err.Error()}
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -185,7 +186,7 @@ func (a *Agent) handleRemovePeer(w http.ResponseWriter, r *http.Request) error {
 // configuration; on a follower the request is forwarded to the leader.
 func (a *Agent) RemovePeer(ctx context.Context, in transport.RemovePeerRequest) (transport.RemovePeerResponse, error) {
 	if a.raft.State() != raft.Leader {
-		leader, err := a.leaderClient()
+		_, leader, err := a.leaderClient()
 		if err != nil {
 			return transport.RemovePeerResponse{}, err
 		}
@@ -213,18 +214,14 @@ func (a *Agent) handlePropose(w http.ResponseWriter, r *http.Request) error {
 		return e
 	}
 	if a.raft.State() != raft.Leader {
-		return transport.Errorf(transport.CodeNotLeader, "%s is not the leader", a.cfg.NodeName)
-	}
-	recs, err := a.prepare(in.Records) // a copy: in.Records keeps the nodes as sent
-	if err != nil {
-		return err
+		return fmt.Errorf("%w: %s", ErrNotLeader, a.cfg.NodeName)
 	}
 	origin, err := a.forwardedBy(r, in.Records)
 	if err != nil {
 		return err
 	}
-	a.stampForwarded(recs, origin)
-	rev, err := a.applyLocal(r.Context(), recs)
+	a.stampForwarded(in.Records, origin)
+	rev, err := a.applyLocal(r.Context(), in.Records)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (a *Agent) handleSnapshot(w http.ResponseWriter, _ *http.Request) error {
 func (a *Agent) handleRestore(w http.ResponseWriter, r *http.Request) error {
 	body := http.MaxBytesReader(w, r.Body, maxRestoreBody)
 	if !a.IsLeader() {
-		leader, err := a.leaderClient()
+		_, leader, err := a.leaderClient()
 		if err != nil {
 			return err
 		}

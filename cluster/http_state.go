@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"time"
@@ -185,9 +186,14 @@ func (a *Agent) handleCompact(w http.ResponseWriter, r *http.Request) error {
 }
 
 // proposeAndReply commits one record (forwarded to the leader when this
-// node follows) and answers with its revision.
+// node follows) and answers with its revision. The write waits at most
+// defaultApplyTimeout: a caller whose own deadline is longer gets this
+// node's verdict (timeout, no_leader, or outcome_unknown when a forwarded
+// write went unanswered) instead of a dropped connection.
 func (a *Agent) proposeAndReply(w http.ResponseWriter, r *http.Request, rec wal.Record) error {
-	rev, err := a.Propose(r.Context(), []wal.Record{rec})
+	ctx, cancel := context.WithTimeout(r.Context(), defaultApplyTimeout)
+	defer cancel()
+	rev, err := a.Propose(ctx, []wal.Record{rec})
 	if err != nil {
 		return err
 	}

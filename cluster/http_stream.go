@@ -44,7 +44,7 @@ func (a *Agent) handleFollow(w http.ResponseWriter, r *http.Request) error {
 		changed := a.store.Changed()
 		recs, err := a.store.Replay(filter)
 		if err != nil {
-			_ = enc.Encode(transport.FollowLine{Error: a.apiError(err)})
+			_ = enc.Encode(transport.FollowLine{Error: toAPIError(err)})
 			return nil
 		}
 		for _, ra := range recs {
@@ -106,14 +106,14 @@ func (a *Agent) handleReconcile(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if err := a.rec.Reconcile(r.Context(), in, emit); err != nil {
-		_ = enc.Encode(transport.ReconcileLine{Error: a.apiError(err)})
+		_ = enc.Encode(transport.ReconcileLine{Error: toAPIError(err)})
 	}
 	return nil
 }
 
 // forwardReconcile relays a reconcile to the leader, streaming its lines.
 func (a *Agent) forwardReconcile(w http.ResponseWriter, r *http.Request, in transport.ReconcileRequest) error {
-	leader, err := a.leaderClient()
+	_, leader, err := a.leaderClient()
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (a *Agent) forwardReconcile(w http.ResponseWriter, r *http.Request, in tran
 		return nil
 	})
 	if err != nil && started {
-		_ = enc.Encode(transport.ReconcileLine{Error: a.apiError(err)})
+		_ = enc.Encode(transport.ReconcileLine{Error: toAPIError(err)})
 		return nil
 	}
 	if err == nil && !started {

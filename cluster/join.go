@@ -124,7 +124,11 @@ func (a *Agent) maybeBootstrap() (bool, error) {
 func (a *Agent) peerHasState(httpAddr string) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	st, err := a.clients.get(httpAddr).Status(ctx)
+	c, err := a.clients.get(httpAddr)
+	if err != nil {
+		return false, err
+	}
+	st, err := c.Status(ctx)
 	if err != nil {
 		return false, err
 	}

@@ -64,8 +64,11 @@ func (a *Agent) serverHealth(ctx context.Context, p transport.RaftPeer) transpor
 	default:
 		cctx, cancel := context.WithTimeout(ctx, serverHealthTimeout)
 		defer cancel()
-		var err error
-		if r, err = a.clients.get(m.meta.HTTPAddr).Ready(cctx, 0); err != nil {
+		c, err := a.clients.get(m.meta.HTTPAddr)
+		if err == nil {
+			r, err = c.Ready(cctx, 0)
+		}
+		if err != nil {
 			s.Failing = []string{"unreachable: " + err.Error()}
 			return s
 		}

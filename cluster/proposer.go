@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,17 +30,20 @@ func (a *Agent) forwardedBy(r *http.Request, recs []wal.Record) (string, error) 
 		return name, nil
 	}
 	if len(recs) == 0 {
-		return "", nil // prepare refuses the empty batch
+		return "", nil // applyLocal refuses the empty batch
 	}
 	name := recs[0].Node
+	if name == "" {
+		return "", fmt.Errorf("%w: forwarded records name no node", ErrInvalidProposal)
+	}
 	for i := range recs {
 		if recs[i].Node != name {
-			return "", transport.Errorf(transport.CodeBadRequest, "a forwarded batch comes from one node: record 0 names %q, record %d %q", name, i, recs[i].Node)
+			return "", fmt.Errorf("%w: a forwarded batch comes from one node: record 0 names %q, record %d %q", ErrInvalidProposal, name, i, recs[i].Node)
 		}
 	}
 	if !a.peers.isMember(name) {
 		a.peers.httpRefused(transport.RefusedNotMember)
-		return "", transport.Errorf(transport.CodeForbidden, "forwarded records name node %q, which is not a server of this cluster", name)
+		return "", fmt.Errorf("%w: forwarded records name node %q, which is not a server of this cluster", ErrForeignOrigin, name)
 	}
 	return name, nil
 }

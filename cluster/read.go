@@ -91,7 +91,7 @@ func (a *Agent) readIndexOnce(ctx context.Context) (uint64, error) {
 		res, err := a.leaderReadIndex()
 		return res.Index, err
 	}
-	leader, err := a.leaderClient()
+	_, leader, err := a.leaderClient()
 	if err != nil {
 		return 0, err
 	}
@@ -107,12 +107,12 @@ func (a *Agent) leaderReadIndex() (transport.ReadIndexResponse, error) {
 	term := a.raft.CurrentTerm()
 	if a.readyTerm.Load() != term {
 		if err := a.raft.Barrier(readTimeout).Error(); err != nil {
-			return transport.ReadIndexResponse{}, applyError(err)
+			return transport.ReadIndexResponse{}, leadershipError(err)
 		}
 	}
 	idx := a.raft.CommitIndex()
 	if err := a.raft.VerifyLeader().Error(); err != nil {
-		return transport.ReadIndexResponse{}, applyError(err)
+		return transport.ReadIndexResponse{}, leadershipError(err)
 	}
 	return transport.ReadIndexResponse{Index: idx, Term: term}, nil
 }

@@ -70,6 +70,9 @@ func (a *Agent) closeResources() error {
 	if a.httpLn != nil && a.httpSrv == nil {
 		_ = a.httpLn.Close()
 	}
+	if a.clients != nil {
+		a.clients.close()
+	}
 	if a.logStore != nil {
 		errs = append(errs, a.logStore.Close())
 	}

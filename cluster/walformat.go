@@ -2,8 +2,8 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 
-	"github.com/yairfalse/ovi/transport"
 	"github.com/yairfalse/ovi/wal"
 )
 
@@ -30,8 +30,7 @@ func (a *Agent) walFormat() byte {
 // the cluster's older nodes cannot read is refused loudly, with what to do.
 func encodeError(err error) error {
 	if errors.Is(err, wal.ErrNeedsFormat) {
-		return transport.Errorf(transport.CodeBadRequest,
-			"%v: a node of the cluster runs an older release; upgrade every node before using it (docs/operations.md, Upgrades)", err)
+		return fmt.Errorf("%w: %w: a node of the cluster runs an older release; upgrade every node before using it (docs/operations.md, Upgrades)", ErrInvalidProposal, err)
 	}
-	return transport.Errorf(transport.CodeBadRequest, "encode batch: %v", err)
+	return fmt.Errorf("%w: %w", ErrInvalidProposal, err)
 }

@@ -48,6 +48,7 @@ const (
 	CodeConflict       = "conflict"        // e.g. duplicate node name (409)
 	CodeTimeout        = "timeout"         // deadline passed (504)
 	CodeUnavailable    = "unavailable"     // shutting down, not ready, or a hook not wired (503)
+	CodeOutcomeUnknown = "outcome_unknown" // a write that may or may not have committed: read before retrying (500)
 	CodeInternal       = "internal"        // a bug or an I/O failure (500)
 )
 

@@ -36,6 +36,65 @@ type ClientOptions struct {
 	TLS *tls.Config
 	// Token, when set, is sent as "Authorization: Bearer <token>".
 	Token string
+	// Transport, when set, carries the client's requests instead of a
+	// transport of the client's own (built by NewTransport from these
+	// options): an agent shares one among its clients of the other nodes,
+	// so that their keep-alive pools are sized once. Its timeouts and TLS
+	// configuration then apply, not Timeout's header bound or TLS above
+	// (TLS still selects https).
+	Transport *http.Transport
+}
+
+// PoolLimits size a transport's keep-alive pool. Zero values give 64 idle
+// connections per host, 256 over all hosts, and no bound on the
+// connections per host.
+type PoolLimits struct {
+	MaxIdlePerHost int // idle connections kept per host
+	MaxIdle        int // idle connections kept over all hosts
+	MaxPerHost     int // connections per host, busy or idle; a request beyond it waits for one (0: unbounded)
+}
+
+// Keep-alive defaults. The idle timeout is shorter than the agent
+// server's (2 min), so the client, not the server, closes an idle
+// connection: a request is never written onto a connection the server is
+// closing (for a POST, that failure would leave the outcome unknown).
+const (
+	defaultIdlePerHost = 64
+	defaultIdleTotal   = 256
+	clientIdleTimeout  = 90 * time.Second
+)
+
+// NewTransport returns the keep-alive HTTP transport of a client with
+// opts (dial and header timeouts, TLS) and the pool limits.
+func NewTransport(opts ClientOptions, limits PoolLimits) *http.Transport {
+	opts = withDefaults(opts)
+	if limits.MaxIdlePerHost <= 0 {
+		limits.MaxIdlePerHost = defaultIdlePerHost
+	}
+	if limits.MaxIdle <= 0 {
+		limits.MaxIdle = max(defaultIdleTotal, limits.MaxIdlePerHost)
+	}
+	dialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       opts.TLS,
+		TLSHandshakeTimeout:   opts.DialTimeout,
+		ResponseHeaderTimeout: opts.Timeout,
+		MaxIdleConns:          limits.MaxIdle,
+		MaxIdleConnsPerHost:   limits.MaxIdlePerHost,
+		MaxConnsPerHost:       limits.MaxPerHost,
+		IdleConnTimeout:       clientIdleTimeout,
+	}
+}
+
+func withDefaults(opts ClientOptions) ClientOptions {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultClientTimeout
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = DefaultDialTimeout
+	}
+	return opts
 }
 
 // Client is a typed client of the agent HTTP API. Any agent answers; writes
@@ -55,20 +114,10 @@ func NewClient(addr string, opts ClientOptions) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultClientTimeout
-	}
-	if opts.DialTimeout <= 0 {
-		opts.DialTimeout = DefaultDialTimeout
-	}
-	dialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       opts.TLS,
-		TLSHandshakeTimeout:   opts.DialTimeout,
-		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
+	opts = withDefaults(opts)
+	tr := opts.Transport
+	if tr == nil {
+		tr = NewTransport(opts, PoolLimits{})
 	}
 	return &Client{base: base, opts: opts, http: &http.Client{Transport: tr}, timeout: opts.Timeout}, nil
 }
@@ -76,7 +125,8 @@ func NewClient(addr string, opts ClientOptions) (*Client, error) {
 // Address is the base URL the client talks to.
 func (c *Client) Address() string { return c.base }
 
-// Close releases idle connections.
+// Close releases idle connections (of the shared Transport too, when one
+// was given).
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 func baseURL(addr string, useTLS bool) (string, error) {
@@ -147,28 +197,6 @@ func decodeError(resp *http.Response) error {
 		msg = resp.Status
 	}
 	return &APIError{Status: resp.StatusCode, Code: codeForStatus(resp.StatusCode), Message: "unexpected answer " + resp.Status + ": " + msg}
-}
-
-func codeForStatus(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return CodeBadRequest
-	case http.StatusNotFound:
-		return CodeNotFound
-	case http.StatusUnauthorized:
-		return CodeUnauthorized
-	case http.StatusForbidden:
-		return CodeForbidden
-	case http.StatusMethodNotAllowed:
-		return CodeMethod
-	case http.StatusRequestEntityTooLarge:
-		return CodeTooLarge
-	case http.StatusServiceUnavailable:
-		return CodeUnavailable
-	case http.StatusGatewayTimeout:
-		return CodeTimeout
-	}
-	return CodeInternal
 }
 
 // call performs one unary JSON call bounded by the client timeout. A nil

@@ -11,31 +11,57 @@ import (
 // limited separately by the server).
 const MaxRequestBody = 1 << 20
 
-// StatusForCode maps an error code to its HTTP status.
+// codeStatus is the HTTP status of one error code.
+type codeStatus struct {
+	code   string
+	status int
+}
+
+// codeStatuses is the one table from error codes to HTTP statuses. The
+// client reads it backwards for answers without a JSON error body (a
+// proxy's, say): the first code of a status wins, so each status lists its
+// generic code first.
+func codeStatuses() []codeStatus {
+	return []codeStatus{
+		{CodeBadRequest, http.StatusBadRequest},
+		{CodeFutureRevision, http.StatusBadRequest},
+		{CodeUnauthorized, http.StatusUnauthorized},
+		{CodeForbidden, http.StatusForbidden},
+		{CodeNotFound, http.StatusNotFound},
+		{CodeMethod, http.StatusMethodNotAllowed},
+		{CodeConflict, http.StatusConflict},
+		{CodeCompacted, http.StatusGone},
+		{CodeTooLarge, http.StatusRequestEntityTooLarge},
+		{CodeInternal, http.StatusInternalServerError},
+		{CodeOutcomeUnknown, http.StatusInternalServerError},
+		{CodeUnavailable, http.StatusServiceUnavailable},
+		{CodeNoLeader, http.StatusServiceUnavailable},
+		{CodeNotLeader, http.StatusServiceUnavailable},
+		{CodeStale, http.StatusServiceUnavailable},
+		{CodeTimeout, http.StatusGatewayTimeout},
+	}
+}
+
+// StatusForCode maps an error code to its HTTP status (500 for a code
+// this build does not know).
 func StatusForCode(code string) int {
-	switch code {
-	case CodeBadRequest, CodeFutureRevision:
-		return http.StatusBadRequest
-	case CodeNotFound:
-		return http.StatusNotFound
-	case CodeMethod:
-		return http.StatusMethodNotAllowed
-	case CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case CodeCompacted:
-		return http.StatusGone
-	case CodeUnauthorized:
-		return http.StatusUnauthorized
-	case CodeForbidden:
-		return http.StatusForbidden
-	case CodeConflict:
-		return http.StatusConflict
-	case CodeNoLeader, CodeNotLeader, CodeStale, CodeUnavailable:
-		return http.StatusServiceUnavailable
-	case CodeTimeout:
-		return http.StatusGatewayTimeout
+	for _, cs := range codeStatuses() {
+		if cs.code == code {
+			return cs.status
+		}
 	}
 	return http.StatusInternalServerError
+}
+
+// codeForStatus is the generic error code of an HTTP status (internal for
+// a status no code has).
+func codeForStatus(status int) string {
+	for _, cs := range codeStatuses() {
+		if cs.status == status {
+			return cs.code
+		}
+	}
+	return CodeInternal
 }
 
 // WriteJSON writes v as a JSON answer with the given status.

@@ -124,6 +124,10 @@ func apiHint(code string) string {
 		return "that revision's history was compacted; ask for a later revision"
 	case transport.CodeFutureRevision:
 		return "that revision does not exist yet; 'ovi state' shows the current one"
+	case transport.CodeOutcomeUnknown:
+		return "the write may or may not have committed (the leader changed or did not answer in time); check 'ovi wal replay --tail 20' before running it again"
+	case transport.CodeNotLeader:
+		return "the leader changed before the write was appended, so nothing was written; run it again"
 	case transport.CodeNoLeader:
 		return "the cluster has no leader; check 'ovi members' and 'ovi operator raft list-peers', or read this node's copy with --consistency stale"
 	case transport.CodeStale:
