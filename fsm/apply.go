@@ -80,7 +80,7 @@ func (f *FSM) buildEntry(b *builder, l *raft.Log) (mvcc.Entry, error) {
 			return entry, fmt.Errorf("fsm: index %d record %d: %w", l.Index, i, err)
 		}
 	}
-	entry.Ops, entry.Compact, entry.Records = b.ops, b.compact, batch.Records
+	entry.Ops, entry.Compact, entry.CompactAudit, entry.Records = b.ops, b.compact, b.audit, batch.Records
 	return entry, nil
 }
 

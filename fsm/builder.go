@@ -15,12 +15,14 @@ import (
 type builder struct {
 	ops     []mvcc.Op
 	compact uint64
+	audit   uint64 // audit-log compaction revision (Compaction.Audit)
 }
 
 // reset starts a new entry.
 func (b *builder) reset() {
 	b.ops = nil
 	b.compact = 0
+	b.audit = 0
 }
 
 // put adds key ← the encoded record.
@@ -41,6 +43,7 @@ func (b *builder) del(key string) {
 // scheduleCompaction asks for compaction of history below rev; the highest
 // of an entry's compaction records wins. The store clamps it to the entry's
 // index and ignores it when it is not above the current compaction point.
-func (b *builder) scheduleCompaction(rev uint64) {
+func (b *builder) scheduleCompaction(rev, audit uint64) {
 	b.compact = max(b.compact, rev)
+	b.audit = max(b.audit, audit)
 }

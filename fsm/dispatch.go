@@ -116,9 +116,10 @@ func applySummary(b *builder, rec *wal.Record) error {
 	return b.put(KeyCyclesLast, rec)
 }
 
-// applyCompaction schedules compaction of the KV history (Entry.Compact).
+// applyCompaction schedules compaction of the KV history (Entry.Compact)
+// and, from format 5, of the audit log (Entry.CompactAudit).
 func applyCompaction(b *builder, rec *wal.Record) error {
-	b.scheduleCompaction(rec.Compaction.Revision)
+	b.scheduleCompaction(rec.Compaction.Revision, rec.Compaction.Audit)
 	return nil
 }
 

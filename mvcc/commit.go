@@ -57,7 +57,7 @@ func (s *Store) Commit(entries []Entry) error {
 	}
 	if applied {
 		s.mergeState(st, true)
-		if st.finished < st.scheduled {
+		if st.compactionPending() {
 			s.kickCompactor()
 		}
 	}
@@ -123,6 +123,9 @@ func (w *writer) apply(e *Entry, st *metaState) error {
 	}
 	if c := min(e.Compact, e.Index); c > st.scheduled {
 		st.scheduled = c
+	}
+	if c := min(e.CompactAudit, e.Index); c > st.audit {
+		st.audit = c
 	}
 	st.applied, st.term = e.Index, e.Term
 	return nil
@@ -209,7 +212,7 @@ func (w *writer) putRecord(r *wal.Record, rev Revision) error {
 func (w *writer) writeMeta(st metaState) error {
 	return putMeta(w.meta, map[string]uint64{
 		metaAppliedIndex: st.applied, metaAppliedTerm: st.term,
-		metaCompactScheduled: st.scheduled, metaRecordCount: st.records,
+		metaCompactScheduled: st.scheduled, metaRecordCount: st.records, metaAuditScheduled: st.audit,
 	})
 }
 

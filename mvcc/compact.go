@@ -75,7 +75,11 @@ func (s *Store) compactor() {
 		case <-s.done:
 			return
 		case <-s.compactKick:
-			if err := s.runCompaction(); err != nil && !errors.Is(err, ErrClosed) {
+			err := s.runCompaction()
+			if err == nil {
+				err = s.runAuditCompaction()
+			}
+			if err != nil && !errors.Is(err, ErrClosed) {
 				s.log.Error("compaction failed; retried on the next commit or open", "err", err)
 			}
 		}

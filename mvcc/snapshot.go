@@ -234,7 +234,7 @@ func (s *Store) swapIn(path string) error {
 	syncDir(filepath.Dir(s.path), s.opts.NoSync)
 	s.db, s.gen = db, s.gen+1
 	s.replaceState(st)
-	if st.finished < st.scheduled {
+	if st.compactionPending() {
 		s.kickCompactor()
 	}
 	s.log.Info("restored snapshot", "applied", st.applied, "term", st.term)

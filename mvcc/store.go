@@ -26,6 +26,8 @@ const (
 	metaCompactScheduled = "compact_scheduled"
 	metaCompactFinished  = "compact_finished"
 	metaRecordCount      = "record_count"
+	metaAuditScheduled   = "audit_scheduled"
+	metaAuditFinished    = "audit_finished"
 )
 
 // Tuning constants.
@@ -62,6 +64,13 @@ type metaState struct {
 	applied, term       uint64
 	scheduled, finished uint64 // compaction revisions
 	records             uint64
+	audit, auditDone    uint64 // audit-log compaction revisions (retention.go)
+}
+
+// compactionPending reports whether a scheduled compaction (key history
+// or audit log) has not finished.
+func (st metaState) compactionPending() bool {
+	return st.finished < st.scheduled || st.auditDone < st.audit
 }
 
 // Open opens (creating if needed) the store at path and resumes an
@@ -81,8 +90,9 @@ func Open(path string, opts Options) (*Store, error) {
 		compactKick: make(chan struct{}, 1), done: make(chan struct{}), workerDone: make(chan struct{}),
 	}
 	go s.compactor()
-	if st.finished < st.scheduled {
-		s.log.Info("resuming interrupted compaction", "scheduled", st.scheduled, "finished", st.finished)
+	if st.compactionPending() {
+		s.log.Info("resuming interrupted compaction", "scheduled", st.scheduled, "finished", st.finished,
+			"audit_scheduled", st.audit, "audit_finished", st.auditDone)
 		s.kickCompactor()
 	}
 	return s, nil
@@ -165,6 +175,7 @@ func readMeta(meta *bolt.Bucket) metaState {
 		applied: get(metaAppliedIndex), term: get(metaAppliedTerm),
 		scheduled: get(metaCompactScheduled), finished: get(metaCompactFinished),
 		records: get(metaRecordCount),
+		audit:   get(metaAuditScheduled), auditDone: get(metaAuditFinished),
 	}
 }
 
@@ -249,6 +260,8 @@ func (s *Store) mergeState(st metaState, notify bool) {
 	s.state.scheduled = max(s.state.scheduled, st.scheduled)
 	s.state.finished = max(s.state.finished, st.finished)
 	s.state.records = max(s.state.records, st.records)
+	s.state.audit = max(s.state.audit, st.audit)
+	s.state.auditDone = max(s.state.auditDone, st.auditDone)
 	if notify {
 		close(s.changed)
 		s.changed = make(chan struct{})

@@ -70,6 +70,10 @@ type Entry struct {
 	// revision (clamped to Index; ignored if not above the current
 	// compaction revision).
 	Compact uint64
+	// CompactAudit, if > 0, schedules dropping the audit records below
+	// this revision (clamped to Index; ignored if not above the current
+	// audit compaction revision). See retention.go.
+	CompactAudit uint64
 }
 
 // KeyValue is one version of a key.
