@@ -63,6 +63,7 @@ type Agent struct {
 	readBatch   readBatcher   // shares read-index rounds among concurrent consistent reads
 	leaderBatch readBatcher   // the same, for followers' read-index requests to this leader
 	reload      reloadable
+	pins        readPins   // reads in flight at a past revision (readpins.go)
 	rec         Reconciler // set by Start before anything serves; nil: none
 
 	lifeMu sync.Mutex // orders Start and Shutdown

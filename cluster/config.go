@@ -85,6 +85,8 @@ type Config struct {
 	// InsecurePlaintext allows running without TLS on a non-loopback
 	// bind_addr (logged as a WARN at start and on every reload).
 	InsecurePlaintext bool `yaml:"insecure_plaintext"`
+	// Retention is how much history the leader keeps (retention_config.go).
+	Retention RetentionConfig `yaml:"retention"`
 
 	// Runtime wiring (not part of the file). The reconciler is not here:
 	// it is handed to Agent.Start.

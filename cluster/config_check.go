@@ -16,7 +16,7 @@ import (
 // one-line error naming the key.
 func (c *Config) Validate() error {
 	checks := []func() error{
-		c.checkNames, c.checkAddrs, c.checkPorts, c.checkCounts, c.checkPlaceholders, c.checkSecurity,
+		c.checkNames, c.checkAddrs, c.checkPorts, c.checkCounts, c.checkPlaceholders, c.checkSecurity, c.Retention.check,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -170,21 +170,6 @@ func (a *Agent) handleNote(w http.ResponseWriter, r *http.Request) error {
 	return a.proposeAndReply(w, r, rec)
 }
 
-func (a *Agent) handleCompact(w http.ResponseWriter, r *http.Request) error {
-	var in transport.CompactRequest
-	if e := transport.DecodeBody(w, r, &in); e != nil {
-		return e
-	}
-	if in.Revision == 0 {
-		return transport.Errorf(transport.CodeBadRequest, "compact: revision must be positive")
-	}
-	if cur := a.store.CurrentRevision(); in.Revision > cur {
-		return transport.Errorf(transport.CodeFutureRevision, "compact: revision %d is past the current revision %d", in.Revision, cur)
-	}
-	rec := wal.Record{Kind: wal.KindCompaction, Compaction: &wal.Compaction{Revision: in.Revision}}
-	return a.proposeAndReply(w, r, rec)
-}
-
 // proposeAndReply commits one record (forwarded to the leader when this
 // node follows) and answers with its revision. The write waits at most
 // defaultApplyTimeout: a caller whose own deadline is longer gets this

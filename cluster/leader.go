@@ -67,10 +67,14 @@ func (a *Agent) leaderLoop(stop chan struct{}) {
 	a.logger.Info("leadership established", "node", a.cfg.NodeName, "term", term)
 	ctx, cancel := context.WithCancel(context.Background())
 	var hook sync.WaitGroup
-	hook.Add(1)
+	hook.Add(2)
 	go func() {
 		defer hook.Done()
 		a.recordLeadership(ctx, term)
+	}()
+	go func() {
+		defer hook.Done()
+		a.retentionLoop(ctx)
 	}()
 	if a.rec != nil {
 		hook.Add(1)

@@ -132,12 +132,6 @@ type ReadIndexResponse struct {
 	Term  uint64 `json:"term"`
 }
 
-// CompactRequest is the body of POST /v1/compact: drop KV history below
-// Revision (committed through Raft as a KindCompaction record).
-type CompactRequest struct {
-	Revision uint64 `json:"revision"`
-}
-
 // RestoreResponse answers POST /v1/snapshot/restore.
 type RestoreResponse struct {
 	Revision uint64 `json:"revision"` // the applied revision after the restore

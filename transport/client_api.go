@@ -120,9 +120,9 @@ func (c *Client) ReadIndex(ctx context.Context) (ReadIndexResponse, error) {
 	return out, call[struct{}](ctx, c, http.MethodGet, PathReadIndex, nil, nil, &out)
 }
 
-// Compact drops KV history below a revision (POST /v1/compact).
-func (c *Client) Compact(ctx context.Context, in CompactRequest) (ProposeResponse, error) {
-	var out ProposeResponse
+// Compact plans (DryRun) or commits a compaction (POST /v1/compact).
+func (c *Client) Compact(ctx context.Context, in CompactRequest) (CompactResponse, error) {
+	var out CompactResponse
 	return out, call(ctx, c, http.MethodPost, PathCompact, nil, &in, &out)
 }
 

@@ -31,7 +31,7 @@ func agentCommand() *cli.Command {
 
 func agentFlags() []cli.Flag {
 	d := cluster.DefaultConfig()
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "config", Usage: "YAML configuration file"},
 		&cli.BoolFlag{Name: "dev", Usage: "dev mode: a one-node cluster in a temporary data dir, an embedded EC2 simulator, and the example infrastructure.yaml"},
 		&cli.StringFlag{Name: "node-name", Usage: "node name, unique in the cluster", DefaultText: "host name"},
@@ -56,7 +56,7 @@ func agentFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gossip-key", Usage: "base64 gossip encryption key (16, 24 or 32 bytes)"},
 		&cli.StringFlag{Name: "acl-read-token", Usage: "API token for reads"},
 		&cli.StringFlag{Name: "acl-write-token", Usage: "API token for writes and operator calls"},
-	}
+	}, retentionFlags()...)
 }
 
 // agentConfig reads --config (if any), applies the flags that were set,
@@ -82,6 +82,9 @@ func agentFileAndFlags(c *cli.Context) (cluster.Config, error) {
 	}
 	applyStringFlags(c, &cfg)
 	applyNumberFlags(c, &cfg)
+	if err := applyRetentionFlags(c, &cfg.Retention); err != nil {
+		return cfg, err
+	}
 	if c.IsSet("insecure-plaintext") {
 		cfg.InsecurePlaintext = c.Bool("insecure-plaintext")
 	}

@@ -23,7 +23,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			versionCommand(), agentCommand(),
 			reconcileCommand(), validateCommand(), walCommand(), stateCommand(), whyCommand(),
-			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(),
+			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(), compactCommand(),
 			daemonCommand(), ec2simCommand(), tlsCommand(), keygenCommand(), completionCommand(),
 		},
 	}

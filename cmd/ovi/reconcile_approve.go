@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -107,17 +105,7 @@ func approve(c *cli.Context, s *session, req transport.ReconcileRequest) (*planC
 
 // confirm asks, as Terraform does, for a literal "yes".
 func confirm(w io.Writer, r io.Reader, destructive int) (bool, error) {
-	_, err := fmt.Fprintf(w, "\nThe plan deletes or stops %s. Do you want to apply it?\n"+
-		"  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", plural(destructive, "resource"))
-	if err != nil {
-		return false, fmt.Errorf("write output: %w", err)
-	}
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, fmt.Errorf("read the answer: %w", err)
-	}
-	_, err = fmt.Fprintln(w)
-	return strings.TrimSpace(line) == "yes", err
+	return askYes(w, r, fmt.Sprintf("The plan deletes or stops %s. Do you want to apply it?", plural(destructive, "resource")))
 }
 
 // isReaderTerminal reports whether r is a terminal.

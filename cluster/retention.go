@@ -1,0 +1,75 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/yairfalse/ovi/mvcc"
+	"github.com/yairfalse/ovi/transport"
+	"github.com/yairfalse/ovi/wal"
+)
+
+// retentionLoop applies the retention policy while this node leads (one
+// loop per term, after the barrier). The schedule lives in the log, not in
+// the leader's memory: a run is due one interval after the last compaction
+// record (any compaction, an operator's too), so a new leader, which has
+// every committed record after its barrier, neither runs again what its
+// predecessor committed nor skips what it did not get to. A run that finds
+// nothing to drop writes nothing, and the next check is an interval later.
+func (a *Agent) retentionLoop(ctx context.Context) {
+	r := a.cfg.Retention
+	if !r.Enabled() {
+		return
+	}
+	var checked time.Time
+	for {
+		due := a.retentionDue(r.every(), checked)
+		timer := time.NewTimer(max(due.Sub(a.now()), 0))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		checked = a.now()
+		a.applyRetention(ctx, r)
+	}
+}
+
+// retentionDue is when the next run is due: an interval after the last
+// compaction record, and not before an interval after this term's last
+// check (checked; zero before the first).
+func (a *Agent) retentionDue(every time.Duration, checked time.Time) time.Time {
+	var last time.Time
+	recs, err := a.store.Replay(mvcc.ReplayFilter{Kinds: []wal.Kind{wal.KindCompaction}, Limit: 1, Last: true})
+	switch {
+	case err != nil:
+		a.logger.Warn("retention: reading the last compaction", "err", err)
+		last = a.now()
+	case len(recs) > 0:
+		last = recs[0].Record.Time
+	}
+	due := last.Add(every)
+	if !checked.IsZero() && checked.Add(every).After(due) {
+		due = checked.Add(every)
+	}
+	return due
+}
+
+// applyRetention runs the policy once: the history and audit log older
+// than the policy says go, in one compaction record.
+func (a *Agent) applyRetention(ctx context.Context, r RetentionConfig) {
+	c := compaction{keep: time.Duration(r.History), auditKeep: time.Duration(r.Audit), policy: r.Policy(), clampAudit: true}
+	out, err := a.compact(ctx, c, false)
+	var apiErr *transport.APIError
+	switch {
+	case errors.Is(err, context.Canceled):
+	case errors.As(err, &apiErr) && apiErr.Code == transport.CodeBadRequest:
+		a.logger.Warn("retention: compaction refused (a node of the cluster may still run an older release)", "err", err)
+	case err != nil:
+		a.logger.Warn("retention: compaction failed; retried next interval", "err", err)
+	case out.Revision == 0:
+		a.logger.Debug("retention: nothing to compact", "policy", out.Plan.Policy, "held", len(out.Plan.Held))
+	}
+}
