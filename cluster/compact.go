@@ -101,7 +101,7 @@ func (a *Agent) handleCompact(w http.ResponseWriter, r *http.Request) error {
 
 // forwardCompact relays a compaction request to the leader.
 func (a *Agent) forwardCompact(ctx context.Context, in transport.CompactRequest) (transport.CompactResponse, error) {
-	leader, err := a.leaderClient()
+	_, leader, err := a.leaderClient()
 	if err != nil {
 		return transport.CompactResponse{}, err
 	}

@@ -110,9 +110,7 @@ func (a *Agent) readHolds(ctx context.Context, now time.Time) []transport.Compac
 		if p.ID == a.cfg.NodeName || !ok {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, readsTimeout)
-		resp, err := a.clients.get(m.meta.HTTPAddr).Reads(cctx)
-		cancel()
+		resp, err := a.askReads(ctx, m.meta.HTTPAddr)
 		if err != nil {
 			a.logger.Debug("asking a server for its reads in flight", "node", p.ID, "err", err)
 			continue
@@ -140,4 +138,15 @@ func (a *Agent) holdForReads(ctx context.Context, kv, audit uint64, now time.Tim
 		}
 	}
 	return kv, audit
+}
+
+// askReads asks the server at addr for its oldest pinned revision.
+func (a *Agent) askReads(ctx context.Context, addr string) (transport.ReadsResponse, error) {
+	c, err := a.clients.get(addr)
+	if err != nil {
+		return transport.ReadsResponse{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, readsTimeout)
+	defer cancel()
+	return c.Reads(ctx)
 }
