@@ -158,8 +158,12 @@ func (s *decision) adoptionUnit(sel AdoptSelection) (*bucket, error) {
 		return nil, fmt.Errorf("%w: no unit: say --into NAME or --matching NAME (a group or named resource of the configuration in force)", ErrAdoptInput)
 	}
 	kind := sel.Kind
-	if kind == 0 && len(sel.IDs) > 0 {
-		if r := s.resource(sel.IDs[0]); r != nil {
+	for _, id := range sortedUnique(sel.IDs) {
+		r := s.resource(id)
+		if r == nil {
+			return nil, fmt.Errorf("%w: unknown resource %s: the cloud has no such resource (observed just now)", ErrAdoptInput, id)
+		}
+		if kind == 0 {
 			kind = r.Kind
 		}
 	}
@@ -215,9 +219,6 @@ func (s *decision) adoptionCandidates(kind wal.ResourceKind, sel AdoptSelection)
 	case len(sel.IDs) > 0:
 		for _, id := range sortedUnique(sel.IDs) {
 			r := s.resource(id)
-			if r == nil {
-				return nil, fmt.Errorf("%w: unknown resource %s: the cloud has no such %s (observed just now)", ErrAdoptInput, id, kind)
-			}
 			if r.Kind != kind {
 				return nil, fmt.Errorf("%w: %s is a %s, and %s is a %s unit", ErrAdoptInput, id, r.Kind, sel.Into, kind)
 			}

@@ -188,7 +188,7 @@ func TestPlanAdoptionBadInput(t *testing.T) {
 	}{
 		{AdoptSelection{Into: "nope", Matching: true}, `adopt: no group or named resource "nope" in the configuration in force (it has ebs_volume scratch, ec2 web, security_group web)`},
 		{AdoptSelection{Into: "web", Matching: true}, `adopt: "web" names a unit of several kinds (ec2, security_group): say which with --kind`},
-		{AdoptSelection{Into: "web", IDs: []string{"i-02", "i-99"}}, "adopt: unknown resource i-99: the cloud has no such ec2 (observed just now)"},
+		{AdoptSelection{Into: "web", IDs: []string{"i-02", "i-99"}}, "adopt: unknown resource i-99: the cloud has no such resource (observed just now)"},
 		{AdoptSelection{Into: "web", IDs: []string{"i-02", "vol-1"}}, "adopt: vol-1 is a ebs_volume, and web is a ec2 unit"},
 		{AdoptSelection{Into: "scratch"}, "adopt: nothing selected: name resource ids, --filter tag:KEY=VALUE, or --matching scratch for every resource that matches"},
 		{AdoptSelection{Matching: true}, "adopt: no unit: say --into NAME or --matching NAME (a group or named resource of the configuration in force)"},

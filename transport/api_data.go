@@ -146,6 +146,23 @@ type ReconcileRequest struct {
 	Source string      `json:"source,omitempty"`
 	Digest string      `json:"digest,omitempty"` // hex SHA-256 of the source file's bytes
 	Config *wal.Config `json:"config,omitempty"`
+	// Adopt, when set, makes the run an adoption (`ovi adopt`) into the
+	// configuration in force instead of a reconcile cycle (Config must be
+	// unset). A leader of an older release refuses the unknown field.
+	Adopt *AdoptRequest `json:"adopt,omitempty"`
+}
+
+// AdoptRequest selects the unmanaged resources an adoption considers and
+// the desired unit (count group or named resource) they join.
+type AdoptRequest struct {
+	Into     string   `json:"into"`
+	Kind     string   `json:"kind,omitempty"` // the unit's type (ec2, security_group, ebs_volume) when the name is ambiguous
+	IDs      []string `json:"ids,omitempty"`
+	Filters  []string `json:"filters,omitempty"` // tag:KEY=VALUE or tag:KEY; all must match
+	Matching bool     `json:"matching,omitempty"`
+	// Approved, when not null, bounds the apply to these resources: what
+	// the operator approved in the plan (an empty list adopts nothing).
+	Approved []string `json:"approved"`
 }
 
 // ReconcileLine is one line of the POST /v1/reconcile response

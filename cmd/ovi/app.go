@@ -22,7 +22,7 @@ func newApp() *cli.App {
 		ExitErrHandler:       ignoreExitCoder,
 		Commands: []*cli.Command{
 			versionCommand(), agentCommand(),
-			reconcileCommand(), validateCommand(), walCommand(), stateCommand(), whyCommand(),
+			reconcileCommand(), adoptCommand(), validateCommand(), walCommand(), stateCommand(), whyCommand(),
 			membersCommand(), joinCommand(), leaveCommand(), operatorCommand(), snapshotCommand(), compactCommand(),
 			daemonCommand(), ec2simCommand(), tlsCommand(), keygenCommand(), completionCommand(),
 		},

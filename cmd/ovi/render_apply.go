@@ -195,6 +195,8 @@ func progressVerb(a wal.Action) string {
 		return "attaching"
 	case wal.ActionDetach:
 		return "detaching"
+	case wal.ActionAdopt:
+		return "adopting"
 	}
 	return a.String()
 }
@@ -222,6 +224,8 @@ func pastVerb(a wal.Action) string {
 		return "attached"
 	case wal.ActionDetach:
 		return "detached"
+	case wal.ActionAdopt:
+		return "adopted"
 	}
 	return a.String()
 }

@@ -77,6 +77,9 @@ type planDocument struct {
 	// Outstanding is changes + protected + held: --detailed-exitcode exits 2 when > 0.
 	Outstanding int               `json:"outstanding"`
 	Cycle       *wal.CycleSummary `json:"cycle,omitempty"`
+	// Adoptable lists the unmanaged resources that match a desired unit,
+	// each with the ovi adopt command that takes it over.
+	Adoptable []adoptHint `json:"adoptable"`
 }
 
 // renderPlan prints a cycle's decisions grouped by drift, Terraform-style,
@@ -85,7 +88,8 @@ type planDocument struct {
 func renderPlan(w io.Writer, o renderOptions, decided []wal.Record, summary *wal.CycleSummary) (planCounts, error) {
 	counts := countPlan(decided)
 	if o.json() {
-		doc := planDocument{Decisions: decided, Counts: counts, Changes: counts.Changes(), Outstanding: counts.Outstanding(), Cycle: summary}
+		doc := planDocument{Decisions: decided, Counts: counts, Changes: counts.Changes(), Outstanding: counts.Outstanding(), Cycle: summary,
+			Adoptable: adoptHints(decided)}
 		if doc.Decisions == nil {
 			doc.Decisions = []wal.Record{}
 		}
@@ -105,6 +109,7 @@ func renderPlan(w io.Writer, o renderOptions, decided []wal.Record, summary *wal
 		}
 		out.printf("\n")
 	}
+	writeAdoptable(out, o, decided)
 	switch {
 	case counts.Outstanding() == 0:
 		out.printf("No changes: the cloud matches the configuration.\n")

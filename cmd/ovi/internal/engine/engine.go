@@ -119,6 +119,9 @@ func New(agent *cluster.Agent, opts Options) (*Engine, error) {
 // request carrying a configuration runs against it (a dry run of a new
 // file) instead of the one in force.
 func (e *Engine) Reconcile(ctx context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
+	if req.Adopt != nil {
+		return e.adopt(ctx, req, emit)
+	}
 	var cfg *wal.ConfigApplied
 	if req.Config != nil {
 		cfg = &wal.ConfigApplied{Source: req.Source, Digest: req.Digest, Config: *req.Config}
