@@ -11,6 +11,11 @@ import (
 // AdoptRequest asks the engine for one adoption (`ovi adopt`).
 type AdoptRequest struct {
 	Selection AdoptSelection
+	// Config, if set, is put in force first (recorded unless this is a dry
+	// run, as a cycle's Request.Config is) and the resources are adopted
+	// into it: a file and the adoption of what it describes in one step,
+	// before any cycle could create what is adopted.
+	Config *wal.ConfigApplied
 	// DryRun plans only: the caller is shown the decisions, flagged
 	// dry_run, and nothing is written to the cloud or the WAL.
 	DryRun bool
@@ -42,7 +47,7 @@ func (e *Engine) Adopt(ctx context.Context, req AdoptRequest) (Report, error) {
 			return recovered, err
 		}
 	}
-	c := e.newCycle(Request{DryRun: req.DryRun, Progress: req.Progress})
+	c := e.newCycle(Request{DryRun: req.DryRun, Config: req.Config, Progress: req.Progress})
 	err := c.adopt(ctx, req.Selection)
 	c.report.Decisions = append(recovered.Decisions, c.report.Decisions...)
 	c.report.Records += recovered.Records
@@ -52,20 +57,14 @@ func (e *Engine) Adopt(ctx context.Context, req AdoptRequest) (Report, error) {
 
 // adopt is the body of Adopt.
 func (c *cycle) adopt(ctx context.Context, sel AdoptSelection) error {
-	stored, err := c.e.opts.State.Config(ctx)
-	if err != nil {
-		return fmt.Errorf("reconcile: read the stored configuration: %w", err)
-	}
-	if stored == nil {
-		return ErrNoConfig
-	}
-	c.desired = *stored
-	c.report.ConfigSource, c.report.ConfigDigest = stored.Source, stored.Digest
 	observed, _, err := c.e.observeAll(ctx)
 	if err != nil {
 		return err
 	}
-	plan, err := PlanAdoption(c.e.kinds, stored.Config, observed, sel)
+	if err := c.adoptionConfig(ctx, observed, sel); err != nil {
+		return err
+	}
+	plan, err := PlanAdoption(c.e.kinds, c.desired.Config, observed, sel)
 	if err != nil {
 		return err
 	}
@@ -79,6 +78,32 @@ func (c *cycle) adopt(ctx context.Context, sel AdoptSelection) error {
 		return nil
 	}
 	return c.execute(ctx)
+}
+
+// adoptionConfig picks the configuration the adoption is planned against
+// (the request's or the one in force) and, when the request's is new and
+// the selection plans, records it (configure) — nothing is recorded for a
+// request the planner refuses.
+func (c *cycle) adoptionConfig(ctx context.Context, observed []wal.Resource, sel AdoptSelection) error {
+	if c.req.Config == nil {
+		stored, err := c.e.opts.State.Config(ctx)
+		if err != nil {
+			return fmt.Errorf("reconcile: read the stored configuration: %w", err)
+		}
+		if stored == nil {
+			return ErrNoConfig
+		}
+		c.desired = *stored
+		c.report.ConfigSource, c.report.ConfigDigest = stored.Source, stored.Digest
+		return nil
+	}
+	if err := ValidateConfig(&c.req.Config.Config); err != nil {
+		return fmt.Errorf("reconcile: refused the configuration from %s: %w", c.req.Config.Source, err)
+	}
+	if _, err := PlanAdoption(c.e.kinds, c.req.Config.Config, observed, sel); err != nil {
+		return err
+	}
+	return c.configure(ctx)
 }
 
 // recordObserved records what changed since the last observation, as a

@@ -151,3 +151,35 @@ func TestAdoptSurvivesFailover(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptWithAFilePutsItInForceFirst: adopting into a file's
+// configuration records it, then adopts, so the first cycle under it
+// creates only what nothing matched; a dry run records neither.
+func TestAdoptWithAFilePutsItInForceFirst(t *testing.T) {
+	r := newRig(t, webYAML)
+	e := r.engine()
+	r.cloud.add(handMade("i-hand1"))
+	if _, err := e.Adopt(context.Background(), AdoptRequest{DryRun: true, Config: &r.cfg, Selection: AdoptSelection{Into: "web", Matching: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if r.log.len() != 0 {
+		t.Fatalf("a dry run recorded %d records", r.log.len())
+	}
+	if _, err := e.Adopt(context.Background(), AdoptRequest{Config: &r.cfg, Selection: AdoptSelection{Into: "web", Matching: true}}); err != nil {
+		t.Fatal(err)
+	}
+	recs := r.log.all()
+	if recs[0].Kind != wal.KindConfigApplied || recs[len(recs)-1].Executed == nil || recs[len(recs)-1].Executed.Action != wal.ActionAdopt {
+		t.Fatalf("records: %v", kinds(recs))
+	}
+	rep := r.run(e, Request{})
+	web := 0
+	for _, res := range r.cloud.instances {
+		if res.Tags[wal.TagGroup] == "web" {
+			web++
+		}
+	}
+	if rep.Counts.Missing != 1 || web != 2 {
+		t.Errorf("after adopting one of two, the cycle created %d (web has %d)", rep.Counts.Missing, web)
+	}
+}

@@ -146,9 +146,10 @@ type ReconcileRequest struct {
 	Source string      `json:"source,omitempty"`
 	Digest string      `json:"digest,omitempty"` // hex SHA-256 of the source file's bytes
 	Config *wal.Config `json:"config,omitempty"`
-	// Adopt, when set, makes the run an adoption (`ovi adopt`) into the
-	// configuration in force instead of a reconcile cycle (Config must be
-	// unset). A leader of an older release refuses the unknown field.
+	// Adopt, when set, makes the run an adoption (`ovi adopt`) instead of a
+	// reconcile cycle: into Config when set (put in force first, unless a
+	// dry run), else into the configuration in force. A leader of an older
+	// release refuses the unknown field.
 	Adopt *AdoptRequest `json:"adopt,omitempty"`
 }
 

@@ -22,7 +22,7 @@ func adoptCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "adopt",
 		Usage:     "take over resources Ovi did not create: tag them into a group or as a named resource",
-		UsageText: "ovi adopt [ID...] (--into NAME | --matching NAME) [--filter tag:KEY=VALUE]... [--kind TYPE] [--dry-run] [--auto-approve]",
+		UsageText: "ovi adopt [-f FILE] (--into NAME [ID...] | --matching NAME) [--filter tag:KEY=VALUE]... [--kind TYPE] [--dry-run] [--auto-approve]",
 		Description: `Adopts unmanaged resources (instances, security groups, EBS volumes) into a
 desired unit of the configuration in force: a count group, or a named
 resource. Select them by id, by tag (--filter tag:team=payments, all filters
@@ -44,6 +44,10 @@ ovi:decision=<decision id> on each resource, and changes nothing else: no
 tag is removed, a blessed resource stays blessed. Its decided, executing
 and executed records are in the WAL (ovi why RESOURCE explains the decision).
 
+With -f FILE the file is put in force and the resources adopted into it in
+one step (a dry run plans with it and puts nothing in force): describe what
+exists in the file, adopt it, and no cycle ever creates a duplicate.
+
 The plan is shown first; --dry-run stops there (it needs only the read
 token and writes nothing). On a terminal the apply asks for "yes"
 (--auto-approve skips the question; scripts and -o json never ask), then
@@ -53,8 +57,11 @@ adopted fails the command before anything is tagged.
 Examples:
    ovi adopt i-0abc123 --into web --dry-run
    ovi adopt --filter tag:team=payments --into web
-   ovi adopt --matching prod-database --auto-approve`,
+   ovi adopt --matching prod-database --auto-approve
+   ovi adopt -f infrastructure.yaml --matching legacy-admin`,
 		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"},
+				Usage: "put this configuration in force and adopt into it, in one step (default: the one in force)"},
 			&cli.StringFlag{Name: "into", Usage: "the group or named resource the resources join"},
 			&cli.StringFlag{Name: "matching", Usage: "adopt every unmanaged resource that matches this group's or named resource's spec"},
 			&cli.StringSliceFlag{Name: "filter", Usage: "only resources with this tag: tag:KEY=VALUE or tag:KEY (repeatable; all must match)"},
@@ -76,8 +83,15 @@ func adoptAction(c *cli.Context) error {
 		return err
 	}
 	defer s.close()
+	base, err := adoptBase(c, s)
+	if err != nil {
+		return err
+	}
+	base.Adopt = req
+	dry := base
+	dry.DryRun = true
 	var plan []wal.Record
-	err = s.client.Reconcile(c.Context, transport.ReconcileRequest{DryRun: true, Adopt: req}, func(rec wal.Record) error {
+	err = s.client.Reconcile(c.Context, dry, func(rec wal.Record) error {
 		if rec.Decided != nil {
 			plan = append(plan, rec)
 		}
@@ -91,7 +105,21 @@ func adoptAction(c *cli.Context) error {
 			return err
 		}
 	}
-	return applyAdoption(c, s, req, plan)
+	return applyAdoption(c, s, base, plan)
+}
+
+// adoptBase is the request without the adoption: with -f, the file (and,
+// in table output, the line saying which configuration it replaces).
+func adoptBase(c *cli.Context, s *session) (transport.ReconcileRequest, error) {
+	if !c.IsSet("file") {
+		return transport.ReconcileRequest{}, nil
+	}
+	applied, err := loadInfrastructure(c.String("file"))
+	if err != nil {
+		return transport.ReconcileRequest{}, err
+	}
+	req := transport.ReconcileRequest{Source: applied.Source, Digest: applied.Digest, Config: &applied.Config, DryRun: c.Bool("dry-run")}
+	return req, printConfigChange(c, s, req)
 }
 
 // adoptRequest reads the command line into the request; every mistake is
@@ -131,7 +159,8 @@ func adoptRequest(c *cli.Context) (*transport.AdoptRequest, error) {
 
 // applyAdoption applies an approved plan: at most its adoptions, each
 // shown as it happens, then the totals.
-func applyAdoption(c *cli.Context, s *session, req *transport.AdoptRequest, plan []wal.Record) error {
+func applyAdoption(c *cli.Context, s *session, base transport.ReconcileRequest, plan []wal.Record) error {
+	req := base.Adopt
 	adopt, refusedIDs := adoptionsOf(plan, req.IDs)
 	if len(refusedIDs) > 0 {
 		return newCLIError("adopt "+strings.Join(refusedIDs, ", "), errNotAdoptable, "the plan above says why; adopt the others by naming only them")
@@ -151,7 +180,8 @@ func applyAdoption(c *cli.Context, s *session, req *transport.AdoptRequest, plan
 	}
 	req.Approved = adopt
 	progress := newApplyProgress(c.App.Writer, s.render, nil)
-	err := s.client.Reconcile(c.Context, transport.ReconcileRequest{Adopt: req}, func(rec wal.Record) error {
+	base.DryRun = false
+	err := s.client.Reconcile(c.Context, base, func(rec wal.Record) error {
 		if rec.Observed != nil {
 			return nil
 		}

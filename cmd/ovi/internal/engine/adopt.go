@@ -12,18 +12,20 @@ import (
 )
 
 // adopt serves a POST /v1/reconcile that carries an adoption: one
-// reconcile.Engine.Adopt against the configuration in force, every record
+// reconcile.Engine.Adopt against the configuration in force (or the
+// request's, put in force first unless it is a dry run), every record
 // streamed through emit. A mistake in the request (an unknown unit or
 // resource, a filter that does not parse) is a bad request, in one line.
 func (e *Engine) adopt(ctx context.Context, req transport.ReconcileRequest, emit func(wal.Record)) error {
-	if req.Config != nil {
-		return transport.Errorf(transport.CodeBadRequest, "adopt: adopts into the configuration in force; apply a file with ovi reconcile first")
-	}
 	sel, err := AdoptSelection(req.Adopt)
 	if err != nil {
 		return badAdoption(err)
 	}
-	_, err = e.eng.Adopt(ctx, reconcile.AdoptRequest{Selection: sel, DryRun: req.DryRun, Progress: emit})
+	var cfg *wal.ConfigApplied
+	if req.Config != nil {
+		cfg = &wal.ConfigApplied{Source: req.Source, Digest: req.Digest, Config: *req.Config}
+	}
+	_, err = e.eng.Adopt(withDesired(ctx, cfg), reconcile.AdoptRequest{Selection: sel, Config: cfg, DryRun: req.DryRun, Progress: emit})
 	switch {
 	case errors.Is(err, reconcile.ErrAdoptInput):
 		return badAdoption(err)
