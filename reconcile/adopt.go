@@ -252,3 +252,38 @@ func sortedUnique(s []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// IsAdoption reports whether a decided record was made by an adoption
+// (PlanAdoption), not by Decide.
+func IsAdoption(d *wal.Decided) bool {
+	return d.Action == wal.ActionAdopt || (d.Action == wal.ActionRefuse && strings.HasPrefix(d.Reason, "Not adopted into "))
+}
+
+// ReplayAdoption re-plans an adoption from what the WAL holds of it: the
+// configuration and resources at the revision it decided at, and its
+// decisions (their resources are the selection, their unit the target), and
+// compares decision decisionID with its replay (the ovi:decision tag added
+// as the engine adds it).
+func ReplayAdoption(kinds *Kinds, desired wal.Config, observed []wal.Resource, decided []wal.Record, decisionID string, recorded *wal.Decided) Verdict {
+	sel := AdoptSelection{Into: recorded.Group, Kind: recorded.ResourceKind}
+	for _, rec := range decided {
+		if rec.Decided != nil && IsAdoption(rec.Decided) {
+			sel.IDs = append(sel.IDs, rec.ResourceID)
+		}
+	}
+	plan, err := PlanAdoption(kinds, desired, observed, sel)
+	if err != nil {
+		return Verdict{Diffs: []FieldChange{{Field: "decision", Recorded: recorded.Reason, Replayed: err.Error()}}}
+	}
+	n, ok := decisionIndex(decisionID)
+	if !ok || n > len(plan.Actions) {
+		return Verdict{Diffs: []FieldChange{{Field: "decision", Recorded: recorded.Reason, Replayed: "(none)"}}}
+	}
+	a := plan.Actions[n-1]
+	if a.Action == wal.ActionAdopt {
+		a.SetTags = withTag(a.SetTags, wal.TagDecision, decisionID)
+	}
+	replayed := a.Decided(recorded.DryRun)
+	diffs := compareDecided(recorded, replayed)
+	return Verdict{Identical: len(diffs) == 0, Replayed: replayed, Diffs: diffs}
+}

@@ -78,6 +78,10 @@ func memoryFor(in *wal.DecideInputs, d *wal.Decided, r *wal.Resource, observed m
 func rule(d *wal.Decided, p wal.Policy, confirm, seen int) string {
 	reason := d.Reason
 	switch {
+	case d.Action == wal.ActionAdopt:
+		return "ovi adopt: an unmanaged resource that matches the unit (once adopted, only its tags would change) is tagged into it while the unit has room, in id order"
+	case d.Action == wal.ActionRefuse && strings.HasPrefix(reason, "Not adopted into "):
+		return "ovi adopt: a resource already managed, differing from the unit in anything but tags, or beyond the unit's count is not adopted"
 	case d.Action == wal.ActionReport:
 		return "not tagged ovi:managed=true: an unmanaged resource is reported, never touched"
 	case strings.HasPrefix(reason, "Protected:"):

@@ -114,8 +114,12 @@ func explainDecision(ctx context.Context, s *session, states stateCache, cl cycl
 		return v, err
 	}
 	v.Inputs, v.Rule = inputsOf(rev, st, d, in)
-	plan, why := replayCycle(cl, st)
-	v.Replay = verdictOf(plan, why, d, v.Replay)
+	if reconcile.IsAdoption(d.Record.Decided) {
+		v.Replay = replayAdoption(cl, st, d, v.Replay)
+	} else {
+		plan, why := replayCycle(cl, st)
+		v.Replay = verdictOf(plan, why, d, v.Replay)
+	}
 	next, err := supersededBy(ctx, s, d)
 	if err != nil {
 		return v, err
@@ -208,4 +212,23 @@ func supersededBy(ctx context.Context, s *session, d walEntry) (*walEntry, error
 		}
 	}
 	return nil, nil
+}
+
+// replayAdoption re-plans an adoption (ovi adopt) on the state it decided
+// from: an adoption records no summary, its decisions are its inputs.
+func replayAdoption(cl cycleRecords, st stateView, d walEntry, v whyReplay) whyReplay {
+	if st.Config == nil {
+		v.Status, v.Reason = replayNotPossible, "no configuration was in force at that revision"
+		return v
+	}
+	decided := make([]wal.Record, 0, len(cl.Records))
+	for _, e := range cl.decided() {
+		decided = append(decided, e.Record)
+	}
+	verdict := reconcile.ReplayAdoption(reconcile.DefaultKinds(), st.Config.Config, st.Resources, decided, d.Record.DecisionID, d.Record.Decided)
+	v.Status = replayIdentical
+	if !verdict.Identical {
+		v.Status, v.Differences = replayDiffers, verdict.Diffs
+	}
+	return v
 }
