@@ -17,13 +17,8 @@ import (
 // errNotAdoptable is wrapped when a resource named by id cannot be adopted.
 var errNotAdoptable = errors.New("cannot be adopted; nothing was adopted")
 
-// adoptCommand is `ovi adopt [ID...] (--into NAME | --matching NAME)`.
-func adoptCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "adopt",
-		Usage:     "take over resources Ovi did not create: tag them into a group or as a named resource",
-		UsageText: "ovi adopt [-f FILE] (--into NAME [ID...] | --matching NAME) [--filter tag:KEY=VALUE]... [--kind TYPE] [--dry-run] [--auto-approve]",
-		Description: `Adopts unmanaged resources (instances, security groups, EBS volumes) into a
+// adoptDescription is ovi adopt --help's text.
+const adoptDescription = `Adopts unmanaged resources (instances, security groups, EBS volumes) into a
 desired unit of the configuration in force: a count group, or a named
 resource. Select them by id, by tag (--filter tag:team=payments, all filters
 must match; tag:KEY alone matches any value), or take every unmanaged
@@ -58,7 +53,15 @@ Examples:
    ovi adopt i-0abc123 --into web --dry-run
    ovi adopt --filter tag:team=payments --into web
    ovi adopt --matching prod-database --auto-approve
-   ovi adopt -f infrastructure.yaml --matching legacy-admin`,
+   ovi adopt -f infrastructure.yaml --matching legacy-admin`
+
+// adoptCommand is `ovi adopt [ID...] (--into NAME | --matching NAME)`.
+func adoptCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "adopt",
+		Usage:       "take over resources Ovi did not create: tag them into a group or as a named resource",
+		UsageText:   "ovi adopt [-f FILE] (--into NAME [ID...] | --matching NAME) [--filter tag:KEY=VALUE]... [--kind TYPE] [--dry-run] [--auto-approve]",
+		Description: adoptDescription,
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "file", Aliases: []string{"f"},
 				Usage: "put this configuration in force and adopt into it, in one step (default: the one in force)"},

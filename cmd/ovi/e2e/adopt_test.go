@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -177,9 +178,11 @@ func devOviFails(t *testing.T, bin string, port int, args ...string) (int, strin
 	cmd.Stderr = &errb
 	err := cmd.Run()
 	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
 		code = ee.ExitCode()
-	} else if err != nil {
+	case err != nil:
 		t.Fatal(err)
 	}
 	return code, errb.String()
