@@ -29,7 +29,7 @@ const (
 )
 
 // standaloneCommands are the top-level commands that may run standalone.
-func standaloneCommands() []string { return []string{"reconcile", "state", "wal", "compact"} }
+func standaloneCommands() []string { return []string{"reconcile", "adopt", "state", "wal", "compact"} }
 
 // isStandaloneCommand reports whether ctx runs a standalone command.
 func isStandaloneCommand(ctx *cli.Context) bool {
