@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
+	"github.com/yairfalse/ovi/cluster/notify"
 	"github.com/yairfalse/ovi/fsm"
 	"github.com/yairfalse/ovi/mvcc"
 	"github.com/yairfalse/ovi/transport"
@@ -65,6 +66,7 @@ type Agent struct {
 	reload      reloadable
 	pins        readPins   // reads in flight at a past revision (readpins.go)
 	rec         Reconciler // set by Start before anything serves; nil: none
+	notifier    *notify.Notifier
 
 	lifeMu sync.Mutex // orders Start and Shutdown
 
@@ -110,6 +112,7 @@ func Open(cfg Config) (*Agent, error) {
 	a.metrics = newMetrics()
 	a.prom = newPromMetrics(cfg.Registry, a)
 	a.peers = newPeerAuth(a.logger, a.prom.reg)
+	a.notifier = a.newNotifier()
 	if err := a.open(); err != nil {
 		_ = a.closeResources()
 		return nil, err

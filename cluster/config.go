@@ -9,6 +9,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/yairfalse/ovi/cluster/notify"
 )
 
 // Default ports and tuning. Every agent listens on three ports of
@@ -87,6 +89,9 @@ type Config struct {
 	InsecurePlaintext bool `yaml:"insecure_plaintext"`
 	// Retention is how much history the leader keeps (retention_config.go).
 	Retention RetentionConfig `yaml:"retention"`
+	// Notifications are the webhook receivers the leader sends events to
+	// (reloadable; docs/operations.md, "Notifications").
+	Notifications []notify.Receiver `yaml:"notifications"`
 
 	// Runtime wiring (not part of the file). The reconciler is not here:
 	// it is handed to Agent.Start.
@@ -147,6 +152,9 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict(), yaml.DisallowUnknownField())
 	if err != nil {
 		return Config{}, fmt.Errorf("%w: %s", ErrConfig, yamlErrorLine(name, err))
+	}
+	if err := notify.Validate(cfg.Notifications); err != nil {
+		return Config{}, notificationsError(name, data, err)
 	}
 	return cfg, nil
 }

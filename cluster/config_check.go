@@ -17,6 +17,7 @@ import (
 func (c *Config) Validate() error {
 	checks := []func() error{
 		c.checkNames, c.checkAddrs, c.checkPorts, c.checkCounts, c.checkPlaceholders, c.checkSecurity, c.Retention.check,
+		c.checkNotifications,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

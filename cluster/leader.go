@@ -76,6 +76,11 @@ func (a *Agent) leaderLoop(stop chan struct{}) {
 		defer hook.Done()
 		a.retentionLoop(ctx)
 	}()
+	hook.Add(1)
+	go func() {
+		defer hook.Done()
+		a.notifier.Run(ctx)
+	}()
 	if a.rec != nil {
 		hook.Add(1)
 		go func() {

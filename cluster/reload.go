@@ -36,6 +36,10 @@ func (a *Agent) Reload(cfg Config) error {
 	if cfg.Interval <= 0 {
 		return ErrConfig
 	}
+	if err := cfg.checkNotifications(); err != nil {
+		return err
+	}
+	a.reloadNotifications(cfg.Notifications)
 	if a.cfg.LogLevelVar != nil {
 		a.cfg.LogLevelVar.Set(level)
 	}

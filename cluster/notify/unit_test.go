@@ -217,3 +217,21 @@ func TestSecretFile(t *testing.T) {
 		t.Fatalf("key %q (%v), want the file without its newline", k, err)
 	}
 }
+
+func TestParseFlag(t *testing.T) {
+	r, err := ParseFlag("name=ops,url=https://h.example/x,secret=k,events=drift.detected+action.failed,timeout=2s,queue_size=10,attempts=3,initial_backoff=10ms,max_backoff=1s")
+	want := Receiver{Name: "ops", URL: "https://h.example/x", Secret: "k", Events: []EventType{DriftDetected, ActionFailed},
+		Timeout: 2 * time.Second, QueueSize: 10, Retry: Retry{Attempts: 3, InitialBackoff: 10 * time.Millisecond, MaxBackoff: time.Second}}
+	if err != nil || r.Name != want.Name || r.URL != want.URL || len(r.Events) != 2 || r.Timeout != want.Timeout || r.Retry != want.Retry || r.QueueSize != 10 {
+		t.Fatalf("ParseFlag = %+v (%v), want %+v", r, err, want)
+	}
+	for in, msg := range map[string]string{
+		"name=ops,colour=red":   "unknown key",
+		"name=ops,timeout=soon": "--notify timeout",
+		"name=ops,url":          "want key=value pairs",
+	} {
+		if _, err := ParseFlag(in); err == nil || !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: %v, want %q", in, err, msg)
+		}
+	}
+}

@@ -56,6 +56,7 @@ func agentFlags() []cli.Flag {
 		&cli.StringFlag{Name: "gossip-key", Usage: "base64 gossip encryption key (16, 24 or 32 bytes)"},
 		&cli.StringFlag{Name: "acl-read-token", Usage: "API token for reads"},
 		&cli.StringFlag{Name: "acl-write-token", Usage: "API token for writes and operator calls"},
+		notifyFlag(),
 	}, retentionFlags()...)
 }
 
@@ -85,6 +86,7 @@ func agentFileAndFlags(c *cli.Context) (cluster.Config, error) {
 	if err := applyRetentionFlags(c, &cfg.Retention); err != nil {
 		return cfg, err
 	}
+	applyNotifyFlags(c, &cfg)
 	if c.IsSet("insecure-plaintext") {
 		cfg.InsecurePlaintext = c.Bool("insecure-plaintext")
 	}

@@ -35,7 +35,8 @@ type Receiver struct {
 	mu     sync.Mutex
 	srv    *http.Server
 	reqs   []Request
-	status int // answer to every request (200 unless set)
+	status int           // answer to every request (200 unless set)
+	hold   chan struct{} // non-nil: answers wait until it is closed (Release) or the sender goes away
 	wake   chan struct{}
 }
 
@@ -112,8 +113,38 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) {
 	r.reqs = append(r.reqs, got)
 	close(r.wake)
 	r.wake = make(chan struct{})
+	hold := r.hold
 	r.mu.Unlock()
+	if hold != nil { // the event was received and processed; only the answer waits
+		select {
+		case <-hold:
+		case <-req.Context().Done():
+			return
+		}
+	}
 	w.WriteHeader(got.Status)
+}
+
+// Hold makes later requests wait for their answer until Release: a
+// receiver that has processed the event but not yet said so. It returns
+// how many requests came before (the first held one is Requests()[n]).
+func (r *Receiver) Hold() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hold == nil {
+		r.hold = make(chan struct{})
+	}
+	return len(r.reqs)
+}
+
+// Release answers the held requests and stops holding.
+func (r *Receiver) Release() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hold != nil {
+		close(r.hold)
+		r.hold = nil
+	}
 }
 
 // Requests returns every request answered so far.
