@@ -144,7 +144,8 @@ func (r *Receiver) checkName() (string, string) {
 }
 
 func badNameRune(c rune) bool {
-	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')
+	ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+	return !ok
 }
 
 func (r *Receiver) checkURL() (string, string) {

@@ -71,7 +71,7 @@ type Event struct {
 	Decision     string    `json:"decision,omitempty"`
 	Action       string    `json:"action,omitempty"`
 	Drift        string    `json:"drift,omitempty"`
-	Reason       string    `json:"reason"` // one line: the decision's reason, the outcome's message
+	Reason       string    `json:"reason"`              // one line: the decision's reason, the outcome's message
 	Code         string    `json:"code,omitempty"`      // action.failed: the provider's error code
 	Retryable    bool      `json:"retryable,omitempty"` // action.failed
 	ResourceIDs  []string  `json:"resource_ids,omitempty"`

@@ -13,12 +13,12 @@ import (
 
 // Request headers of every delivery.
 const (
-	HeaderSignature = "Ovi-Signature"   // t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
-	HeaderEventID   = "Ovi-Event-Id"    // the event id, as in the body
-	HeaderEventType = "Ovi-Event-Type"  // the event type, as in the body
-	HeaderAttempt   = "Ovi-Attempt"     // 1 for the first request of an event, then 2, 3, ...
-	HeaderReceiver  = "Ovi-Receiver"    // the receiver's name in the agent configuration
-	DefaultTolerance = 5 * time.Minute // how old a signature Verify accepts
+	HeaderSignature  = "Ovi-Signature"  // t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+	HeaderEventID    = "Ovi-Event-Id"   // the event id, as in the body
+	HeaderEventType  = "Ovi-Event-Type" // the event type, as in the body
+	HeaderAttempt    = "Ovi-Attempt"    // 1 for the first request of an event, then 2, 3, ...
+	HeaderReceiver   = "Ovi-Receiver"   // the receiver's name in the agent configuration
+	DefaultTolerance = 5 * time.Minute  // how old a signature Verify accepts
 )
 
 // Signature errors returned by Verify.

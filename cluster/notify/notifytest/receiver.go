@@ -4,6 +4,7 @@
 package notifytest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -44,7 +45,7 @@ type Receiver struct {
 func Start(t testing.TB, secret string) *Receiver {
 	t.Helper()
 	r := &Receiver{secret: []byte(secret), status: http.StatusOK, wake: make(chan struct{})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func (r *Receiver) Up(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ln, err := net.Listen("tcp", r.addr)
+		ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", r.addr)
 		if err == nil {
 			r.serve(ln)
 			return
