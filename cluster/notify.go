@@ -66,11 +66,7 @@ func (l notifyLog) Propose(ctx context.Context, rec wal.Record) error {
 	if l.a.raft.State() != raft.Leader {
 		return notify.ErrNotLeader
 	}
-	recs, err := l.a.prepare([]wal.Record{rec})
-	if err != nil {
-		return err
-	}
-	_, err = l.a.applyLocal(ctx, recs)
+	_, err := l.a.applyLocal(ctx, l.a.stampLocal([]wal.Record{rec}))
 	return err
 }
 
