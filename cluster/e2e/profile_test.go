@@ -4,12 +4,13 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,12 +24,14 @@ import (
 const profileSeconds = 10
 
 // BenchmarkLeaderProfile: the 64-proposer load of BenchmarkReplicatedAppend
-// (POST /v1/wal/note to the leader of three `ovi agent` processes), with a
-// CPU profile of the leader taken through its /debug/pprof/profile
-// endpoint (behind the write token) while the load runs. The profile is
-// written to $OVI_PROFILE_OUT (default: a file in the test's temporary
-// directory, logged) for `go tool pprof -top bin/ovi FILE`. Run with
-// -benchtime 1x: each iteration is one 10 s profile window.
+// (POST /v1/wal/note, three `ovi agent` processes) with CPU profiles
+// taken through /debug/pprof/profile (behind the write token) while the
+// load runs: via-leader sends the notes to the leader and profiles it;
+// via-follower sends them to a follower, which forwards them, and
+// profiles both. The profiles are written to $OVI_PROFILE_DIR (default: the
+// test's temporary directory, logged) as SUB.NODE.pprof, for
+// `go tool pprof -top bin/ovi FILE`. Run with -benchtime 1x: each
+// iteration is one 10 s profile window.
 func BenchmarkLeaderProfile(b *testing.B) {
 	bin := clustertest.Binary(b)
 	const token = "bench-operator-token"
@@ -50,33 +53,46 @@ func BenchmarkLeaderProfile(b *testing.B) {
 	}
 	var l *clustertest.Node
 	clustertest.WaitFor(b, "a leader with 3 voters", 30*time.Second, func() bool { l = clustertest.Leader(nodes, 3); return l != nil })
-	out := os.Getenv("OVI_PROFILE_OUT")
-	if out == "" {
-		out = filepath.Join(b.TempDir(), "leader.pprof")
+	f := clustertest.Followers(nodes, l)[0]
+	dir := os.Getenv("OVI_PROFILE_DIR")
+	if dir == "" {
+		dir = b.TempDir()
 	}
-	note := func(ctx context.Context) error {
-		_, err := l.Client.Note(ctx, transport.NoteRequest{ResourceID: "bench", Text: "benchmark note"})
-		return err
-	}
-	for i := range 500 { // warm up: connections, the store's first pages
-		if err := note(context.Background()); err != nil {
-			b.Fatalf("warm-up note %d: %v", i, err)
-		}
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		path := out
-		if i > 0 {
-			path += "." + strconv.Itoa(i)
-		}
-		profileUnderLoad(b, l, token, path, 64, note)
+	for _, via := range []struct {
+		name    string
+		target  *clustertest.Node
+		profile []*clustertest.Node
+	}{{"via-leader", l, []*clustertest.Node{l}}, {"via-follower", f, []*clustertest.Node{f, l}}} {
+		b.Run(via.name, func(b *testing.B) {
+			note := func(ctx context.Context) error {
+				_, err := via.target.Client.Note(ctx, transport.NoteRequest{ResourceID: "bench", Text: "benchmark note"})
+				return err
+			}
+			for i := range 500 { // warm up: connections, the store's first pages
+				if err := note(context.Background()); err != nil {
+					b.Fatalf("warm-up note %d: %v", i, err)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				paths := make([]string, len(via.profile))
+				for j, n := range via.profile {
+					role := "follower"
+					if n == l {
+						role = "leader"
+					}
+					paths[j] = filepath.Join(dir, fmt.Sprintf("%s.%s.%d.pprof", via.name, role, i))
+				}
+				profileUnderLoad(b, via.profile, token, paths, 64, note)
+			}
+		})
 	}
 }
 
-// profileUnderLoad runs workers closed-loop proposers until the leader's
-// CPU profile of profileSeconds has been written to path, and reports the
-// rate and latency of the window.
-func profileUnderLoad(b *testing.B, l *clustertest.Node, token, path string, workers int, op func(context.Context) error) {
+// profileUnderLoad runs workers closed-loop proposers until the CPU
+// profiles (profileSeconds) of nodes have been written to paths, and
+// reports the rate and latency of the window.
+func profileUnderLoad(b *testing.B, nodes []*clustertest.Node, token string, paths []string, workers int, op func(context.Context) error) {
 	b.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -102,8 +118,18 @@ func profileUnderLoad(b *testing.B, l *clustertest.Node, token, path string, wor
 		}()
 	}
 	start := time.Now()
-	err := fetchProfile(l.HTTPAddr(), token, path)
+	errs := make([]error, len(nodes))
+	var pw sync.WaitGroup
+	for i, n := range nodes {
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			errs[i] = fetchProfile(n.HTTPAddr(), token, paths[i])
+		}()
+	}
+	pw.Wait()
 	elapsed := time.Since(start)
+	err := errors.Join(errs...)
 	stop()
 	wg.Wait()
 	if err != nil {
@@ -113,7 +139,7 @@ func profileUnderLoad(b *testing.B, l *clustertest.Node, token, path string, wor
 		b.Fatalf("%d of %d notes failed", n, len(lat))
 	}
 	slices.Sort(lat)
-	b.Logf("leader CPU profile (%d s, %d notes, %d proposers): %s", profileSeconds, len(lat), workers, path)
+	b.Logf("CPU profiles (%d s, %d notes, %d proposers): %s", profileSeconds, len(lat), workers, strings.Join(paths, " "))
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "records/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
