@@ -16,8 +16,12 @@ import (
 // docs/operations.md, "Upgrades".
 func (a *Agent) walFormat() byte {
 	format := wal.FormatCurrent
-	for _, p := range a.raftPeers().Peers {
-		m, ok := a.members.lookup(p.ID)
+	f := a.raft.GetConfiguration() // read on every proposal: no RaftPeersResponse built
+	if f.Error() != nil {
+		return wal.FormatV1
+	}
+	for _, s := range f.Configuration().Servers {
+		m, ok := a.members.lookup(string(s.ID))
 		if !ok || m.meta.WAL == 0 {
 			return wal.FormatV1
 		}

@@ -129,6 +129,9 @@ func profileUnderLoad(b *testing.B, nodes []*clustertest.Node, token string, pat
 	}
 	pw.Wait()
 	elapsed := time.Since(start)
+	for i, n := range nodes { // allocations since the agent started (-sample_index=alloc_space)
+		errs = append(errs, fetchProfilePath(n.HTTPAddr(), token, "allocs", strings.TrimSuffix(paths[i], ".pprof")+".allocs.pprof"))
+	}
 	err := errors.Join(errs...)
 	stop()
 	wg.Wait()
@@ -148,9 +151,14 @@ func profileUnderLoad(b *testing.B, nodes []*clustertest.Node, token string, pat
 
 // fetchProfile writes the agent's CPU profile over profileSeconds to path.
 func fetchProfile(addr, token, path string) error {
+	return fetchProfilePath(addr, token, fmt.Sprintf("profile?seconds=%d", profileSeconds), path)
+}
+
+// fetchProfilePath writes the agent's /debug/pprof/NAME to path.
+func fetchProfilePath(addr, token, name, path string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), (profileSeconds+30)*time.Second)
 	defer cancel()
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, profileSeconds)
+	url := fmt.Sprintf("http://%s/debug/pprof/%s", addr, name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
