@@ -13,13 +13,13 @@ import (
 // testAgent is a one-node cluster on 127.0.0.1 with free ports, hosting
 // no reconciler (the tests build engines on it as they need).
 type testAgent struct {
-	t     *testing.T
+	t     testing.TB
 	agent *cluster.Agent
 }
 
 // startTestAgent starts a single-node agent and waits until it leads and
 // accepts proposals.
-func startTestAgent(t *testing.T) *testAgent {
+func startTestAgent(t testing.TB) *testAgent {
 	t.Helper()
 	cfg := cluster.DefaultConfig()
 	cfg.NodeName = "ovi-engine-test"
