@@ -87,7 +87,21 @@ func describeSummary(s *CycleSummary) string {
 	}
 	return fmt.Sprintf("%s: %d observed, %d in sync, %d missing, %d unwanted, %d drifted, %d unmanaged; %d actions, %d failures in %s",
 		prefix, s.Observed, s.InSync, s.Missing, s.Unwanted, s.Drifted, s.Unmanaged, s.Actions, s.Failures,
-		time.Duration(s.DurationMS)*time.Millisecond)
+		time.Duration(s.DurationMS)*time.Millisecond) + describeBudget(s.Budget)
+}
+
+// describeBudget is "; 14 API calls (13 planned, 1.5s waited)" for an
+// applied cycle, "; 13 API calls planned" for a dry run, "" without a
+// budget.
+func describeBudget(b *APIBudget) string {
+	switch {
+	case b == nil:
+		return ""
+	case !b.Counted:
+		return fmt.Sprintf("; %d API calls planned", b.PlannedCalls())
+	}
+	return fmt.Sprintf("; %d API calls (%d planned, %s waited)", b.ActualCalls(), b.PlannedCalls(),
+		time.Duration(b.WaitedMS)*time.Millisecond)
 }
 
 func describeRestore(p *Restore) string {

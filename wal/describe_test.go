@@ -33,7 +33,7 @@ func TestDescribeEveryKind(t *testing.T) {
 		KindExecuted:      "Successfully created",
 		KindFailed:        "Resize failed: RequestLimitExceeded: Rate exceeded (retryable)",
 		KindConfigApplied: "Configuration applied from /etc/ovi/infrastructure.yaml (2 groups, 1 named resources, digest ab12cd34)",
-		KindCycleSummary:  "Dry-run cycle: 10 observed, 5 in sync, 1 missing, 2 unwanted, 1 drifted, 1 unmanaged; -4 actions, 1 failures in 1.234s",
+		KindCycleSummary:  "Dry-run cycle: 10 observed, 5 in sync, 1 missing, 2 unwanted, 1 drifted, 1 unmanaged; -4 actions, 1 failures in 1.234s; 11 API calls (10 planned, 1.498s waited)",
 		KindCompaction:    "History compacted below revision 1099511627776; audit records below revision 549755813888 dropped (retention history=30d audit=365d)",
 		KindNote:          "operator: planned maintenance ✓",
 		KindRestore:       "Snapshot 9f86d081884c restored: history rewound from revision 812 to 640, 57 records dropped (write token, via ovi-2)",

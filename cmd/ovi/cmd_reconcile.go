@@ -198,6 +198,9 @@ func (r *reconcileRun) finish() (planCounts, int, error) {
 	if err := r.plan(); err != nil || r.dryRun || r.progress == nil {
 		return r.counts, 0, err
 	}
+	if r.progress.summary == nil {
+		r.progress.summary = r.summary
+	}
 	done, err := r.progress.Finish()
 	return r.counts, done.Failed, err
 }

@@ -242,6 +242,24 @@ func walEntries(in []transport.WALEntry) []walEntry {
 }
 
 // walEntryOf maps one API entry.
+// walAnalyzeCycles is `ovi wal analyze --cycles`.
+func walAnalyzeCycles(c *cli.Context, q transport.WALQuery) error {
+	if q.ResourceID != "" || c.Bool("timeline") {
+		return newCLIError("wal analyze", errors.New("--cycles takes no resource and no --timeline"), "ask for one resource or for the cycles")
+	}
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	q.Consistency = s.consistency()
+	cycles, err := readCycleBudgets(c.Context, s, q)
+	if err != nil {
+		return s.apiFailure("read the cycle summaries", err)
+	}
+	return renderCycleBudgets(c.App.Writer, s.render, cycles)
+}
+
 func walEntryOf(e transport.WALEntry) walEntry {
 	return walEntry{Revision: revision{Main: e.Revision.Main, Sub: e.Revision.Sub}, Record: e.Record}
 }
@@ -249,15 +267,23 @@ func walEntryOf(e transport.WALEntry) walEntry {
 func walAnalyzeCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "analyze",
-		Usage:     "explain one resource's lifecycle from its records",
-		UsageText: "ovi wal analyze --resource-id ID [--timeline] [--since T] [--until T]",
+		Usage:     "explain one resource's lifecycle from its records, or every cycle's API calls",
+		UsageText: "ovi wal analyze --resource-id ID [--timeline] [--since T] [--until T]\n   ovi wal analyze --cycles [--since T] [--until T]",
 		Description: `Shows each state the resource went through, when, for how long, and which
 decision moved it, with counts of observations, decisions and failures.
 
-Example:
-   ovi wal analyze --resource-id i-0abc123 --timeline`,
+With --cycles, one line per reconcile cycle instead: its actions and
+failures, the EC2 calls it made against the calls its plan predicted, and
+the time it waited on the client-side rate limiter against the time the
+limiter and EC2's buckets needed for the plan ('-' for a cycle recorded
+without a budget).
+
+Examples:
+   ovi wal analyze --resource-id i-0abc123 --timeline
+   ovi wal analyze --cycles --since "1 hour ago"`,
 		Flags: append(walFilterFlags(),
 			&cli.BoolFlag{Name: "timeline", Usage: "draw every state and event on a timeline (default: a summary)"},
+			&cli.BoolFlag{Name: "cycles", Usage: "every cycle's EC2 API calls, made against planned, and its limiter wait"},
 		),
 		Action: walAnalyzeAction,
 	}
@@ -268,11 +294,14 @@ func walAnalyzeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("cycles") {
+		return walAnalyzeCycles(c, q)
+	}
 	if q.ResourceID == "" {
 		q.ResourceID = strings.TrimSpace(c.Args().First())
 	}
 	if q.ResourceID == "" {
-		return newCLIError("wal analyze", errors.New("no resource given"), "name it with --resource-id ID")
+		return newCLIError("wal analyze", errors.New("no resource given"), "name it with --resource-id ID, or ask for --cycles")
 	}
 	s, err := newSession(c)
 	if err != nil {

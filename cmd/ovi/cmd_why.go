@@ -150,5 +150,5 @@ func whyCycle(c *cli.Context, s *session, id string) error {
 		}
 		views = append(views, v)
 	}
-	return renderWhyCycle(c.App.Writer, s.render, id, views)
+	return renderWhyCycle(c.App.Writer, s.render, id, views, cl.budget())
 }

@@ -75,7 +75,9 @@ func startWhyAgent(t *testing.T, tamper func([]wal.Record)) (*testAgent, []wal.R
 	exed := rec(wal.KindExecuted, del.ResourceID, 3*time.Second, func(x *wal.Record) {
 		x.DecisionID, x.Executed = del.DecisionID, &wal.Executed{Action: wal.ActionDelete, Message: "Successfully deleted"}
 	})
-	sum := rec(wal.KindCycleSummary, "", 4*time.Second, func(x *wal.Record) { x.Summary = &wal.CycleSummary{Observed: 4, Actions: 1, Inputs: in} })
+	sum := rec(wal.KindCycleSummary, "", 4*time.Second, func(x *wal.Record) {
+		x.Summary = &wal.CycleSummary{Observed: 4, Actions: 1, Inputs: in, Budget: appliedBudget()}
+	})
 	cfgRec := rec(wal.KindConfigApplied, "", 0, func(x *wal.Record) { x.Config = &cfg })
 	later := decided[len(decided)-1]
 	for _, d := range decided {
@@ -172,9 +174,27 @@ func TestWhyReplayDiffers(t *testing.T) {
 func TestWhyCycleReplaysEveryDecision(t *testing.T) {
 	ta, decided := startWhyAgent(t, nil)
 	code, out, errOut := ta.run("why", whyCycleID)
-	want := "Cycle " + whyCycleID + ": " + strconv.Itoa(len(decided)) + " decisions, " + strconv.Itoa(len(decided)) + " replayed identical\n"
-	if code != 0 || !strings.HasSuffix(out, want) {
+	want := "Cycle " + whyCycleID + ": " + strconv.Itoa(len(decided)) + " decisions, " + strconv.Itoa(len(decided)) + " replayed identical\n" +
+		"\nAPI calls: 9 made, 7 planned; waited 1.5s on the limiter (planned 0s, EC2's buckets 0s)\n"
+	if code != 0 || !strings.Contains(out, want) {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	assertGolden(t, "why_cycle_table", []byte(out))
+}
+
+// TestWhyCycleJSONHasTheBudget: ovi -o json why CYCLE carries the cycle's
+// API budget as recorded in its summary.
+func TestWhyCycleJSONHasTheBudget(t *testing.T) {
+	ta, _ := startWhyAgent(t, nil)
+	code, out, errOut := ta.run("-o", "json", "why", whyCycleID)
+	var doc struct {
+		Budget *wal.APIBudget `json:"budget"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Budget == nil {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	if want := appliedBudget(); doc.Budget.ActualCalls() != want.ActualCalls() || doc.Budget.WaitedMS != 1500 || len(doc.Budget.Calls) != len(want.Calls) {
+		t.Errorf("budget %+v, want %+v", doc.Budget, want)
 	}
 }
 
@@ -201,5 +221,31 @@ func TestParseCycleAndDecisionIDs(t *testing.T) {
 		if _, ok := parseDecisionID(bad); ok {
 			t.Errorf("%q parsed as a decision id", bad)
 		}
+	}
+}
+
+// TestGoldenAnalyzeCycles: ovi wal analyze --cycles lists every cycle with
+// the EC2 calls it made against those it planned and its limiter wait; a
+// cycle recorded without a budget (before format 5) shows dashes.
+func TestGoldenAnalyzeCycles(t *testing.T) {
+	ta, _ := startWhyAgent(t, nil)
+	old := wal.Record{Kind: wal.KindCycleSummary, Time: at(2 * time.Minute), Node: "ovi-test", Term: 2,
+		CycleID: "ovi-test-20261125T103200Z-0000cafe", Summary: &wal.CycleSummary{Observed: 4}}
+	ta.propose([]wal.Record{old})
+	code, out, errOut := ta.run("wal", "analyze", "--cycles")
+	if code != 0 || !strings.HasSuffix(out, "2 cycles: 9 EC2 calls made, 7 planned\n") {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	assertGolden(t, "analyze_cycles_table", []byte(out))
+	code, out, _ = ta.run("-o", "json", "wal", "analyze", "--cycles")
+	var doc struct {
+		Cycles []cycleBudget `json:"cycles"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Cycles) != 2 || doc.Cycles[0].Summary.Budget == nil ||
+		doc.Cycles[0].Summary.Budget.WaitedMS != 1500 || doc.Cycles[1].Summary.Budget != nil {
+		t.Fatalf("exit %d, JSON:\n%s", code, out)
+	}
+	if code, _, errOut := ta.run("wal", "analyze", "--cycles", "--resource-id", "i-0c3"); code == 0 || !strings.Contains(errOut, "--cycles takes no resource") {
+		t.Errorf("--cycles with a resource: exit %d, %q", code, errOut)
 	}
 }

@@ -62,8 +62,36 @@ func planFixture(dryRun bool) ([]wal.Record, *wal.CycleSummary) {
 			Reason: "Unmanaged: no ovi:managed tag", DryRun: dryRun}),
 	}
 	summary := &wal.CycleSummary{DryRun: dryRun, Observed: 8, InSync: 0, Missing: 2, Unwanted: 3, Drifted: 3,
-		Unmanaged: 3, Actions: 5, Failures: 0, DurationMS: 412}
+		Unmanaged: 3, Actions: 5, Failures: 0, DurationMS: 412, Budget: planBudget()}
 	return decided, summary
+}
+
+// planBudget is the API budget of planFixture's apply: observe three
+// kinds; launch once; resize (describe, stop, poll, modify, start); retag
+// (one CreateTags, one DeleteTags); delete (describe, terminate).
+func planBudget() *wal.APIBudget {
+	c := func(op, bucket string, n int) wal.APICalls {
+		return wal.APICalls{Operation: op, Bucket: bucket, Planned: n}
+	}
+	return &wal.APIBudget{Calls: []wal.APICalls{
+		c("DescribeInstances", "describe", 4), c("DescribeSecurityGroups", "describe", 1), c("DescribeVolumes", "describe", 1),
+		c("RunInstances", "run_instances", 1), c("CreateTags", "tags", 1), c("DeleteTags", "tags", 1),
+		c("StopInstances", "mutating", 1), c("ModifyInstanceAttribute", "mutating", 1), c("StartInstances", "mutating", 1),
+		c("TerminateInstances", "mutating", 1),
+	}}
+}
+
+// appliedBudget is the budget cycleFixture recorded: the launch was
+// throttled twice (the SDK's retry and the next attempt count), the
+// limiter held the retry back 1.5 s.
+func appliedBudget() *wal.APIBudget {
+	c := func(op, bucket string, planned, made int) wal.APICalls {
+		return wal.APICalls{Operation: op, Bucket: bucket, Planned: planned, Actual: made}
+	}
+	return &wal.APIBudget{Counted: true, WaitedMS: 1500, Calls: []wal.APICalls{
+		c("DescribeInstances", "describe", 2, 2), c("DescribeSecurityGroups", "describe", 1, 1), c("DescribeVolumes", "describe", 1, 1),
+		c("RunInstances", "run_instances", 1, 3), c("TerminateInstances", "mutating", 1, 1), c("CreateTags", "tags", 1, 1),
+	}}
 }
 
 // entry wraps a record with its revision.
@@ -124,7 +152,8 @@ func cycleFixture() []walEntry {
 	tagsFailed := mk(wal.KindFailed, "i-0aaa000000000001", "d-0002-03", 6*time.Second)
 	tagsFailed.Failed = &wal.Failed{Action: wal.ActionUpdateTags, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
 	summary := mk(wal.KindCycleSummary, "", "", 9*time.Second)
-	summary.Summary = &wal.CycleSummary{Observed: 2, Missing: 2, Unwanted: 1, Drifted: 1, Actions: 3, Failures: 1, DurationMS: 9012}
+	summary.Summary = &wal.CycleSummary{Observed: 2, Missing: 2, Unwanted: 1, Drifted: 1, Actions: 3, Failures: 1, DurationMS: 9012,
+		Budget: appliedBudget()}
 	return []walEntry{
 		entry(50, 0, wal.Record{Kind: wal.KindConfigApplied, Time: at(0), Node: "ovi-1", Term: 3,
 			Config: &wal.ConfigApplied{Source: "infrastructure.yaml", Digest: configDigest, Config: fixtureConfig()}}),

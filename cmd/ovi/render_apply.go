@@ -28,9 +28,11 @@ func (c applyCounts) String() string {
 	return fmt.Sprintf("Apply complete: %s, %d updated, %d deleted, %d failed", created, c.Updated, c.Deleted, c.Failed)
 }
 
-// applyDone is the JSON form's closing line.
+// applyDone is the JSON form's closing line, with the cycle's API budget
+// (planned and made calls) when the cycle recorded one.
 type applyDone struct {
-	ApplyComplete applyCounts `json:"apply_complete"`
+	ApplyComplete applyCounts    `json:"apply_complete"`
+	Budget        *wal.APIBudget `json:"budget,omitempty"`
 }
 
 // applyProgress prints an apply as it happens: one line per executing,
@@ -43,6 +45,7 @@ type applyProgress struct {
 	decisions map[string]*wal.Decided
 	outcome   map[string]*wal.Record // last executed/failed record per decision
 	order     []string               // decisions in the order their outcomes arrived
+	summary   *wal.CycleSummary      // the cycle's summary, once it arrived (its budget closes the apply)
 }
 
 // newApplyProgress starts the progress of an apply of the decided records.
@@ -65,6 +68,9 @@ func (p *applyProgress) learn(rec wal.Record) {
 // Record prints one record of the apply as it arrives.
 func (p *applyProgress) Record(rec wal.Record) error {
 	p.learn(rec)
+	if rec.Summary != nil {
+		p.summary = rec.Summary
+	}
 	if rec.Executed != nil || rec.Failed != nil {
 		if _, seen := p.outcome[rec.DecisionID]; !seen {
 			p.order = append(p.order, rec.DecisionID)
@@ -161,14 +167,20 @@ func (p *applyProgress) Counts() applyCounts {
 	return c
 }
 
-// Finish prints the closing "Apply complete: ..." line (or its JSON).
+// Finish prints the closing "Apply complete: ..." line and the calls the
+// apply made against its budget (or their JSON).
 func (p *applyProgress) Finish() (applyCounts, error) {
 	c := p.Counts()
+	var budget *wal.APIBudget
+	if p.summary != nil {
+		budget = p.summary.Budget
+	}
 	if p.o.json() {
-		return c, writeJSONLine(p.w, applyDone{ApplyComplete: c})
+		return c, writeJSONLine(p.w, applyDone{ApplyComplete: c, Budget: budget})
 	}
 	out := &errWriter{w: p.w}
 	out.printf("%s\n", c)
+	writeBudget(out, terminalSafe(budget))
 	return c, out.err
 }
 

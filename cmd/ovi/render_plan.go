@@ -117,6 +117,9 @@ func renderPlan(w io.Writer, o renderOptions, decided []wal.Record, summary *wal
 		out.printf("Nothing to change this cycle, but the cloud does not match the configuration yet (%s).\n", notYet(counts))
 	}
 	out.printf("%s\n", counts)
+	if summary != nil {
+		writeBudget(out, summary.Budget)
+	}
 	return counts, out.err
 }
 

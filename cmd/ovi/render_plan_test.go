@@ -53,7 +53,7 @@ func TestGoldenPlanJSON(t *testing.T) {
 	if !reflect.DeepEqual(doc.Decisions, decided) {
 		t.Fatalf("decisions do not round-trip:\n got %+v\nwant %+v", doc.Decisions, decided)
 	}
-	if !doc.DryRun || doc.Changes != 5 || doc.Cycle == nil || *doc.Cycle != *summary {
+	if !doc.DryRun || doc.Changes != 5 || doc.Cycle == nil || !reflect.DeepEqual(doc.Cycle, summary) {
 		t.Fatalf("plan JSON = %+v", doc)
 	}
 }

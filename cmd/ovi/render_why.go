@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/yairfalse/ovi/wal"
 )
 
 // renderWhy prints one decision's explanation, or its JSON document.
@@ -16,13 +18,15 @@ func renderWhy(w io.Writer, o renderOptions, v whyView) error {
 	return out.err
 }
 
-// renderWhyCycle prints every decision of a cycle, or one JSON document.
-func renderWhyCycle(w io.Writer, o renderOptions, cycle string, views []whyView) error {
+// renderWhyCycle prints every decision of a cycle and the cycle's API
+// budget (nil: none recorded), or one JSON document.
+func renderWhyCycle(w io.Writer, o renderOptions, cycle string, views []whyView, budget *wal.APIBudget) error {
 	if o.json() {
 		return writeJSONDocument(w, struct {
-			CycleID   string    `json:"cycle_id"`
-			Decisions []whyView `json:"decisions"`
-		}{cycle, views})
+			CycleID   string         `json:"cycle_id"`
+			Decisions []whyView      `json:"decisions"`
+			Budget    *wal.APIBudget `json:"budget,omitempty"`
+		}{cycle, views, budget})
 	}
 	out := &errWriter{w: w}
 	identical := 0
@@ -36,6 +40,7 @@ func renderWhyCycle(w io.Writer, o renderOptions, cycle string, views []whyView)
 		}
 	}
 	out.printf("\nCycle %s: %d decisions, %d replayed identical\n", termSafe(cycle), len(views), identical)
+	writeBudget(out, terminalSafe(budget))
 	return out.err
 }
 

@@ -132,6 +132,15 @@ func (cl cycleRecords) inputs() *wal.DecideInputs {
 	return cl.Summary.Record.Summary.Inputs
 }
 
+// budget is the cycle's recorded API budget (nil when not recorded: the
+// cycle did not finish, or its summary predates format 5).
+func (cl cycleRecords) budget() *wal.APIBudget {
+	if cl.Summary == nil || cl.Summary.Record.Summary == nil {
+		return nil
+	}
+	return cl.Summary.Record.Summary.Budget
+}
+
 // stateAt reads the configuration and resources at revision rev.
 func stateAt(ctx context.Context, s *session, rev uint64) (stateView, error) {
 	res, err := s.client.State(ctx, transport.StateQuery{Revision: rev, Prefix: stateResourcesPrefix, Consistency: s.consistency()})
