@@ -11,9 +11,16 @@ import (
 	"github.com/yairfalse/ovi/mvcc"
 )
 
-// Snapshot opens a read transaction on the store and returns at once; the
-// copy is streamed by Persist, which Raft runs concurrently with Apply.
+// Snapshot makes the store durable (a store that commits without fsync
+// must hold everything up to the snapshot's index before Raft may truncate
+// the log behind it), then opens a read transaction and returns; the copy
+// is streamed by Persist, which Raft runs concurrently with Apply. Raft
+// calls Snapshot on the goroutine that applies, so the sync covers every
+// entry the snapshot holds.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	if err := f.store.Sync(); err != nil {
+		return nil, fmt.Errorf("fsm: sync store before snapshot: %w", err)
+	}
 	sn, err := f.store.BeginSnapshot()
 	if err != nil {
 		return nil, fmt.Errorf("fsm: begin snapshot: %w", err)

@@ -14,7 +14,7 @@ import (
 const appendFillPercent = 0.9
 
 // Commit applies entries in one bbolt transaction, fsync'd unless
-// Options.NoSync. Entries with Index <= AppliedIndex() are skipped, so
+// Options.NoSync or Options.SyncInterval (then durable at the next Sync). Entries with Index <= AppliedIndex() are skipped, so
 // replaying already-applied entries is a no-op. The applied index and term
 // are written in the same transaction. Entries must have strictly
 // increasing Index. On error nothing is written.
@@ -34,7 +34,7 @@ func (s *Store) Commit(entries []Entry) error {
 	}
 	var st metaState
 	applied := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		w := newWriter(tx)
 		st = readMeta(w.meta)
 		for i := range entries {

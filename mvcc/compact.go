@@ -37,7 +37,7 @@ func (s *Store) scheduleCompaction(rev uint64) error {
 		return ErrClosed
 	}
 	var st metaState
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
 		st = readMeta(meta)
 		switch {
@@ -130,7 +130,7 @@ func (s *Store) compactChunk(p *compaction) (bool, error) {
 	}
 	var st metaState
 	finished := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
 		st = readMeta(meta)
 		if st.finished >= st.scheduled {

@@ -3,6 +3,7 @@ package mvcc
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -24,7 +25,11 @@ import (
 // store in that directory instead of the tests.
 const (
 	crashChildEnv = "OVI_MVCC_CRASH_CHILD_DIR"
-	crashMaxBatch = 16
+	// crashDeferredEnv, when set, makes the child commit without fsync
+	// (Options.SyncInterval), as the FSM's store does.
+	crashDeferredEnv = "OVI_MVCC_CRASH_CHILD_DEFERRED"
+	crashMaxBatch    = 16
+	crashSyncEvery   = 20 * time.Millisecond
 )
 
 func TestMain(m *testing.M) {
@@ -56,9 +61,14 @@ func crashEntry(i uint64) Entry {
 }
 
 // runCrashChild commits batches of crash entries forever, printing the
-// last index of each batch once Commit has returned (fsync on).
+// last index of each batch once Commit has returned (fsync on, or deferred
+// with crashDeferredEnv).
 func runCrashChild(dir string) int {
-	s, err := Open(filepath.Join(dir, "state.db"), Options{})
+	var opts Options
+	if os.Getenv(crashDeferredEnv) != "" {
+		opts.SyncInterval = crashSyncEvery
+	}
+	s, err := Open(filepath.Join(dir, "state.db"), opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -84,7 +94,15 @@ func runCrashChild(dir string) int {
 // TestCrashKill9 kills a committing child process with SIGKILL at random
 // points and checks the store holds exactly the acknowledged entries (plus
 // at most the one batch in flight), never part of an entry.
-func TestCrashKill9(t *testing.T) {
+func TestCrashKill9(t *testing.T) { crashTest(t, false) }
+
+// TestCrashKill9DeferredSync is TestCrashKill9 with commits that do not
+// fsync: a killed process loses nothing the kernel accepted, and the store
+// reopens on the same boot (a later boot would have to rebuild it unless
+// the marker says clean).
+func TestCrashKill9DeferredSync(t *testing.T) { crashTest(t, true) }
+
+func crashTest(t *testing.T, deferred bool) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(99, 1))
 	var acked uint64
@@ -94,7 +112,10 @@ func TestCrashKill9(t *testing.T) {
 			kills = 0 // kill while opening or in the first commit
 		}
 		delay := time.Duration(rng.IntN(5000)) * time.Microsecond
-		acked = max(acked, crashRound(t, dir, kills, delay))
+		acked = max(acked, crashRound(t, dir, kills, delay, deferred))
+		if deferred {
+			verifyDeferredReopen(t, dir)
+		}
 		verifyCrashStore(t, dir, acked)
 	}
 	if acked == 0 {
@@ -102,14 +123,45 @@ func TestCrashKill9(t *testing.T) {
 	}
 }
 
+// verifyDeferredReopen opens the killed child's store as the agent would
+// on this boot (it must be trusted) and checks that a dirty marker makes a
+// later boot refuse it.
+func verifyDeferredReopen(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, "state.db")
+	b, err := os.ReadFile(MarkerPath(path))
+	if err != nil && !errors.Is(err, os.ErrNotExist) { // killed before Open made it
+		t.Fatalf("sync marker: %v", err)
+	}
+	m, err := decodeMarker(b)
+	if err != nil && len(b) > 0 {
+		t.Fatalf("sync marker after kill: %v", err)
+	}
+	if m.state == markerDirty {
+		if _, err := Open(path, Options{SyncInterval: time.Hour, BootID: "a-later-boot"}); !errors.Is(err, ErrTorn) {
+			t.Fatalf("Open on a later boot of a dirty store = %v, want ErrTorn", err)
+		}
+	}
+	s, err := Open(path, Options{SyncInterval: time.Hour})
+	if err != nil {
+		t.Fatalf("reopen on the same boot after kill: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // crashRound runs the child until it has acknowledged `after` batches, kills
 // it and returns the highest acknowledged index.
-func crashRound(t *testing.T, dir string, after int, delay time.Duration) uint64 {
+func crashRound(t *testing.T, dir string, after int, delay time.Duration, deferred bool) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	if deferred {
+		cmd.Env = append(cmd.Env, crashDeferredEnv+"=1")
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

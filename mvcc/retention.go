@@ -61,7 +61,7 @@ func (s *Store) auditChunk(chunk int) (bool, error) {
 	}
 	var st metaState
 	finished := false
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
 		st = readMeta(meta)
 		if st.auditDone >= st.audit {

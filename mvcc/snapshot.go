@@ -212,6 +212,13 @@ func (s *Store) swapIn(path string) error {
 	if s.db == nil {
 		return ErrClosed
 	}
+	// The swap and the reopen write: the marker is dirty until the new
+	// file has been synced.
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if err := s.markDirtyLocked(); err != nil {
+		return err
+	}
 	backup := s.path + ".restore-old"
 	_ = os.Remove(backup)
 	if err := os.Link(s.path, backup); err != nil {
@@ -224,7 +231,7 @@ func (s *Store) swapIn(path string) error {
 	if err := os.Rename(path, s.path); err != nil {
 		return s.reopenAfter(fmt.Errorf("mvcc: restore: %w", err))
 	}
-	db, st, err := openDB(s.path, s.opts.NoSync, false)
+	db, st, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, false)
 	if err != nil {
 		if rerr := os.Rename(backup, s.path); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -233,6 +240,9 @@ func (s *Store) swapIn(path string) error {
 	}
 	syncDir(filepath.Dir(s.path), s.opts.NoSync)
 	s.db, s.gen = db, s.gen+1
+	if err := s.syncLocked(); err != nil {
+		return err
+	}
 	s.replaceState(st)
 	if st.compactionPending() {
 		s.kickCompactor()
@@ -244,7 +254,7 @@ func (s *Store) swapIn(path string) error {
 // reopenAfter reopens the old file after a failed swap and returns cause
 // (joined with a reopen failure, which leaves the store closed).
 func (s *Store) reopenAfter(cause error) error {
-	db, _, err := openDB(s.path, s.opts.NoSync, false)
+	db, _, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, false)
 	if err != nil {
 		s.db = nil
 		return errors.Join(cause, err)

@@ -51,6 +51,17 @@ type Store struct {
 	state   metaState
 	changed chan struct{}
 
+	// Durability (durable.go). syncMu serialises write transactions with
+	// Sync and guards the fields below it.
+	syncMu     sync.Mutex
+	marker     *os.File // PATH.sync; nil with NoSync
+	dirty      bool     // the marker on disk says dirty
+	syncErr    error    // a failed fsync; sticky
+	boot       string   // this boot's id
+	syncs      atomic.Int64
+	syncNanos  atomic.Int64
+	syncerDone chan struct{}
+
 	compactMu   sync.Mutex    // one compaction runner at a time
 	compactKick chan struct{} // capacity 1: wakes the background compactor
 	done        chan struct{} // closed by Close
@@ -74,28 +85,54 @@ func (st metaState) compactionPending() bool {
 }
 
 // Open opens (creating if needed) the store at path and resumes an
-// interrupted compaction in the background.
+// interrupted compaction in the background. A store written without fsync
+// (Options.SyncInterval) when the machine stopped is refused with ErrTorn.
 func Open(path string, opts Options) (*Store, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	db, st, err := openDB(path, opts.NoSync, false)
-	if err != nil {
+	s := &Store{
+		path: path, opts: opts, log: logger.With("component", "mvcc"), boot: opts.BootID,
+		changed: make(chan struct{}), compactKick: make(chan struct{}, 1), done: make(chan struct{}),
+		workerDone: make(chan struct{}), syncerDone: make(chan struct{}),
+	}
+	if s.boot == "" {
+		s.boot = readBootID()
+	}
+	if err := s.startDurability(); err != nil {
 		return nil, err
 	}
-	s := &Store{
-		path: path, opts: opts, log: logger.With("component", "mvcc"),
-		db: db, state: st, changed: make(chan struct{}),
-		compactKick: make(chan struct{}, 1), done: make(chan struct{}), workerDone: make(chan struct{}),
+	db, st, err := openDB(path, opts.NoSync || opts.SyncInterval > 0, false)
+	if err == nil {
+		s.db, s.state = db, st
+		err = s.syncLocked() // Open's own writes, and the store as it was found
 	}
+	if err != nil {
+		if db != nil {
+			_ = db.Close()
+		}
+		_ = s.closeMarker()
+		return nil, err
+	}
+	s.startWorkers(st)
+	return s, nil
+}
+
+// startWorkers starts the background compactor (resuming an interrupted
+// compaction) and, with deferred sync, the syncer.
+func (s *Store) startWorkers(st metaState) {
 	go s.compactor()
+	if s.opts.SyncInterval > 0 {
+		go s.syncer()
+	} else {
+		close(s.syncerDone)
+	}
 	if st.compactionPending() {
 		s.log.Info("resuming interrupted compaction", "scheduled", st.scheduled, "finished", st.finished,
 			"audit_scheduled", st.audit, "audit_finished", st.auditDone)
 		s.kickCompactor()
 	}
-	return s, nil
 }
 
 // openDB opens a bbolt file, creates the buckets if the file is new and
@@ -179,8 +216,8 @@ func readMeta(meta *bolt.Bucket) metaState {
 	}
 }
 
-// Close stops background compaction (it resumes on the next Open) and
-// closes the file. Calling Close again returns nil.
+// Close stops background compaction (it resumes on the next Open), makes
+// the store durable and closes the file. Calling Close again returns nil.
 func (s *Store) Close() error {
 	first := false
 	s.closeOnce.Do(func() { first = true; close(s.done) })
@@ -188,15 +225,22 @@ func (s *Store) Close() error {
 		return nil
 	}
 	<-s.workerDone
+	<-s.syncerDone
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stateMu.Lock()
 	close(s.changed) // wake waiters; they see done
 	s.changed = make(chan struct{})
 	s.stateMu.Unlock()
-	err := s.db.Close()
+	var errs []error
+	if s.db != nil {
+		s.syncMu.Lock()
+		errs = append(errs, s.syncLocked(), s.closeMarker())
+		s.syncMu.Unlock()
+		errs = append(errs, s.db.Close())
+	}
 	s.db = nil
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("mvcc: close %s: %w", s.path, err)
 	}
 	return nil

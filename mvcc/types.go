@@ -118,6 +118,18 @@ type Options struct {
 	// NoSync skips fsync on commit. Tests and benchmarks only: a machine
 	// crash can lose or corrupt acknowledged data.
 	NoSync bool
+	// SyncInterval, when > 0, takes the store off the fsync path: commits
+	// write without fsync, and the store is made durable every
+	// SyncInterval, on Sync and on Close. For a store whose every entry is
+	// also in a durable log that can replay it (the FSM's store under
+	// Raft): a process crash loses nothing the kernel accepted; a machine
+	// crash while the store is un-synced makes the next Open return
+	// ErrTorn, and the caller rebuilds the store. 0 fsyncs every commit.
+	SyncInterval time.Duration
+	// BootID identifies this boot of the machine (empty: read from
+	// /proc/sys/kernel/random/boot_id). A store found dirty by a later
+	// boot is torn. Tests set it to simulate a machine restart.
+	BootID string
 	// Logger receives the store's logs; nil discards them.
 	Logger *slog.Logger
 }
