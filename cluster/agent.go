@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -78,6 +77,9 @@ type Agent struct {
 	fatalErr error
 	leaving  atomic.Bool
 	hadState bool // Raft state existed at start: never bootstrap
+	// storeRebuilt: the store was found torn at start and is rebuilt from
+	// the latest snapshot and the log (storeopen.go).
+	storeRebuilt bool
 }
 
 // New builds and starts an agent that hosts no reconciler: Open, then
@@ -151,12 +153,9 @@ func (a *Agent) open() error {
 	if err := a.loadTLS(); err != nil {
 		return err
 	}
-	store, err := mvcc.Open(filepath.Join(a.cfg.DataDir, "state.db"), mvcc.Options{Logger: a.logger})
-	if err != nil {
-		return fmt.Errorf("cluster: open store: %w", err)
+	if err := a.openStore(); err != nil {
+		return err
 	}
-	a.store = store
-	a.fsm = fsm.New(store, a.logger.With("component", "fsm"))
 	ln, err := listen(hostPort(a.cfg.BindAddr, a.cfg.Ports.HTTP))
 	if err != nil {
 		return fmt.Errorf("cluster: listen http on ports.http %d: %w", a.cfg.Ports.HTTP, err)

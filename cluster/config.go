@@ -32,6 +32,13 @@ const (
 	DefaultTrailingLogs = 10240
 	// DefaultSnapshotInterval: how often Raft checks the threshold.
 	DefaultSnapshotInterval = 120 * time.Second
+	// DefaultStoreSyncInterval: how often the store (state.db), which
+	// commits without fsync, is made durable (as etcd's backend batch
+	// interval). The Raft log holds every acknowledged write; this bounds
+	// how long the store stays dirty after the last write (a power loss
+	// while dirty rebuilds it from a snapshot and the log) and how much an
+	// fsync has to flush. 0 fsyncs every commit.
+	DefaultStoreSyncInterval = 100 * time.Millisecond
 	// maxConfigFile bounds the size of a configuration file (a real one
 	// is a few hundred bytes).
 	maxConfigFile = 64 << 10
@@ -80,6 +87,7 @@ type Config struct {
 	SnapshotThreshold uint64        `yaml:"snapshot_threshold"`
 	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
 	TrailingLogs      uint64        `yaml:"trailing_logs"`
+	StoreSyncInterval time.Duration `yaml:"store_sync_interval"`
 	LogLevel          string        `yaml:"log_level"` // debug, info, warn, error
 	TLS               TLSConfig     `yaml:"tls"`
 	GossipKey         string        `yaml:"gossip_key"` // base64 AES key (16, 24 or 32 bytes)
@@ -103,6 +111,10 @@ type Config struct {
 	// judges forwarded records' times by. TEST-ONLY (clock skew fault
 	// tests; cmd/ovi sets it from OVI_TEST_CLOCK_OFFSET): always 0 in use.
 	ClockOffset time.Duration `yaml:"-"`
+	// BootID names this boot of the machine for the store's power-loss
+	// check (empty: the kernel's boot id). TEST-ONLY (power-loss fault
+	// tests; cmd/ovi sets it from OVI_TEST_BOOT_ID): empty in use.
+	BootID string `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults every file and flag set starts from.
@@ -116,6 +128,7 @@ func DefaultConfig() Config {
 		SnapshotThreshold: DefaultSnapshotThreshold,
 		SnapshotInterval:  DefaultSnapshotInterval,
 		TrailingLogs:      DefaultTrailingLogs,
+		StoreSyncInterval: DefaultStoreSyncInterval,
 		LogLevel:          "info",
 	}
 }

@@ -78,6 +78,9 @@ func (c *Config) checkCounts() error {
 	if c.SnapshotThreshold == 0 || c.SnapshotInterval <= 0 {
 		return fmt.Errorf("%w: snapshot_threshold and snapshot_interval must be positive", ErrConfig)
 	}
+	if c.StoreSyncInterval < 0 {
+		return fmt.Errorf("%w: store_sync_interval %s must not be negative (0 fsyncs every commit)", ErrConfig, c.StoreSyncInterval)
+	}
 	return nil
 }
 

@@ -96,7 +96,8 @@ func (a *Agent) setupTransport() error {
 // raftConfig builds the Raft configuration. The persistent FSM usually
 // holds everything up to its applied index, which is at or past the
 // latest snapshot; then restoring that snapshot at start would only throw
-// data away and re-apply it, so it is skipped (NoSnapshotRestoreOnStart).
+// data away and re-apply it, so it is skipped (NoSnapshotRestoreOnStart;
+// see startRestore).
 func (a *Agent) raftConfig() (*raft.Config, error) {
 	conf := raft.DefaultConfig()
 	conf.LocalID = raft.ServerID(a.cfg.NodeName)
@@ -111,8 +112,11 @@ func (a *Agent) raftConfig() (*raft.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: list snapshots: %w", err)
 	}
-	applied, _ := a.store.AppliedIndex()
-	conf.NoSnapshotRestoreOnStart = len(snaps) == 0 || applied >= snaps[0].Index
+	restore, err := a.startRestore(snaps, a.logStore)
+	if err != nil {
+		return nil, err
+	}
+	conf.NoSnapshotRestoreOnStart = !restore
 	if err := raft.ValidateConfig(conf); err != nil {
 		return nil, fmt.Errorf("cluster: raft config: %w", err)
 	}

@@ -48,6 +48,7 @@ func agentFlags() []cli.Flag {
 		&cli.Uint64Flag{Name: "snapshot-threshold", Usage: "Raft entries between snapshots", DefaultText: fmt.Sprint(d.SnapshotThreshold)},
 		&cli.DurationFlag{Name: "snapshot-interval", Usage: "how often Raft checks the snapshot threshold", DefaultText: d.SnapshotInterval.String()},
 		&cli.Uint64Flag{Name: "trailing-logs", Usage: "Raft entries kept after a snapshot", DefaultText: fmt.Sprint(d.TrailingLogs)},
+		&cli.DurationFlag{Name: "store-sync-interval", Usage: "how often the store is made durable (the Raft log holds every write; 0 fsyncs every commit)", DefaultText: d.StoreSyncInterval.String()},
 		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", DefaultText: d.LogLevel},
 		&cli.StringFlag{Name: "tls-ca-file", Usage: "cluster CA certificate (mutual TLS on Raft and the HTTP API; see 'ovi tls')"},
 		&cli.StringFlag{Name: "tls-cert-file", Usage: "this node's certificate, naming its advertise address (mutual TLS)"},
@@ -130,6 +131,9 @@ func applyNumberFlags(c *cli.Context, cfg *cluster.Config) {
 	if c.IsSet("trailing-logs") {
 		cfg.TrailingLogs = c.Uint64("trailing-logs")
 	}
+	if c.IsSet("store-sync-interval") {
+		cfg.StoreSyncInterval = c.Duration("store-sync-interval")
+	}
 }
 
 func agentAction(c *cli.Context) error {
@@ -187,6 +191,7 @@ func startAgent(cfg cluster.Config, providers engine.ProviderFactory, logger *sl
 		return nil, fmt.Errorf("agent: %w", err)
 	}
 	cfg.ClockOffset = offset
+	cfg.BootID = testBootID(os.Getenv, logger) // test-only; the kernel's unless OVI_TEST_BOOT_ID is set
 	reg := prometheus.NewRegistry()
 	cfg.Registry = reg
 	agent, err := cluster.Open(cfg)
