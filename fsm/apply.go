@@ -58,37 +58,39 @@ func failAll(results []ApplyResult, err error) []ApplyResult {
 
 // buildEntry turns one log into an entry. Non-command logs (configuration
 // changes, no-ops, barriers) give an empty entry, which still advances the
-// applied index. A command that cannot be decoded or carries an invalid
-// record is a broken invariant (the leader validates before proposing): it is
-// logged and returned, and the entry is empty, so the node keeps going and
-// stays in step with the others. Every record of a valid command goes to the
-// audit log unchanged.
+// applied index. A command is decoded (and each record validated) once; one
+// that cannot be decoded or carries a record no handler accepts is a broken
+// invariant (the leader validates before proposing): it is logged and
+// returned, and the entry is empty, so the node keeps going and stays in
+// step with the others. Every record of a valid command goes to the audit
+// log, and into the registers, as the bytes the log holds: nothing is
+// encoded again.
 func (f *FSM) buildEntry(b *builder, l *raft.Log) (mvcc.Entry, error) {
 	entry := mvcc.Entry{Index: l.Index, Term: l.Term}
 	if l.Type != raft.LogCommand {
 		return entry, nil
 	}
-	batch, err := wal.DecodeBatch(l.Data)
+	batch, raws, err := wal.DecodeBatchEncoded(l.Data)
 	if err != nil {
 		f.logger.Error("fsm: undecodable command (broken invariant)", "index", l.Index, "term", l.Term, "err", err)
 		return entry, fmt.Errorf("fsm: decode command at index %d: %w", l.Index, err)
 	}
 	b.reset()
 	for i := range batch.Records {
+		b.raw = raws[i]
 		if err := f.dispatch(b, &batch.Records[i]); err != nil {
 			f.logger.Error("fsm: invalid record (broken invariant)", "index", l.Index, "record", i, "err", err)
 			return entry, fmt.Errorf("fsm: index %d record %d: %w", l.Index, i, err)
 		}
 	}
-	entry.Ops, entry.Compact, entry.CompactAudit, entry.Records = b.ops, b.compact, b.audit, batch.Records
+	entry.Ops, entry.Compact, entry.CompactAudit = b.ops, b.compact, b.audit
+	entry.Records, entry.Encoded = batch.Records, raws
 	return entry, nil
 }
 
-// dispatch validates rec and hands it to the handler of its kind.
+// dispatch hands rec (decoded, so valid: its payload matches its kind) to
+// the handler of its kind.
 func (f *FSM) dispatch(b *builder, rec *wal.Record) error {
-	if err := rec.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidRecord, err)
-	}
 	h, ok := f.handlers[rec.Kind]
 	if !ok {
 		return fmt.Errorf("%w: no handler for kind %s", ErrInvalidRecord, rec.Kind)

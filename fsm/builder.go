@@ -1,10 +1,7 @@
 package fsm
 
 import (
-	"fmt"
-
 	"github.com/yairfalse/ovi/mvcc"
-	"github.com/yairfalse/ovi/wal"
 )
 
 // builder collects the operations of the entry being built. It reads
@@ -16,6 +13,7 @@ type builder struct {
 	ops     []mvcc.Op
 	compact uint64
 	audit   uint64 // audit-log compaction revision (Compaction.Audit)
+	raw     []byte // the encoding of the record being dispatched, as the log holds it
 }
 
 // reset starts a new entry.
@@ -23,16 +21,12 @@ func (b *builder) reset() {
 	b.ops = nil
 	b.compact = 0
 	b.audit = 0
+	b.raw = nil
 }
 
-// put adds key ← the encoded record.
-func (b *builder) put(key string, rec *wal.Record) error {
-	value, err := wal.EncodeRecord(nil, rec)
-	if err != nil {
-		return fmt.Errorf("%w: encode %s record for %s: %w", ErrInvalidRecord, rec.Kind, key, err)
-	}
-	b.ops = append(b.ops, mvcc.Op{Type: mvcc.OpPut, Key: key, Value: value})
-	return nil
+// put adds key ← the record being dispatched, as the bytes the log holds.
+func (b *builder) put(key string) {
+	b.ops = append(b.ops, mvcc.Op{Type: mvcc.OpPut, Key: key, Value: b.raw})
 }
 
 // del adds the deletion of key.

@@ -18,7 +18,8 @@ func applyDelivery(b *builder, rec *wal.Record) error {
 	if err := checkID("receiver", PrefixDeliveries, rec.Delivery.Receiver); err != nil {
 		return err
 	}
-	return b.put(DeliveryKey(rec.Delivery.Receiver), rec)
+	b.put(DeliveryKey(rec.Delivery.Receiver))
+	return nil
 }
 
 // Delivery returns the latest delivery record of receiver at rev (0: the

@@ -38,7 +38,8 @@ func applyObserved(b *builder, rec *wal.Record) error {
 	}
 	switch rec.Observed.Change {
 	case wal.ChangeNew, wal.ChangeUpdated:
-		return b.put(ResourceKey(id), rec)
+		b.put(ResourceKey(id))
+		return nil
 	case wal.ChangeGone:
 		b.del(ResourceKey(id))
 		return nil
@@ -73,7 +74,8 @@ func applyDecided(b *builder, rec *wal.Record) error {
 	if err := checkID("decision id", PrefixDecisions, rec.DecisionID); err != nil {
 		return err
 	}
-	return b.put(DecisionKey(rec.DecisionID), rec)
+	b.put(DecisionKey(rec.DecisionID))
+	return nil
 }
 
 // actionExecutes reports whether the leader executes decisions with action a.
@@ -92,7 +94,8 @@ func applyExecuting(b *builder, rec *wal.Record) error {
 	if err := checkID("decision id", PrefixDecisions, rec.DecisionID); err != nil {
 		return err
 	}
-	return b.put(IntentKey(rec.DecisionID), rec)
+	b.put(IntentKey(rec.DecisionID))
+	return nil
 }
 
 // applyOutcome (executed or failed) closes a decision: its intent and
@@ -108,12 +111,14 @@ func applyOutcome(b *builder, rec *wal.Record) error {
 
 // applyConfig keeps the configuration in force.
 func applyConfig(b *builder, rec *wal.Record) error {
-	return b.put(KeyConfig, rec)
+	b.put(KeyConfig)
+	return nil
 }
 
 // applySummary keeps the latest cycle summary.
 func applySummary(b *builder, rec *wal.Record) error {
-	return b.put(KeyCyclesLast, rec)
+	b.put(KeyCyclesLast)
+	return nil
 }
 
 // applyCompaction schedules compaction of the KV history (Entry.Compact)
@@ -132,7 +137,8 @@ func applyNote(b *builder, rec *wal.Record) error {
 	if err := checkID("resource id", PrefixNotes, rec.ResourceID); err != nil {
 		return err
 	}
-	return b.put(NoteKey(rec.ResourceID), rec)
+	b.put(NoteKey(rec.ResourceID))
+	return nil
 }
 
 // auditOnly is the handler of records that only go to the audit log

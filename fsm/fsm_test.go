@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -312,5 +313,33 @@ func TestCompactionRecord(t *testing.T) {
 	}
 	if n := len(auditLog(t, s)); n != 4 {
 		t.Fatalf("audit log has %d records, want 4 (compaction is of KV history only)", n)
+	}
+}
+
+// TestStoresTheBytesTheLogCarried: the FSM does not encode records again;
+// a register and the audit log hold the record as the log carries it, in
+// the format the leader wrote.
+func TestStoresTheBytesTheLogCarried(t *testing.T) {
+	f, _ := newTestFSM(t)
+	rec := noteRec("i-7", "as proposed")
+	data, err := wal.EncodeBatchAs(&wal.Batch{Records: []wal.Record{rec}}, wal.FormatV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, raws, err := wal.DecodeBatchEncoded(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyOK(t, f, &raft.Log{Index: 3, Term: 1, Type: raft.LogCommand, Data: data})
+	kv, err := f.Store().Get(NoteKey("i-7"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(kv.Value, raws[0]) || kv.Value[0] != wal.FormatV2 {
+		t.Fatalf("register holds % x, the log carried % x", kv.Value, raws[0])
+	}
+	audit := auditLog(t, f.Store())
+	if len(audit) != 1 || audit[0].Record.Note.Text != "as proposed" {
+		t.Fatalf("audit log %+v", audit)
 	}
 }

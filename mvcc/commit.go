@@ -74,6 +74,9 @@ func validateEntries(entries []Entry) error {
 		if len(e.Ops) > math.MaxUint32 || len(e.Records) > math.MaxUint32 {
 			return fmt.Errorf("%w: entry %d has too many ops or records", ErrInvalidInput, e.Index)
 		}
+		if e.Encoded != nil && len(e.Encoded) != len(e.Records) {
+			return fmt.Errorf("%w: entry %d has %d records and %d encodings", ErrInvalidInput, e.Index, len(e.Records), len(e.Encoded))
+		}
 		for j := range e.Ops {
 			op := &e.Ops[j]
 			if op.Type != OpPut && op.Type != OpDelete {
@@ -116,7 +119,11 @@ func (w *writer) apply(e *Entry, st *metaState) error {
 	}
 	for i := range e.Records {
 		rev := Revision{Main: e.Index, Sub: uint32(i)}
-		if err := w.putRecord(&e.Records[i], rev); err != nil {
+		var enc []byte
+		if e.Encoded != nil {
+			enc = e.Encoded[i]
+		}
+		if err := w.putRecord(&e.Records[i], enc, rev); err != nil {
 			return fmt.Errorf("record %d: %w", i, err)
 		}
 		st.records++
@@ -181,11 +188,14 @@ func (w *writer) latest(key string) (kv KeyValue, exists, live bool, err error) 
 	return kv, true, !kv.Deleted, nil
 }
 
-// putRecord writes an audit record and its index entries.
-func (w *writer) putRecord(r *wal.Record, rev Revision) error {
-	enc, err := wal.EncodeRecord(nil, r)
-	if err != nil {
-		return fmt.Errorf("encode: %w", err)
+// putRecord writes an audit record (enc, its encoding; nil: encode r) and
+// its index entries.
+func (w *writer) putRecord(r *wal.Record, enc []byte, rev Revision) error {
+	if enc == nil {
+		var err error
+		if enc, err = wal.EncodeRecord(nil, r); err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
 	}
 	if err := w.wal.Put(revBytes(rev), enc); err != nil {
 		return fmt.Errorf("put wal: %w", err)

@@ -1,12 +1,17 @@
 package mvcc
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/yairfalse/ovi/wal"
 )
 
 // readMarker decodes the sync marker of the store at path.
@@ -163,5 +168,32 @@ func TestFailedSyncIsSticky(t *testing.T) {
 	}
 	if got, _ := s.AppliedIndex(); got != 0 {
 		t.Fatalf("applied = %d after failed commits", got)
+	}
+}
+
+// TestCommitStoresTheGivenEncoding: with Entry.Encoded, the audit log
+// holds those bytes (here format 2, not what EncodeRecord would write);
+// a count that does not match the records is refused.
+func TestCommitStoresTheGivenEncoding(t *testing.T) {
+	s, _ := openTest(t)
+	rec := note("i-1", "kept as given", time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))
+	enc, err := wal.EncodeRecordAs(nil, &rec, wal.FormatV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit([]Entry{{Index: 1, Records: []wal.Record{rec}, Encoded: [][]byte{enc, enc}}}); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("two encodings for one record: %v, want ErrInvalidInput", err)
+	}
+	mustCommit(t, s, Entry{Index: 1, Term: 1, Records: []wal.Record{rec}, Encoded: [][]byte{enc}})
+	var stored []byte
+	err = s.view(func(tx *bolt.Tx) error {
+		stored = append(stored, tx.Bucket([]byte(bucketWAL)).Get(revBytes(Revision{Main: 1}))...)
+		return nil
+	})
+	if err != nil || !bytes.Equal(stored, enc) {
+		t.Fatalf("audit log holds % x (%v), want % x", stored, err, enc)
+	}
+	if recs, err := s.Replay(ReplayFilter{ResourceID: "i-1"}); err != nil || len(recs) != 1 || recs[0].Record.Note.Text != "kept as given" {
+		t.Fatalf("Replay = %+v, %v", recs, err)
 	}
 }

@@ -66,6 +66,11 @@ type Entry struct {
 	Term    uint64
 	Ops     []Op
 	Records []wal.Record
+	// Encoded, when set, holds each record's wal.EncodeRecord bytes (the
+	// bytes the log carries; the FSM passes them through). They are stored
+	// as they are; Records[i] must be their decoding. Nil: Commit encodes
+	// Records itself (callers outside the FSM, tests).
+	Encoded [][]byte
 	// Compact, if > 0, schedules compaction of KV history below this
 	// revision (clamped to Index; ignored if not above the current
 	// compaction revision).

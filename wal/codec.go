@@ -157,18 +157,28 @@ func EncodeBatchAs(b *Batch, format byte) ([]byte, error) {
 // trailing bytes give ErrCorrupt, an unknown format byte ErrUnknownVersion;
 // it never panics. An empty batch decodes with nil Records.
 func DecodeBatch(data []byte) (Batch, error) {
+	b, _, err := DecodeBatchEncoded(data)
+	return b, err
+}
+
+// DecodeBatchEncoded is DecodeBatch that also returns each record's own
+// encoding (the EncodeRecord bytes inside data; they alias data), so that a
+// reader that keeps the records (the FSM) stores the bytes it received
+// instead of encoding them again. Every record passes Validate.
+func DecodeBatchEncoded(data []byte) (Batch, [][]byte, error) {
 	if len(data) == 0 {
-		return Batch{}, fmt.Errorf("%w: empty batch", ErrCorrupt)
+		return Batch{}, nil, fmt.Errorf("%w: empty batch", ErrCorrupt)
 	}
 	if !knownFormat(data[0]) {
-		return Batch{}, fmt.Errorf("%w: batch format byte %d (this build reads %d to %d)",
+		return Batch{}, nil, fmt.Errorf("%w: batch format byte %d (this build reads %d to %d)",
 			ErrUnknownVersion, data[0], FormatV1, FormatCurrent)
 	}
 	d := newDecoder(data[1:], 1)
 	n := d.count("batch records", minRecordLen+1)
 	var b Batch
+	var raws [][]byte
 	if n > 0 {
-		b.Records = make([]Record, 0, n)
+		b.Records, raws = make([]Record, 0, n), make([][]byte, 0, n)
 	}
 	for i := 0; i < n && d.err == nil; i++ {
 		raw := d.bytes("batch record")
@@ -177,15 +187,15 @@ func DecodeBatch(data []byte) (Batch, error) {
 		}
 		r, err := DecodeRecord(raw)
 		if err != nil {
-			return Batch{}, fmt.Errorf("wal: batch record %d: %w", i, err)
+			return Batch{}, nil, fmt.Errorf("wal: batch record %d: %w", i, err)
 		}
-		b.Records = append(b.Records, r)
+		b.Records, raws = append(b.Records, r), append(raws, raw[:len(raw):len(raw)])
 	}
 	if d.err == nil && d.off != len(d.b) {
 		d.fail("batch", fmt.Sprintf("%d trailing bytes", len(d.b)-d.off))
 	}
 	if d.err != nil {
-		return Batch{}, d.err
+		return Batch{}, nil, d.err
 	}
-	return b, nil
+	return b, raws, nil
 }
