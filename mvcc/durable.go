@@ -110,7 +110,7 @@ func checkMarker(path, boot string) error {
 	m, err := decodeMarker(b)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: %s: its sync marker %s is unreadable (%v)", ErrTorn, path, MarkerPath(path), err)
+		return fmt.Errorf("%w: %s: its sync marker %s is unreadable: %w", ErrTorn, path, MarkerPath(path), err)
 	case m.state == markerClean:
 		return nil
 	case boot != "" && m.boot == boot:
