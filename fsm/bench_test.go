@@ -58,9 +58,17 @@ func mustDecodeFirst(tb testing.TB, cmd []byte) *wal.Record {
 // BenchmarkApplyBatch measures the FSM alone: batches of 512 logs, each
 // with one ~256-byte observed record, into a file-backed store with fsync
 // on. One op is one batch (one bbolt transaction).
-func BenchmarkApplyBatch(b *testing.B) {
+func BenchmarkApplyBatch(b *testing.B) { benchApplyBatch(b, mvcc.Options{}) }
+
+// BenchmarkApplyBatchDeferred is BenchmarkApplyBatch with the store off the
+// fsync path (deferred sync every 100 ms, the agent's default).
+func BenchmarkApplyBatchDeferred(b *testing.B) {
+	benchApplyBatch(b, mvcc.Options{SyncInterval: 100 * time.Millisecond})
+}
+
+func benchApplyBatch(b *testing.B, opts mvcc.Options) {
 	cmds := benchCommands(b)
-	store, err := mvcc.Open(filepath.Join(b.TempDir(), "state.db"), mvcc.Options{})
+	store, err := mvcc.Open(filepath.Join(b.TempDir(), "state.db"), opts)
 	if err != nil {
 		b.Fatalf("open store: %v", err)
 	}

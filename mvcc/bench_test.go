@@ -157,15 +157,21 @@ func BenchmarkReplayByResource(b *testing.B) {
 // BenchmarkCommit512Sync: the ApplyBatch equivalent. One op is a Commit of
 // 512 entries, each one put of a 256-byte value and one audit record,
 // fsync on. Target ≥ 50,000 records/s.
-func BenchmarkCommit512Sync(b *testing.B) { benchCommit(b, false) }
+func BenchmarkCommit512Sync(b *testing.B) { benchCommit(b, Options{}) }
 
 // BenchmarkCommit512NoSync is the same without fsync, to show the share of
 // the disk flushes.
-func BenchmarkCommit512NoSync(b *testing.B) { benchCommit(b, true) }
+func BenchmarkCommit512NoSync(b *testing.B) { benchCommit(b, Options{NoSync: true}) }
 
-func benchCommit(b *testing.B, noSync bool) {
+// BenchmarkCommit512Deferred is the same with deferred sync every 100 ms
+// (the agent's store): commits do not fsync, the syncer does.
+func BenchmarkCommit512Deferred(b *testing.B) {
+	benchCommit(b, Options{SyncInterval: 100 * time.Millisecond})
+}
+
+func benchCommit(b *testing.B, opts Options) {
 	path := filepath.Join(b.TempDir(), "commit.db")
-	s, err := Open(path, Options{NoSync: noSync})
+	s, err := Open(path, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
