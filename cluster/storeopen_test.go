@@ -34,6 +34,7 @@ func storeAgent(t *testing.T, dir, boot string) *Agent {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.NodeName, cfg.DataDir, cfg.BootID = "ovi-1", dir, boot
+	cfg.StoreSyncInterval = time.Hour // synced only at Open and Close: the test decides when it is dirty
 	a := &Agent{cfg: cfg, logger: slog.New(slog.DiscardHandler)}
 	if err := a.openStore(); err != nil {
 		t.Fatalf("open store: %v", err)
