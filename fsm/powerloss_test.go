@@ -244,7 +244,7 @@ func powerCutWhileWriting(t *testing.T, n *plNode, path string, round int, rng *
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	wg := propose(ctx, n.raft, round, 1+rng.IntN(4), a)
-	target := a.count() + 1 + rng.IntN(60)
+	target := a.count() + 1 + rng.IntN(40)
 	waitFor(t, 20*time.Second, "acknowledgements", func() bool { return a.count() >= target })
 	quiet := rng.IntN(4) == 0
 	if quiet { // writes stop and the store is synced before the cut
