@@ -235,3 +235,22 @@ func TestParseFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultRetryWindow pins the figures docs/operations.md gives for
+// the defaults: at least 61.5 s of retries over 8 attempts.
+func TestDefaultRetryWindow(t *testing.T) {
+	r := Receiver{}.WithDefaults()
+	if r.Retry.Attempts != 8 || r.Timeout != 5*time.Second || r.QueueSize != 1024 {
+		t.Fatalf("defaults %+v", r)
+	}
+	if w := r.Retry.Window(); w != 61500*time.Millisecond {
+		t.Fatalf("default window %v, want 61.5s", w)
+	}
+	var most time.Duration
+	for n := 1; n < r.Retry.Attempts; n++ {
+		most += r.Retry.Delay(n, func() float64 { return 1 })
+	}
+	if most != 123*time.Second {
+		t.Fatalf("longest backoff %v, want 123s", most)
+	}
+}

@@ -53,7 +53,8 @@ func TestMonitoringUsesOnlyExportedMetrics(t *testing.T) {
 	checkPromQL(t, queries["dashboard"])
 	cloud := startSim(t, bin)
 	infra := infrastructureCopy(t, root, t.TempDir(), cloud.url, 1)
-	n := clustertest.NewNode(t, bin, "mon", "--bootstrap-expect", "1", "--infrastructure", infra, "--interval", "1h")
+	n := clustertest.NewNode(t, bin, "mon", "--bootstrap-expect", "1", "--infrastructure", infra, "--interval", "1h",
+		"--notify", "name=mon,url=http://127.0.0.1:9/hook,secret=x") // a receiver: its series exist from the start
 	n.Env = simEnv()
 	n.Start()
 	waitForManaged(t, cloud, 1, 30*time.Second)
