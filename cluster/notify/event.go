@@ -12,17 +12,18 @@ type EventType string
 
 // Event types. Never rename one: receivers match on them.
 const (
-	DriftDetected EventType = "drift.detected" // a decision to act on drift (missing, unwanted, drifted), or a refusal to repair it
-	DriftRepaired EventType = "drift.repaired" // an action succeeded (executed)
-	ActionFailed  EventType = "action.failed"  // an action failed (failed)
-	DeleteRefused EventType = "delete.refused" // an unwanted resource is kept: blessed, policy, or over the deletion cap
-	LeaderChanged EventType = "leader.changed" // a node established leadership of a term
-	Compacted     EventType = "compaction"     // history (and maybe audit records) below a revision was dropped
+	DriftDetected EventType = "drift.detected"   // a decision to act on drift (missing, unwanted, drifted), or a refusal to repair it
+	DriftRepaired EventType = "drift.repaired"   // an action succeeded (executed)
+	ActionFailed  EventType = "action.failed"    // an action failed (failed)
+	DeleteRefused EventType = "delete.refused"   // an unwanted resource is kept: blessed, policy, or over the deletion cap
+	LeaderChanged EventType = "leader.changed"   // a node established leadership of a term
+	Compacted     EventType = "compaction"       // history (and maybe audit records) below a revision was dropped
+	Adopted       EventType = "resource.adopted" // an unmanaged resource was adopted (ovi adopt: executed)
 )
 
 // eventTypes lists every type in documentation order.
 func eventTypes() []EventType {
-	return []EventType{DriftDetected, DriftRepaired, ActionFailed, DeleteRefused, LeaderChanged, Compacted}
+	return []EventType{DriftDetected, DriftRepaired, ActionFailed, DeleteRefused, LeaderChanged, Compacted, Adopted}
 }
 
 // Valid reports whether t is a known event type.
@@ -110,6 +111,8 @@ func classify(r *wal.Record) (EventType, bool) {
 	switch {
 	case r.Decided != nil:
 		return classifyDecision(r.Decided)
+	case r.Executed != nil && r.Executed.Action == wal.ActionAdopt:
+		return Adopted, true
 	case r.Executed != nil:
 		return DriftRepaired, true
 	case r.Failed != nil:

@@ -121,6 +121,9 @@ func TestFromRecordClassifies(t *testing.T) {
 	lead.Leadership = &wal.Leadership{Leader: "ovi-2", Previous: "ovi-1"}
 	cmp := rec(wal.KindCompaction)
 	cmp.Compaction = &wal.Compaction{Revision: 10}
+	adopted := rec(wal.KindExecuted)
+	adopted.Executed = &wal.Executed{Action: wal.ActionAdopt, Message: "Adopted into web"}
+	adopt := decided(wal.ActionAdopt, wal.DriftUnmanaged, "Adopt into web")
 	obs := rec(wal.KindObserved)
 	obs.Observed = &wal.Observed{Change: wal.ChangeNew, Resource: wal.Resource{ID: "i-1", Kind: wal.ResourceInstance, Instance: &wal.Instance{}}}
 	cases := []struct {
@@ -137,6 +140,8 @@ func TestFromRecordClassifies(t *testing.T) {
 		{"unmanaged", decided(wal.ActionReport, wal.DriftUnmanaged, "Report: unmanaged"), ""},
 		{"dry run", dry, ""},
 		{"executed", exed, DriftRepaired},
+		{"adopted", adopted, Adopted},
+		{"adopt decided", adopt, ""},
 		{"failed", fail, ActionFailed},
 		{"leader", lead, LeaderChanged},
 		{"compaction", cmp, Compacted},
