@@ -205,7 +205,7 @@ func actionable(d *wal.Decided) bool {
 		return false
 	}
 	switch d.Action {
-	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize:
+	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize, wal.ActionAdopt:
 		return true
 	}
 	return false
