@@ -275,15 +275,5 @@ func ReplayAdoption(kinds *Kinds, desired wal.Config, observed []wal.Resource, d
 	if err != nil {
 		return Verdict{Diffs: []FieldChange{{Field: "decision", Recorded: recorded.Reason, Replayed: err.Error()}}}
 	}
-	n, ok := decisionIndex(decisionID)
-	if !ok || n > len(plan.Actions) {
-		return Verdict{Diffs: []FieldChange{{Field: "decision", Recorded: recorded.Reason, Replayed: "(none)"}}}
-	}
-	a := plan.Actions[n-1]
-	if a.Action == wal.ActionAdopt {
-		a.SetTags = withTag(a.SetTags, wal.TagDecision, decisionID)
-	}
-	replayed := a.Decided(recorded.DryRun)
-	diffs := compareDecided(recorded, replayed)
-	return Verdict{Identical: len(diffs) == 0, Replayed: replayed, Diffs: diffs}
+	return ReplayDecision(Plan{Actions: plan.Actions}, decisionID, recorded)
 }

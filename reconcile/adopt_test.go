@@ -245,3 +245,31 @@ func TestDecideHintsAdoptable(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayAdoption: every decision of an adoption, replayed from its
+// decisions and the state it decided from, is identical; replayed against
+// a configuration that no longer has room, the adoption differs.
+func TestReplayAdoption(t *testing.T) {
+	cfg, observed := adoptionWorld()
+	p, err := PlanAdoption(DefaultKinds(), cfg, observed, AdoptSelection{Into: "web", Kind: wal.ResourceInstance, Matching: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []wal.Record
+	for i, a := range p.Actions {
+		id := fmt.Sprintf("n1-20261125T103000Z-0a0b0c0d-%d", i+1)
+		if a.Action == wal.ActionAdopt {
+			a.SetTags = withTag(a.SetTags, wal.TagDecision, id)
+		}
+		recs = append(recs, wal.Record{Kind: wal.KindDecided, ResourceID: a.ResourceID, DecisionID: id, Decided: a.Decided(false)})
+	}
+	for _, rec := range recs {
+		if v := ReplayAdoption(DefaultKinds(), cfg, observed, recs, rec.DecisionID, rec.Decided); !v.Identical {
+			t.Errorf("%s replayed %+v", rec.ResourceID, v.Diffs)
+		}
+	}
+	cfg.Groups[0].Count = 1
+	if v := ReplayAdoption(DefaultKinds(), cfg, observed, recs, recs[0].DecisionID, recs[0].Decided); v.Identical {
+		t.Error("replayed against a full group, the adoption is still identical")
+	}
+}

@@ -70,7 +70,7 @@ type FieldChange struct {
 // ReplayDecision finds decision decisionID (`<cycle id>-<n>`, the n-th of
 // the plan) in a replayed plan and compares it with the recorded one. What
 // the engine adds after Decide is added to the replay the same way: a
-// create's ovi:decision tag, the image a Resolver filled in, and the hold
+// create's (or an adoption's) ovi:decision tag, the image a Resolver filled in, and the hold
 // of a create whose parameters could not be resolved.
 func ReplayDecision(plan Plan, decisionID string, recorded *wal.Decided) Verdict {
 	n, ok := decisionIndex(decisionID)
@@ -78,6 +78,9 @@ func ReplayDecision(plan Plan, decisionID string, recorded *wal.Decided) Verdict
 		return Verdict{Diffs: []FieldChange{{Field: "decision", Recorded: recorded.Reason, Replayed: "(none)"}}}
 	}
 	a := plan.Actions[n-1]
+	if a.Action == wal.ActionAdopt {
+		a.SetTags = withTag(a.SetTags, wal.TagDecision, decisionID)
+	}
 	if a.Action == wal.ActionCreate {
 		a.SetTags = withTag(a.SetTags, wal.TagDecision, decisionID)
 		if a.ImageID == "" {

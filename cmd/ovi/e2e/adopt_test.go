@@ -48,21 +48,8 @@ func adoptFile(t *testing.T) string {
 // (The tags written are checked against the simulator in aws.)
 func TestAdoptTheDevSeed(t *testing.T) {
 	bin := clustertest.Binary(t)
-	port := clustertest.FreePort(t)
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "dev.yaml")
-	if err := os.WriteFile(cfgPath, []byte("interval: 1h\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dev := clustertest.NewProc(t, "dev", t.TempDir(), bin, "agent", "-dev", "--config", cfgPath,
-		"--http-port", fmt.Sprint(port), "--raft-port", fmt.Sprint(clustertest.FreePort(t)), "--gossip-port", fmt.Sprint(clustertest.FreePort(t)))
-	dev.Env = simEnv()
-	dev.Start()
-	client, err := transport.NewClient(fmt.Sprintf("127.0.0.1:%d", port), transport.ClientOptions{Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clustertest.WaitFor(t, "the dev agent's first cycle", 30*time.Second, func() bool { return summaryCount(client) >= 1 })
+	port, client := startQuietDevAgent(t, bin, dir)
 	run := func(args ...string) string { return devOvi(t, bin, port, args...) }
 	file := filepath.Join(dir, "infrastructure.yaml")
 	if err := os.WriteFile(file, []byte(adoptFile(t)), 0o600); err != nil {

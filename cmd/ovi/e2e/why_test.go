@@ -40,21 +40,8 @@ resources:
 // CYCLE` on every cycle finds every decision replayed identical.
 func TestWhyReplaysEveryDecisionOfARun(t *testing.T) {
 	bin := clustertest.Binary(t)
-	port := clustertest.FreePort(t)
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "dev.yaml")
-	if err := os.WriteFile(cfgPath, []byte("interval: 1h\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dev := clustertest.NewProc(t, "dev", t.TempDir(), bin, "agent", "-dev", "--config", cfgPath,
-		"--http-port", fmt.Sprint(port), "--raft-port", fmt.Sprint(clustertest.FreePort(t)), "--gossip-port", fmt.Sprint(clustertest.FreePort(t)))
-	dev.Env = simEnv()
-	dev.Start()
-	client, err := transport.NewClient(fmt.Sprintf("127.0.0.1:%d", port), transport.ClientOptions{Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clustertest.WaitFor(t, "the dev agent's first cycle", 30*time.Second, func() bool { return summaryCount(client) >= 1 })
+	port, client := startQuietDevAgent(t, bin, dir)
 	run := func(args ...string) string { return devOvi(t, bin, port, args...) }
 	file := filepath.Join(dir, "infrastructure.yaml")
 	for _, step := range []struct {
@@ -134,6 +121,28 @@ func cycleIDs(t *testing.T, c *transport.Client) []string {
 		t.Fatalf("only %d cycles decided anything", len(ids))
 	}
 	return ids
+}
+
+// startQuietDevAgent starts `ovi agent -dev` reconciling once an hour (so
+// only the commands a test runs act) and waits for its first cycle; it
+// returns the API port and a client.
+func startQuietDevAgent(t *testing.T, bin, dir string) (int, *transport.Client) {
+	t.Helper()
+	port := clustertest.FreePort(t)
+	cfgPath := filepath.Join(dir, "dev.yaml")
+	if err := os.WriteFile(cfgPath, []byte("interval: 1h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dev := clustertest.NewProc(t, "dev", t.TempDir(), bin, "agent", "-dev", "--config", cfgPath,
+		"--http-port", fmt.Sprint(port), "--raft-port", fmt.Sprint(clustertest.FreePort(t)), "--gossip-port", fmt.Sprint(clustertest.FreePort(t)))
+	dev.Env = simEnv()
+	dev.Start()
+	client, err := transport.NewClient(fmt.Sprintf("127.0.0.1:%d", port), transport.ClientOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clustertest.WaitFor(t, "the dev agent's first cycle", 30*time.Second, func() bool { return summaryCount(client) >= 1 })
+	return port, client
 }
 
 // devOvi runs the CLI against the dev agent on port; it must exit 0.
