@@ -83,7 +83,7 @@ func actionExecutes(a wal.Action) bool {
 	switch a {
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
 		wal.ActionAuthorize, wal.ActionRevoke,
-		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionAdopt:
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionAdopt, wal.ActionProtect:
 		return true
 	}
 	return false

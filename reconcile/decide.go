@@ -290,6 +290,7 @@ func (s *decision) decideUnwanted(group string, r *wal.Resource, why string) {
 		c.Protected++
 		a.Action, a.Reason = wal.ActionRefuse, "Protected: tagged ovi:blessed"
 		s.add(a)
+		s.guardUnwanted(group, r)
 		return
 	}
 	if users := s.usedBy(r); len(users) > 0 {

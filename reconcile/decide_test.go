@@ -34,8 +34,11 @@ func inst(id, group, size string, launch int64, extra ...string) wal.Resource {
 		}
 		tags[extra[i]] = extra[i+1]
 	}
+	// A blessed instance Ovi manages carries EC2's termination protection
+	// (Guard); the tests of a missing guard clear it.
 	return wal.Resource{ID: id, Kind: wal.ResourceInstance, State: "running", Tags: tags,
-		Managed: true, Group: group, Instance: &wal.Instance{Size: size, LaunchTime: launch}}
+		Managed: true, Group: group, Instance: &wal.Instance{Size: size, LaunchTime: launch,
+			TerminationProtection: tags[wal.TagBlessed] == "true"}}
 }
 
 func unmanaged(id string) wal.Resource {

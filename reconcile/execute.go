@@ -206,6 +206,8 @@ func executedMessage(a PlannedAction, n int) string {
 		return "Detached from " + a.Size
 	case wal.ActionAdopt:
 		return "Adopted into " + a.Group
+	case wal.ActionProtect:
+		return "Termination protection on (DisableApiTermination)"
 	}
 	return "Done"
 }

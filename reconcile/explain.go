@@ -105,6 +105,8 @@ func rule(d *wal.Decided, p wal.Policy, confirm, seen int) string {
 			seen+1, confirm, p.MaxDeletions)
 	case d.Action == wal.ActionUpdateTags:
 		return "a kept member's tags differ: the desired tags are set, others removed except ovi:* and aws:*"
+	case d.Action == wal.ActionProtect:
+		return "a managed instance tagged ovi:blessed carries EC2's own guard as well: DisableApiTermination is set whenever it is observed off"
 	case d.Action == wal.ActionResize:
 		return "a kept member's size differs and policy allow_disruptive is true: stop, change the type, start"
 	}

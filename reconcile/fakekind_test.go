@@ -104,6 +104,16 @@ func (p *fakeProvider) Execute(ctx context.Context, call Call) CallResult {
 			outs, err := p.UpdateTags(ctx, TagRequest{IDs: []string{d.Action.ResourceID}, Set: d.Action.SetTags})
 			errs[i] = SpreadOutcomes(Call{Decisions: call.Decisions[i : i+1]}, outs, err)[0]
 		}
+	case wal.ActionProtect:
+		p.mu.Lock()
+		outs, err := p.perID("protect", call.IDs(), func(id string) error {
+			r := cloneResource(p.instances[id])
+			r.Instance.TerminationProtection = true
+			p.instances[id] = r
+			return nil
+		})
+		p.mu.Unlock()
+		errs = SpreadOutcomes(call, outs, err)
 	}
 	return CallResult{Errs: errs}
 }

@@ -110,6 +110,10 @@ func upgradedRig(t *testing.T, yaml string) *rig {
 		if !strings.Contains(yaml, wal.TagBlessed) {
 			delete(res.Tags, wal.TagBlessed) // someone unblessed the fleet in the console
 		}
+		// The first cycle after the upgrade set the blessed instances'
+		// termination protection (TestGuardProtectsBlessedInstances); the
+		// edits start from there.
+		res.Instance.TerminationProtection = res.Blessed()
 		r.cloud.add(res)
 	}
 	return r

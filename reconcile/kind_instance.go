@@ -40,8 +40,9 @@ func (InstanceKind) Units(cfg *wal.Config) []Unit {
 
 // Diff implements Kind: tags first (in place), then the run state (an
 // instance's desired state is running: a stopped one is started, except a
-// blessed one, which Ovi never starts or stops by itself), then size (a
-// resize, which stops and starts it).
+// blessed one, which Ovi never starts or stops by itself), then the native
+// guard of a blessed one (Guard), then size (a resize, which stops and
+// starts it).
 func (InstanceKind) Diff(u *Unit, r *wal.Resource) []Change {
 	var out []Change
 	if set, remove := tagDiff(u.Tags, r.Tags); len(set) > 0 || len(remove) > 0 {
@@ -55,12 +56,29 @@ func (InstanceKind) Diff(u *Unit, r *wal.Resource) []Change {
 			Disruption: "a blessed instance is started by hand, never by Ovi",
 			Repair:     PlannedAction{Action: wal.ActionStart, Size: sizeOf(r), Reason: "Start: drifted: stopped, desired running"}})
 	}
+	if ch, ok := (InstanceKind{}).Guard(r); ok {
+		out = append(out, ch)
+	}
 	if want := u.Group.Size; want != "" && sizeOf(r) != want {
 		change := fmt.Sprintf("%s → %s", sizeOf(r), want)
 		out = append(out, Change{Attribute: "size", Disruptive: true, Detail: change, Disruption: "a resize needs a stop",
 			Repair: PlannedAction{Action: wal.ActionResize, Size: want, Reason: "Resize: size differs (" + change + ")"}})
 	}
 	return out
+}
+
+// Guard implements guardedKind: a managed blessed instance carries EC2's
+// termination protection (DisableApiTermination) as well as the tag; one
+// observed without it is protected again, in place, never disruptive.
+// The observer checks the attribute on managed blessed instances only.
+func (InstanceKind) Guard(r *wal.Resource) (Change, bool) {
+	if !managed(r) || !r.Blessed() || r.Instance == nil || r.Instance.TerminationProtection {
+		return Change{}, false
+	}
+	return Change{Attribute: "termination_protection", Detail: "off, desired on", Repair: PlannedAction{
+		Action: wal.ActionProtect, Size: sizeOf(r),
+		Reason: "Protect: tagged ovi:blessed, but EC2 termination protection (DisableApiTermination) is off",
+	}}, true
 }
 
 // Create implements Kind: one launch of n identical instances.

@@ -98,7 +98,7 @@ func (a PlannedAction) Actionable() bool {
 	switch a.Action {
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
 		wal.ActionAuthorize, wal.ActionRevoke, wal.ActionStart,
-		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionAdopt:
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionAdopt, wal.ActionProtect:
 		return true
 	}
 	return false
@@ -133,7 +133,7 @@ func actionRank(a wal.Action) int {
 	switch a {
 	case wal.ActionCreate:
 		return 0
-	case wal.ActionUpdateTags, wal.ActionAuthorize, wal.ActionRevoke:
+	case wal.ActionUpdateTags, wal.ActionAuthorize, wal.ActionRevoke, wal.ActionProtect:
 		return 1
 	case wal.ActionStart:
 		return 2

@@ -248,6 +248,8 @@ func startMessage(a PlannedAction, attempt int) string {
 		msg = "Starting " + a.Action.String() + " (" + a.Size + ")"
 	case wal.ActionAdopt:
 		msg = "Starting adoption into " + a.Group
+	case wal.ActionProtect:
+		msg = "Starting to set termination protection (DisableApiTermination)"
 	}
 	if attempt > 1 {
 		msg += fmt.Sprintf(" (attempt %d, after failover)", attempt)

@@ -40,6 +40,8 @@ func (a Action) String() string {
 		return "detach"
 	case ActionAdopt:
 		return "adopt"
+	case ActionProtect:
+		return "protect"
 	}
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
@@ -51,7 +53,7 @@ func ParseAction(s string) (Action, error) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke, start, modify, attach, detach, adopt)", s)
+	return 0, fmt.Errorf("wal: unknown action %q (want one of create, delete, update-tags, resize, refuse, hold, report, authorize, revoke, start, modify, attach, detach, adopt, protect)", s)
 }
 
 // MarshalText implements encoding.TextMarshaler (JSON shows the name).

@@ -7,7 +7,7 @@ import (
 )
 
 func TestActionNames(t *testing.T) {
-	want := []string{"create", "delete", "update-tags", "resize", "refuse", "hold", "report", "authorize", "revoke", "start", "modify", "attach", "detach", "adopt"}
+	want := []string{"create", "delete", "update-tags", "resize", "refuse", "hold", "report", "authorize", "revoke", "start", "modify", "attach", "detach", "adopt", "protect"}
 	for i, name := range want {
 		a := Action(i + 1)
 		checkName(t, a.String(), name, a.Valid())
@@ -17,7 +17,7 @@ func TestActionNames(t *testing.T) {
 		}
 		checkText(t, a, name)
 	}
-	checkInvalid(t, Action(0), Action(15))
+	checkInvalid(t, Action(0), Action(16))
 	if _, err := ParseAction("Delete"); err == nil || !strings.Contains(err.Error(), "update-tags") {
 		t.Errorf("ParseAction(Delete) = %v, want an error listing the names", err)
 	}

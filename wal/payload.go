@@ -44,8 +44,9 @@ const (
 	ActionAttach     Action = 12 // attach a volume to an instance
 	ActionDetach     Action = 13 // detach a volume from its instance
 	ActionAdopt      Action = 14 // write Ovi's management tags on an unmanaged resource (ovi adopt; format 5)
+	ActionProtect    Action = 15 // set an instance's native guard (EC2 DisableApiTermination); format 5
 
-	lastAction = ActionAdopt
+	lastAction = ActionProtect
 )
 
 // Drift classifies a resource against the desired configuration.
