@@ -25,7 +25,12 @@
 // MaxResults 5–1000, 1000 when unset, and NextToken), RunInstances
 // (MinCount/MaxCount, TagSpecification for "instance", ClientToken
 // idempotency), TerminateInstances, StopInstances, StartInstances (1–1000
-// ids), ModifyInstanceAttribute (instance type, only when stopped),
+// ids; an instance with termination protection fails TerminateInstances with
+// OperationNotPermitted), ModifyInstanceAttribute (one attribute a call:
+// the instance type, only when stopped, or DisableApiTermination;
+// InvalidParameterCombination for several), DescribeInstanceAttribute
+// (instanceType or disableApiTermination of one instance; any other valid
+// attribute is UnsupportedOperation, an unknown one InvalidParameterValue),
 // CreateTags and DeleteTags (1–1000 instance, security group or volume ids,
 // mixed; 50 tags a resource, aws: reserved), DescribeImages (the fixed
 // Catalogue). Any other action is InvalidAction. DryRun=true answers

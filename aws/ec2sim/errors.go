@@ -30,6 +30,7 @@ const (
 	CodeRequestLimitExceeded         = "RequestLimitExceeded"
 	CodeTagLimitExceeded             = "TagLimitExceeded"
 	CodeUnsupportedOperation         = "UnsupportedOperation"
+	CodeOperationNotPermitted        = "OperationNotPermitted"
 	CodeDryRunOperation              = "DryRunOperation"
 	CodeInternalError                = "InternalError"
 	CodeUnavailable                  = "Unavailable"

@@ -57,6 +57,8 @@ type Instance struct {
 	PrivateIPAddress string
 	Tags             []Tag // sorted by key
 	SecurityGroupIDs []string
+	// DisableAPITermination is the instance's termination protection.
+	DisableAPITermination bool
 }
 
 // instance is the stored form (also its JSON form in the state file).
@@ -78,6 +80,9 @@ type instance struct {
 	Tags             map[string]string `json:"tags,omitempty"`
 	VpcID            string            `json:"vpc_id,omitempty"`
 	SecurityGroups   []groupRef        `json:"security_groups,omitempty"`
+	// DisableAPITermination is termination protection: TerminateInstances
+	// refuses the instance with OperationNotPermitted.
+	DisableAPITermination bool `json:"disable_api_termination,omitempty"`
 }
 
 // sortedTags returns the tags ordered by key.
@@ -93,7 +98,7 @@ func (in *instance) public() Instance {
 		VisibleAt: in.VisibleAt, ReservationID: in.ReservationID, ClientToken: in.ClientToken,
 		LaunchIndex: in.LaunchIndex, AvailabilityZone: in.AvailabilityZone,
 		PrivateIPAddress: in.PrivateIPAddress, Tags: in.sortedTags(),
-		SecurityGroupIDs: in.groupIDs(),
+		SecurityGroupIDs: in.groupIDs(), DisableAPITermination: in.DisableAPITermination,
 	}
 }
 

@@ -96,15 +96,16 @@ func (s *Server) Err() error {
 // throttling class.
 func actionTable() map[string]action {
 	return map[string]action{
-		"DescribeInstances":       {ClassDescribe, false, (*Server).describeInstances},
-		"DescribeImages":          {ClassDescribe, false, (*Server).describeImages},
-		"RunInstances":            {ClassRunInstances, true, (*Server).runInstances},
-		"TerminateInstances":      {ClassMutating, true, (*Server).terminateInstances},
-		"StopInstances":           {ClassMutating, true, (*Server).stopInstances},
-		"StartInstances":          {ClassMutating, true, (*Server).startInstances},
-		"ModifyInstanceAttribute": {ClassMutating, true, (*Server).modifyInstanceAttribute},
-		"CreateTags":              {ClassTags, true, (*Server).createTags},
-		"DeleteTags":              {ClassTags, true, (*Server).deleteTags},
+		"DescribeInstances":         {ClassDescribe, false, (*Server).describeInstances},
+		"DescribeImages":            {ClassDescribe, false, (*Server).describeImages},
+		"RunInstances":              {ClassRunInstances, true, (*Server).runInstances},
+		"TerminateInstances":        {ClassMutating, true, (*Server).terminateInstances},
+		"StopInstances":             {ClassMutating, true, (*Server).stopInstances},
+		"StartInstances":            {ClassMutating, true, (*Server).startInstances},
+		"ModifyInstanceAttribute":   {ClassMutating, true, (*Server).modifyInstanceAttribute},
+		"DescribeInstanceAttribute": {ClassDescribe, false, (*Server).describeInstanceAttribute},
+		"CreateTags":                {ClassTags, true, (*Server).createTags},
+		"DeleteTags":                {ClassTags, true, (*Server).deleteTags},
 
 		"DescribeSecurityGroups":        {ClassDescribe, false, (*Server).describeSecurityGroups},
 		"CreateSecurityGroup":           {ClassMutating, true, (*Server).createSecurityGroup},

@@ -8,13 +8,15 @@ type transition func(from InstanceState) (to InstanceState, ok bool)
 
 // terminateInstances answers TerminateInstances (1–1000 ids): every instance
 // not already on its way out starts shutting down.
+// An instance with termination protection (DisableApiTermination) fails
+// the whole call with OperationNotPermitted, naming the instance.
 func (s *Server) terminateInstances(rq *request) (response, *apiError) {
 	return s.changeStates(rq, "terminated", func(from InstanceState) (InstanceState, bool) {
 		if from == StateShuttingDown || from == StateTerminated {
 			return from, true
 		}
 		return StateShuttingDown, true
-	})
+	}, terminationProtected)
 }
 
 // stopInstances answers StopInstances: running instances start stopping;
@@ -29,7 +31,7 @@ func (s *Server) stopInstances(rq *request) (response, *apiError) {
 		default:
 			return from, false
 		}
-	})
+	}, nil)
 }
 
 // startInstances answers StartInstances: stopped instances go pending;
@@ -44,13 +46,14 @@ func (s *Server) startInstances(rq *request) (response, *apiError) {
 		default:
 			return from, false
 		}
-	})
+	}, nil)
 }
 
 // changeStates resolves InstanceId.N, refuses the whole call if any instance
-// is in a state the transition does not allow, then applies it and reports
-// each instance's previous and current state.
-func (s *Server) changeStates(rq *request, verb string, next transition) (response, *apiError) {
+// is in a state the transition does not allow or that refuse (may be nil)
+// refuses, then applies it and reports each instance's previous and
+// current state.
+func (s *Server) changeStates(rq *request, verb string, next transition, refuse func(*instance) *apiError) (response, *apiError) {
 	ids, aerr := instanceIDs(rq)
 	if aerr != nil {
 		return nil, aerr
@@ -63,6 +66,11 @@ func (s *Server) changeStates(rq *request, verb string, next transition) (respon
 		if _, ok := next(in.State); !ok {
 			return nil, newAPIError(CodeIncorrectInstanceState,
 				"The instance '%s' is not in a state from which it can be %s.", in.ID, verb)
+		}
+		if refuse != nil {
+			if aerr := refuse(in); aerr != nil {
+				return nil, aerr
+			}
 		}
 	}
 	resp := &stateChangeResponse{XMLName: rootName(rq.action)}
@@ -93,54 +101,4 @@ func instanceIDs(rq *request) ([]string, *apiError) {
 		return nil, errTooMany("InstanceId", len(ids))
 	}
 	return ids, nil
-}
-
-// modifyInstanceAttribute answers ModifyInstanceAttribute for the one
-// attribute the simulator models, the instance type, which EC2 lets change
-// only while the instance is stopped.
-func (s *Server) modifyInstanceAttribute(rq *request) (response, *apiError) {
-	id := rq.form.Get("InstanceId")
-	if id == "" {
-		return nil, errMissing("InstanceId")
-	}
-	newType, aerr := requestedType(rq)
-	if aerr != nil {
-		return nil, aerr
-	}
-	found, aerr := s.resolve(rq, []string{id})
-	if aerr != nil {
-		return nil, aerr
-	}
-	in := found[0]
-	if in.State != StateStopped {
-		return nil, newAPIError(CodeIncorrectInstanceState, "The instance '%s' is not in the 'stopped' state.", id)
-	}
-	in.InstanceType = newType
-	return &returnResponse{XMLName: rootName(rq.action), Return: true}, nil
-}
-
-// requestedType reads the new instance type from InstanceType.Value or from
-// Attribute=instanceType&Value=...; any other attribute is unsupported.
-func requestedType(rq *request) (string, *apiError) {
-	for key := range rq.form {
-		switch key {
-		case "Action", "Version", "DryRun", "InstanceId", "InstanceType.Value", "Attribute", "Value":
-		default:
-			return "", newAPIError(CodeUnsupportedOperation, "ec2sim models only the instanceType attribute, not %s.", key)
-		}
-	}
-	typ := rq.form.Get("InstanceType.Value")
-	if attr := rq.form.Get("Attribute"); attr != "" {
-		if attr != "instanceType" {
-			return "", newAPIError(CodeUnsupportedOperation, "ec2sim models only the instanceType attribute, not %s.", attr)
-		}
-		typ = rq.form.Get("Value")
-	}
-	if typ == "" {
-		return "", errMissing("InstanceType")
-	}
-	if _, aerr := parseInstanceType(typ); aerr != nil {
-		return "", aerr
-	}
-	return typ, nil
 }
