@@ -85,6 +85,9 @@ func runInput(req CreateRequest) (*ec2.RunInstancesInput, error) {
 			Tags:         sdkTags(tags),
 		}},
 	}
+	if tags[wal.TagBlessed] == "true" {
+		in.DisableApiTermination = awssdk.Bool(true) // the native guard from the start (protection.go)
+	}
 	if req.SubnetID != "" {
 		in.SubnetId = awssdk.String(req.SubnetID)
 	}

@@ -50,7 +50,8 @@ func (p *Provider) Kind(_ context.Context, k wal.ResourceKind) (reconcile.KindPr
 // instanceKind is the instance kind's observer (DescribeInstances, see
 // observe.go) and executor (RunInstances, TerminateInstances, Create/
 // DeleteTags, Stop/Modify/StartInstances: create.go, delete.go, tags.go,
-// resize.go).
+// resize.go; ModifyInstanceAttribute for termination protection:
+// protection.go).
 type instanceKind struct{ p *Provider }
 
 // Observe implements reconcile.Observer.
@@ -104,6 +105,8 @@ func (k instanceKind) Execute(ctx context.Context, call reconcile.Call) reconcil
 		errs = reconcile.SpreadOutcomes(call, outs, err)
 	case wal.ActionAdopt:
 		errs = k.p.adopt(ctx, call)
+	case wal.ActionProtect:
+		errs[0] = k.p.Protect(ctx, d.Action.ResourceID)
 	default:
 		for i := range errs {
 			errs[i] = invalid("instances have no %s action", call.Action)

@@ -29,11 +29,16 @@ func liveStates() []string {
 }
 
 // Observe returns every live instance in the region, managed or not, in
-// ceil(N/1000) DescribeInstances calls.
+// ceil(N/1000) DescribeInstances calls, plus one DescribeInstanceAttribute
+// per managed blessed instance for its termination protection
+// (protection.go).
 func (p *Provider) Observe(ctx context.Context) ([]wal.Resource, error) {
 	res, err := p.describeLive(ctx)
 	if err != nil {
 		return nil, wrap("observe", err)
+	}
+	if err := p.fillProtection(ctx, res); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

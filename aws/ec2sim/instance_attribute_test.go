@@ -94,3 +94,19 @@ func TestInstanceAttributeErrors(t *testing.T) {
 		t.Fatal("a refused call changed the protection")
 	}
 }
+
+// RunInstances with DisableApiTermination launches protected instances.
+func TestLaunchWithTerminationProtection(t *testing.T) {
+	h := newHarness(t, quietOptions())
+	in := runInput(2, "")
+	in.DisableApiTermination = aws.Bool(true)
+	out, err := h.client.RunInstances(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inst := range out.Instances {
+		if !h.protection(t, aws.ToString(inst.InstanceId)) {
+			t.Fatalf("%s launched unprotected", aws.ToString(inst.InstanceId))
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -23,6 +24,7 @@ type runParams struct {
 	fingerprint  string
 	vpc          string     // the VPC of the groups (sg_instances.go)
 	groups       []groupRef // security groups of every instance
+	protected    bool       // DisableApiTermination=true: launched with termination protection
 }
 
 // runInstances answers RunInstances: MaxCount instances (fewer if the launch
@@ -76,6 +78,7 @@ func (s *Server) launch(p runParams, count int, token string, rq *request) *runI
 			ReservationID: resID, ClientToken: token, LaunchIndex: i,
 			AvailabilityZone: s.opts.Region + "a", PrivateIPAddress: privateIP(seq),
 			Tags: make(map[string]string, len(p.tags)), VpcID: p.vpc, SecurityGroups: p.groups,
+			DisableAPITermination: p.protected,
 		}
 		for k, v := range p.tags {
 			in.Tags[k] = v
@@ -121,6 +124,13 @@ func parseRun(form url.Values) (runParams, *apiError) {
 	}
 	if p.tags, aerr = parseTagSpecs(form); aerr != nil {
 		return p, aerr
+	}
+	if v := form.Get("DisableApiTermination"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return p, newAPIError(CodeInvalidParameterValue, "Value (%s) for parameter disableApiTermination is invalid. Expected a boolean.", v)
+		}
+		p.protected = b
 	}
 	p.fingerprint = fingerprint(form)
 	return p, nil

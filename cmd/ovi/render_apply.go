@@ -160,7 +160,7 @@ func (p *applyProgress) Counts() applyCounts {
 		case wal.ActionDelete:
 			c.Deleted += max(len(rec.Executed.ResourceIDs), 1)
 		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke,
-			wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+			wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionProtect:
 			c.Updated += max(len(rec.Executed.ResourceIDs), 1)
 		}
 	}
@@ -209,6 +209,8 @@ func progressVerb(a wal.Action) string {
 		return "detaching"
 	case wal.ActionAdopt:
 		return "adopting"
+	case wal.ActionProtect:
+		return "protecting"
 	}
 	return a.String()
 }
@@ -238,6 +240,8 @@ func pastVerb(a wal.Action) string {
 		return "detached"
 	case wal.ActionAdopt:
 		return "adopted"
+	case wal.ActionProtect:
+		return "protected"
 	}
 	return a.String()
 }

@@ -53,7 +53,7 @@ func countPlan(decided []wal.Record) planCounts {
 		case wal.ActionCreate:
 			c.Create += max(rec.Decided.Count, 1)
 		case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke,
-			wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+			wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionProtect:
 			c.Update++
 		case wal.ActionDelete:
 			c.Delete++
@@ -217,7 +217,7 @@ func actionSymbol(a wal.Action) (string, string) {
 	case wal.ActionDelete:
 		return "-", colorRed
 	case wal.ActionUpdateTags, wal.ActionResize, wal.ActionStart, wal.ActionAuthorize, wal.ActionRevoke,
-		wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionProtect:
 		return "~", colorYellow
 	case wal.ActionRefuse:
 		return "!", colorMagenta
@@ -261,6 +261,8 @@ func planDetail(d *wal.Decided) string {
 		return "attach to " + d.Size
 	case wal.ActionDetach:
 		return "detach from " + d.Size
+	case wal.ActionProtect:
+		return "termination protection on"
 	case wal.ActionUpdateTags:
 		return "tags " + tagChanges(d.SetTags, d.RemoveTags)
 	case wal.ActionAuthorize, wal.ActionRevoke:
