@@ -33,7 +33,8 @@ func whyLog(t *testing.T) (cfg wal.ConfigApplied, observed []wal.Resource, decid
 			tags[extra[i]] = extra[i+1]
 		}
 		return wal.Resource{ID: id, Kind: wal.ResourceInstance, State: "running", Managed: true, Group: tags[wal.TagGroup], Tags: tags,
-			Instance: &wal.Instance{Size: "t3.micro", LaunchTime: launch}}
+			// Blessed members carry the termination protection Ovi keeps on them.
+			Instance: &wal.Instance{Size: "t3.micro", LaunchTime: launch, TerminationProtection: tags[wal.TagBlessed] == "true"}}
 	}
 	observed = []wal.Resource{
 		member("i-0a1", 1), member("i-0b2", 2, wal.TagBlessed, "true", "team", "b"), member("i-0c3", 3), member("i-0d4", 4, wal.TagBlessed, "true"),
