@@ -74,6 +74,9 @@ func (s *decision) adoptionMatch(b *bucket, r *wal.Resource) matchReport {
 			m.tags = ch.Repair.Reason
 			continue
 		}
+		if ch.Attribute == guardAttribute {
+			continue // the native guard is set in place once adopted (guard.go)
+		}
 		m.mismatches = append(m.mismatches, mismatchOf(ch))
 	}
 	return m

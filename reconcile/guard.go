@@ -2,6 +2,9 @@ package reconcile
 
 import "github.com/yairfalse/ovi/wal"
 
+// guardAttribute names the native guard's Change.
+const guardAttribute = "termination_protection"
+
 // guardedKind is implemented by a Kind whose cloud has a native guard
 // against deletion (EC2 instances: DisableApiTermination). A managed
 // blessed resource of it carries the guard as well as the ovi:blessed tag,

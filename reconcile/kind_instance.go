@@ -75,7 +75,7 @@ func (InstanceKind) Guard(r *wal.Resource) (Change, bool) {
 	if !managed(r) || !r.Blessed() || r.Instance == nil || r.Instance.TerminationProtection {
 		return Change{}, false
 	}
-	return Change{Attribute: "termination_protection", Detail: "off, desired on", Repair: PlannedAction{
+	return Change{Attribute: guardAttribute, Detail: "off, desired on", Repair: PlannedAction{
 		Action: wal.ActionProtect, Size: sizeOf(r),
 		Reason: "Protect: tagged ovi:blessed, but EC2 termination protection (DisableApiTermination) is off",
 	}}, true
