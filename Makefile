@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 OVI := $(BIN)/ovi
 PKGS := ./...
 
-.PHONY: all build vet lint lint-untyped unit e2e chromium ui-screenshots test bench fuzz demo clean verify-systemd
+.PHONY: all build vet lint lint-untyped unit e2e chromium ui-screenshots test bench bench-peers peers fuzz demo clean verify-systemd
 
 all: build
 
@@ -77,6 +77,34 @@ test: build vet lint verify-systemd verify-monitoring unit e2e
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./wal/ ./mvcc/ ./fsm/
+
+# The peers Ovi is measured against (issue 14), pinned: the etcd server and
+# its benchmark tool as Go modules (cluster/benchpeers/etcdtools/go.mod),
+# built into .tools/etcd-$(ETCD_VERSION)/; bench-peers itself runs the raw
+# hashicorp/raft nodes (raft-boltdb/v2 and raft-wal) as its own subcommand.
+ETCD_VERSION := v3.7.1
+ETCD_TOOLS := $(TOOLS)/etcd-$(ETCD_VERSION)
+BENCH_PEERS := $(TOOLS)/bench-peers
+BENCH_PEERS_FLAGS ?= -rounds 3
+# The shared machine's "run alone" wrapper (waits for idle CPUs, prints the
+# idle figure); absent elsewhere, where the run starts at once.
+ALONE ?= $(wildcard $(CURDIR)/../shared/tools/alone)
+
+$(ETCD_TOOLS)/etcd:
+	@mkdir -p $(ETCD_TOOLS)
+	cd cluster/benchpeers/etcdtools && GOBIN=$(ETCD_TOOLS) $(GO) install \
+		go.etcd.io/etcd/server/v3 go.etcd.io/etcd/v3/tools/benchmark ./etcd-rev
+	mv $(ETCD_TOOLS)/server $(ETCD_TOOLS)/etcd
+
+peers: $(ETCD_TOOLS)/etcd build
+	$(GO) build -o $(BENCH_PEERS) ./cluster/benchpeers/cmd/bench-peers
+
+# Interleaved rounds of raw hashicorp/raft, etcd and Ovi (three processes
+# each, fresh data dirs, fsync on, 256-byte values, 127.0.0.1), one table
+# on stdout; docs/benchmarks.md#peers. Minutes, not part of `make test`;
+# the harness's own tests are (./cluster/benchpeers/).
+bench-peers: peers
+	$(ALONE) $(BENCH_PEERS) -ovi $(OVI) -etcd-dir $(ETCD_TOOLS) $(BENCH_PEERS_FLAGS)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime 60s ./wal/

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/yairfalse/ovi/cluster/notify"
 	"github.com/yairfalse/ovi/fsm"
@@ -40,7 +39,7 @@ type Agent struct {
 	store     *mvcc.Store
 	fsm       *fsm.FSM
 	raft      *raft.Raft
-	logStore  *raftboltdb.BoltStore
+	logStore  LogStore
 	snapshots *raft.FileSnapshotStore
 	trans     *raft.NetworkTransport
 	notifyCh  chan bool

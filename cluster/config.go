@@ -72,6 +72,14 @@ type ACLConfig struct {
 	WriteToken string `yaml:"write_token"`
 }
 
+// RaftConfig tunes the Raft engine.
+type RaftConfig struct {
+	// LogStore is the Raft log store: wal or boltdb (see LogStoreKind).
+	// Unset: the store the data dir holds, DefaultLogStore for a new one. A data
+	// dir never changes store by itself (docs/operations.md).
+	LogStore LogStoreKind `yaml:"log_store"`
+}
+
 // Config configures an Agent. The YAML keys are the file format of
 // `ovi agent --config FILE`; every key is also a flag (flags win).
 type Config struct {
@@ -88,6 +96,7 @@ type Config struct {
 	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
 	TrailingLogs      uint64        `yaml:"trailing_logs"`
 	StoreSyncInterval time.Duration `yaml:"store_sync_interval"`
+	Raft              RaftConfig    `yaml:"raft"`
 	LogLevel          string        `yaml:"log_level"` // debug, info, warn, error
 	TLS               TLSConfig     `yaml:"tls"`
 	GossipKey         string        `yaml:"gossip_key"` // base64 AES key (16, 24 or 32 bytes)
@@ -169,7 +178,19 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	if err := notify.Validate(cfg.Notifications); err != nil {
 		return Config{}, notificationsError(name, data, err)
 	}
+	if _, err := ParseLogStoreKind(string(cfg.Raft.LogStore)); err != nil {
+		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, at(name, data, "$.raft.log_store"), err)
+	}
 	return cfg, nil
+}
+
+// at is "name:line:col" of the value at path in data ("name" alone if
+// it cannot be found).
+func at(name string, data []byte, path string) string {
+	if line, col, ok := yamlPosition(data, path); ok {
+		return fmt.Sprintf("%s:%d:%d", name, line, col)
+	}
+	return name
 }
 
 // yamlErrorLine turns a go-yaml error into "name:line:col: message".

@@ -24,15 +24,16 @@ const (
 	raftLogCacheSize     = 1024
 )
 
-// setupRaft opens raft-boltdb (data_dir/raft/raft.db) as log and stable
-// store, the file snapshot store (data_dir/raft, retaining 2, private file
+// setupRaft opens the log store of raft.log_store (raft-wal in
+// data_dir/raft/wal, or raft-boltdb in data_dir/raft/raft.db) as log and
+// stable store, the file snapshot store (data_dir/raft, retaining 2, private file
 // modes), the TCP stream layer on ports.raft (mutual TLS when configured),
 // applies a lost-quorum peers.json if there is one, and starts Raft over
 // the FSM.
 func (a *Agent) setupRaft() error {
 	dir := filepath.Join(a.cfg.DataDir, "raft")
 	hlog := newHCLogger("raft", a.logger)
-	logStore, err := a.openRaftLog(filepath.Join(dir, "raft.db"))
+	logStore, err := a.openLogStore(dir)
 	if err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func (a *Agent) setupRaft() error {
 	if err != nil {
 		return err
 	}
-	cache, err := raft.NewLogCache(raftLogCacheSize, logStore)
+	cache, err := NewLogCache(logStore)
 	if err != nil {
 		return fmt.Errorf("cluster: log cache: %w", err)
 	}
@@ -93,19 +94,34 @@ func (a *Agent) setupTransport() error {
 	return nil
 }
 
+// EngineConfig is the Raft engine's tuning every agent runs with (its
+// timeouts and group commit), before node names and snapshot settings;
+// the peer benchmarks run raw Raft with it too, so that the raw engine
+// they measure is Ovi's.
+func EngineConfig() *raft.Config {
+	conf := raft.DefaultConfig()
+	conf.MaxAppendEntries = raftMaxAppend
+	return conf
+}
+
+// NewLogCache is the in-memory cache of the last entries every agent puts
+// in front of its log store.
+func NewLogCache(store raft.LogStore) (*raft.LogCache, error) {
+	return raft.NewLogCache(raftLogCacheSize, store)
+}
+
 // raftConfig builds the Raft configuration. The persistent FSM usually
 // holds everything up to its applied index, which is at or past the
 // latest snapshot; then restoring that snapshot at start would only throw
 // data away and re-apply it, so it is skipped (NoSnapshotRestoreOnStart;
 // see startRestore).
 func (a *Agent) raftConfig() (*raft.Config, error) {
-	conf := raft.DefaultConfig()
+	conf := EngineConfig()
 	conf.LocalID = raft.ServerID(a.cfg.NodeName)
 	conf.Logger = newHCLogger("raft", a.logger)
 	conf.SnapshotThreshold = a.cfg.SnapshotThreshold
 	conf.SnapshotInterval = a.cfg.SnapshotInterval
 	conf.TrailingLogs = a.cfg.TrailingLogs
-	conf.MaxAppendEntries = raftMaxAppend
 	a.notifyCh = make(chan bool, 16)
 	conf.NotifyCh = a.notifyCh
 	snaps, err := a.snapshots.List()

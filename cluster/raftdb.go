@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	raftwaltypes "github.com/hashicorp/raft-wal/types"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -22,6 +23,57 @@ var ErrRaftLogCorrupt = errors.New("cluster: raft log is corrupt")
 // raftDBCheckTimeout bounds the wait for raft.db's file lock while it is
 // checked (another process holding it is an error of its own).
 const raftDBCheckTimeout = 5 * time.Second
+
+// openLogStore opens data_dir/raft's log store: the one raft.log_store
+// names, which must be the one the data dir was created with (its
+// log-store marker; raft.db in a data dir older than the marker), or when
+// raft.log_store is unset, the data dir's (wal for a new one). A new
+// data dir's choice is recorded before Raft writes to it.
+func (a *Agent) openLogStore(dir string) (LogStore, error) {
+	recorded, where, err := recordedLogStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	kind := a.cfg.Raft.LogStore
+	switch {
+	case kind == "" && recorded == "":
+		kind = DefaultLogStore
+	case kind == "":
+		kind = recorded
+	case recorded != "" && recorded != kind:
+		return nil, fmt.Errorf("%w: raft.log_store is %q but %s records %q; set raft.log_store: %s (or leave it unset), "+
+			"or migrate this node to %s: docs/operations.md#changing-the-raft-log-store",
+			ErrLogStoreMismatch, kind, where, recorded, recorded, kind)
+	}
+	var store LogStore
+	if kind == LogStoreBoltDB {
+		store, err = a.openRaftLog(filepath.Join(dir, "raft.db"))
+	} else {
+		store, err = a.openRaftWAL(dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if where != filepath.Join(dir, logStoreMarker) || recorded == "" {
+		if err := recordLogStore(dir, kind); err != nil {
+			_ = store.Close()
+			return nil, err
+		}
+	}
+	a.logger.Info("raft log store", "store", string(kind), "dir", dir)
+	return store, nil
+}
+
+// openRaftWAL opens data_dir/raft/wal. raft-wal checks its own segments
+// (a CRC per entry) and refuses a torn or overwritten one with
+// ErrCorrupt, which is ErrRaftLogCorrupt here with the same recovery line.
+func (a *Agent) openRaftWAL(dir string) (LogStore, error) {
+	store, err := OpenLogStore(LogStoreWAL, dir, newHCLogger("raft-wal", a.logger))
+	if errors.Is(err, raftwaltypes.ErrCorrupt) {
+		return nil, a.raftLogCorrupt(filepath.Join(dir, "wal"), fmt.Errorf("%w: %w", ErrRaftLogCorrupt, err))
+	}
+	return store, err
+}
 
 // openRaftLog checks raft.db, then opens it as the log and stable store.
 //
@@ -37,15 +89,11 @@ const raftDBCheckTimeout = 5 * time.Second
 // between the first and the last, is ErrRaftLogCorrupt with one line
 // naming the file and the recovery. The check reads the whole log once
 // (bounded by trailing_logs plus the snapshot threshold).
-func (a *Agent) openRaftLog(path string) (*raftboltdb.BoltStore, error) {
+func (a *Agent) openRaftLog(path string) (LogStore, error) {
 	if err := checkRaftDB(path); err != nil {
 		return nil, a.raftLogCorrupt(path, err)
 	}
-	store, err := raftboltdb.NewBoltStore(path)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: open raft log %s: %w", path, err)
-	}
-	return store, nil
+	return OpenLogStore(LogStoreBoltDB, filepath.Dir(path), nil)
 }
 
 // raftLogCorrupt is the one-line error for a damaged raft.db: what is

@@ -5,10 +5,8 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,13 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
+	"github.com/yairfalse/ovi/cluster"
+	"github.com/yairfalse/ovi/cluster/benchpeers"
 	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/transport"
-	"github.com/yairfalse/ovi/wal"
 )
 
 // runLoad runs b.N operations spread over workers and reports ops/s and
@@ -66,16 +63,6 @@ func runLoad(b *testing.B, workers int, unit string, op func(ctx context.Context
 	b.ReportMetric(0, "ns/op")
 }
 
-// noteBatch is the encoded Raft entry of one note, as Ovi proposes it.
-func noteBatch(b *testing.B) []byte {
-	rec := wal.Record{Kind: wal.KindNote, ResourceID: "bench", Time: time.Now().UTC(), Node: "ovi-1", Term: 2, Note: &wal.Note{Text: "benchmark note"}}
-	data, err := wal.EncodeBatch(&wal.Batch{Records: []wal.Record{rec}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
-}
-
 // BenchmarkReplicatedAppend: notes through the HTTP API of a 3-process
 // cluster (to the leader, and to a follower that forwards), against raw
 // hashicorp/raft + raft-boltdb/v2 with a no-op FSM (3 nodes in this
@@ -99,72 +86,46 @@ func BenchmarkReplicatedAppend(b *testing.B) {
 		})
 	})
 	leader := startRawCluster(b)
-	data := noteBatch(b)
 	for _, p := range []int{1, 64} {
 		b.Run(fmt.Sprintf("raw-raft/proposers=%d", p), func(b *testing.B) {
 			runLoad(b, p, "records", func(context.Context, int) error {
-				return leader.Apply(data, 10*time.Second).Error()
+				return leader.Apply(10 * time.Second)
 			})
 		})
 	}
 }
 
-type noopFSM struct{}
-
-func (noopFSM) Apply(*raft.Log) interface{}         { return nil }
-func (noopFSM) Snapshot() (raft.FSMSnapshot, error) { return noopSnap{}, nil }
-func (noopFSM) Restore(rc io.ReadCloser) error      { return rc.Close() }
-
-type noopSnap struct{}
-
-func (noopSnap) Persist(s raft.SnapshotSink) error { return s.Close() }
-func (noopSnap) Release()                          {}
-
-// startRawCluster starts three raft nodes (raft-boltdb/v2, TCP, no-op FSM)
-// with Ovi's MaxAppendEntries and returns the leader.
-func startRawCluster(b *testing.B) *raft.Raft {
+// startRawCluster starts three raw Raft nodes in this process
+// (benchpeers.StartRawNode: Ovi's engine settings and log cache,
+// raft-boltdb/v2, a no-op FSM, the TCP stream layer) and returns the
+// leader.
+func startRawCluster(b *testing.B) *benchpeers.RawNode {
 	b.Helper()
-	var rafts []*raft.Raft
+	var lns []net.Listener
 	var servers []raft.Server
 	for i := range 3 {
-		dir := b.TempDir()
-		store, err := raftboltdb.NewBoltStore(filepath.Join(dir, "raft.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		snaps, err := raft.NewFileSnapshotStore(dir, 2, io.Discard)
-		if err != nil {
-			b.Fatal(err)
-		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
 		}
-		stream, err := transport.NewTCPStreamLayer(ln, nil)
+		lns = append(lns, ln)
+		servers = append(servers, raft.Server{ID: raft.ServerID(fmt.Sprintf("raw-%d", i)), Address: raft.ServerAddress(ln.Addr().String())})
+	}
+	var nodes []*benchpeers.RawNode
+	for i, ln := range lns {
+		n, err := benchpeers.StartRawNode(benchpeers.RawNodeConfig{ID: string(servers[i].ID), Dir: b.TempDir(),
+			Peers: servers, Store: cluster.LogStoreBoltDB, ValSize: len("benchmark note")}, ln)
 		if err != nil {
 			b.Fatal(err)
 		}
-		trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: stream, MaxPool: 3, Timeout: 10 * time.Second, Logger: hclog.NewNullLogger()})
-		conf := raft.DefaultConfig()
-		conf.LocalID = raft.ServerID(fmt.Sprintf("raw-%d", i))
-		conf.Logger = hclog.NewNullLogger()
-		conf.MaxAppendEntries = 256
-		r, err := raft.NewRaft(conf, noopFSM{}, store, store, snaps, trans)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = r.Shutdown().Error(); _ = store.Close() })
-		rafts = append(rafts, r)
-		servers = append(servers, raft.Server{ID: conf.LocalID, Address: trans.LocalAddr()})
+		b.Cleanup(func() { _ = n.Close() })
+		nodes = append(nodes, n)
 	}
-	if err := rafts[0].BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil {
-		b.Fatal(err)
-	}
-	var leader *raft.Raft
+	var leader *benchpeers.RawNode
 	clustertest.WaitFor(b, "a raw raft leader", 20*time.Second, func() bool {
-		for _, r := range rafts {
-			if r.State() == raft.Leader {
-				leader = r
+		for _, n := range nodes {
+			if n.Raft.State() == raft.Leader {
+				leader = n
 				return true
 			}
 		}

@@ -49,6 +49,7 @@ func agentFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "snapshot-interval", Usage: "how often Raft checks the snapshot threshold", DefaultText: d.SnapshotInterval.String()},
 		&cli.Uint64Flag{Name: "trailing-logs", Usage: "Raft entries kept after a snapshot", DefaultText: fmt.Sprint(d.TrailingLogs)},
 		&cli.DurationFlag{Name: "store-sync-interval", Usage: "how often the store is made durable (the Raft log holds every write; 0 fsyncs every commit)", DefaultText: d.StoreSyncInterval.String()},
+		&cli.StringFlag{Name: "raft-log-store", Usage: "Raft log store: wal or boltdb (a data dir keeps the store it was created with)", DefaultText: "the data dir's; " + string(cluster.DefaultLogStore) + " when new"},
 		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", DefaultText: d.LogLevel},
 		&cli.StringFlag{Name: "tls-ca-file", Usage: "cluster CA certificate (mutual TLS on Raft and the HTTP API; see 'ovi tls')"},
 		&cli.StringFlag{Name: "tls-cert-file", Usage: "this node's certificate, naming its advertise address (mutual TLS)"},
@@ -90,6 +91,9 @@ func agentFileAndFlags(c *cli.Context) (cluster.Config, error) {
 	applyNotifyFlags(c, &cfg)
 	if c.IsSet("insecure-plaintext") {
 		cfg.InsecurePlaintext = c.Bool("insecure-plaintext")
+	}
+	if c.IsSet("raft-log-store") {
+		cfg.Raft.LogStore = cluster.LogStoreKind(c.String("raft-log-store"))
 	}
 	return cfg, nil
 }

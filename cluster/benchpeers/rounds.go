@@ -1,0 +1,101 @@
+package benchpeers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Run is a benchmark run: rounds of every system, interleaved (round k
+// starts with system k mod n), each round on fresh data dirs under Dir.
+type Run struct {
+	Systems []System
+	Load    Load
+	Rounds  int
+	Dir     string
+	Log     io.Writer // progress, one line per measurement
+}
+
+// Execute runs the rounds and returns every sample. A failed measurement
+// stops the run (a table with holes would hide it).
+func (r *Run) Execute(ctx context.Context) (*Results, error) {
+	names := make([]string, len(r.Systems))
+	for i, s := range r.Systems {
+		names[i] = s.Name()
+	}
+	res := NewResults(names...)
+	for k := range r.Rounds {
+		for i := range r.Systems {
+			s := r.Systems[(i+k)%len(r.Systems)]
+			if err := r.round(ctx, k+1, s, res); err != nil {
+				return res, fmt.Errorf("round %d, %s: %w", k+1, s.Name(), err)
+			}
+		}
+	}
+	return res, nil
+}
+
+// round starts s afresh, measures it and stops it.
+func (r *Run) round(ctx context.Context, k int, s System, res *Results) error {
+	r.logf("round %d: %s: start", k, s.Name())
+	if err := s.Start(ctx, r.Dir); err != nil {
+		s.Stop()
+		return err
+	}
+	defer s.Stop()
+	if r.Load.Warmup > 0 {
+		if _, err := s.Append(ctx, 64, r.Load.Warmup); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	for _, a := range []struct {
+		m       Metric
+		clients int
+		total   int
+	}{{Append1, 1, r.Load.Append1}, {Append64, 64, r.Load.Append64}} {
+		sample, err := s.Append(ctx, a.clients, a.total)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.m, err)
+		}
+		res.Add(s.Name(), a.m, sample)
+		r.logf("round %d: %s: %s: %s/s, p50 %s, p99 %s", k, s.Name(), a.m, FormatCount(sample.OpsPerSec),
+			FormatDuration(sample.P50), FormatDuration(sample.P99))
+	}
+	return r.readsAndFailover(ctx, k, s, res)
+}
+
+func (r *Run) readsAndFailover(ctx context.Context, k int, s System, res *Results) error {
+	reads, err := s.Reads(ctx, r.Load)
+	if err != nil {
+		return fmt.Errorf("reads: %w", err)
+	}
+	for _, m := range Metrics() {
+		if sample, ok := reads[m]; ok {
+			res.Add(s.Name(), m, sample)
+			r.logf("round %d: %s: %s: p50 %s, p99 %s, %s/s", k, s.Name(), m, FormatDuration(sample.P50),
+				FormatDuration(sample.P99), FormatCount(sample.OpsPerSec))
+		}
+	}
+	gaps, err := MeasureFailover(ctx, s, r.Load.Kills)
+	if err != nil {
+		return err
+	}
+	res.Add(s.Name(), FailoverGap, GapSample(gaps))
+	r.logf("round %d: %s: failover gaps %v", k, s.Name(), roundGaps(gaps))
+	return nil
+}
+
+func roundGaps(gaps []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(gaps))
+	for i, g := range gaps {
+		out[i] = g.Round(time.Millisecond)
+	}
+	return out
+}
+
+func (r *Run) logf(format string, args ...any) {
+	if r.Log != nil {
+		_, _ = fmt.Fprintf(r.Log, time.Now().Format("15:04:05 ")+format+"\n", args...)
+	}
+}

@@ -1,0 +1,56 @@
+package benchpeers
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFormat(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		352 * time.Microsecond: "0.352 ms", ms(3.99): "3.99 ms", ms(35.7): "35.7 ms", ms(357): "357 ms", ms(1720): "1.72 s",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for v, want := range map[float64]string{8312.4: "8,312", 547: "547", 1234567: "1,234,567", 0: "0"} {
+		if got := FormatCount(v); got != want {
+			t.Errorf("FormatCount(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// The issue's own figures, as three rounds each, come out as its table.
+func TestWriteTableMediansAndRatios(t *testing.T) {
+	r := NewResults("raw", "etcd", "ovi")
+	for _, f := range []float64{0.9, 1, 1.1} { // rounds around the medians
+		r.Add("raw", Append64, Sample{OpsPerSec: 8312 * f, P50: ms(7.1 * f)})
+		r.Add("etcd", Append64, Sample{OpsPerSec: 5517 * f, P50: ms(10.1 * f)})
+		r.Add("ovi", Append64, Sample{OpsPerSec: 1762 * f, P50: ms(35.7 * f)})
+		r.Add("etcd", ReadConsist, Sample{OpsPerSec: 2200 * f, P50: ms(0.45 * f)})
+		r.Add("ovi", ReadConsist, Sample{OpsPerSec: 1300 * f, P50: ms(0.75 * f)})
+		r.Add("etcd", FailoverGap, GapSample([]time.Duration{ms(1100 * f), ms(1000), ms(1300 * f)}))
+		r.Add("ovi", FailoverGap, GapSample([]time.Duration{ms(2400 * f), ms(2000), ms(2600)}))
+	}
+	var b strings.Builder
+	if err := r.WriteTable(&b, Compare{Ovi: "ovi", Raw: "raw", Etcd: "etcd"}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| load | raw | etcd | ovi | ovi / raw | ovi / etcd |",
+		"| append, 64 clients | 8,312/s, p50 7.10 ms | 5,517/s, p50 10.1 ms | 1,762/s, p50 35.7 ms | 0.21 | 0.32 |",
+		"| old-revision read: consistent / linearizable | — | p50 0.450 ms, 2,200/s | p50 0.750 ms, 1,300/s | — | 1.67 |",
+		"| failover gap after kill -9 | — | 1.10 s (max 1.43 s) | 2.40 s (max 2.64 s) | — | 2.18 |",
+		"| append, 1 client | — | — | — | — | — |",
+		"Median of 3 rounds.",
+	} {
+		if !strings.Contains(out, want+"\n") && !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\n| "); n != len(Metrics()) {
+		t.Errorf("%d body rows, want %d:\n%s", n, len(Metrics()), out)
+	}
+}
