@@ -179,14 +179,14 @@ func ParseConfig(name string, data []byte) (Config, error) {
 		return Config{}, notificationsError(name, data, err)
 	}
 	if _, err := ParseLogStoreKind(string(cfg.Raft.LogStore)); err != nil {
-		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, at(name, data, "$.raft.log_store"), err)
+		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, yamlAt(name, data, "$.raft.log_store"), err)
 	}
 	return cfg, nil
 }
 
-// at is "name:line:col" of the value at path in data ("name" alone if
+// yamlAt is "name:line:col" of the value at path in data ("name" alone if
 // it cannot be found).
-func at(name string, data []byte, path string) string {
+func yamlAt(name string, data []byte, path string) string {
 	if line, col, ok := yamlPosition(data, path); ok {
 		return fmt.Sprintf("%s:%d:%d", name, line, col)
 	}
