@@ -169,7 +169,8 @@ func (k instanceKind) BudgetTime(ocs []reconcile.OperationCalls) (time.Duration,
 // RunInstances (after one DescribeSecurityGroups if it names groups by
 // name); deletes and starts describe and act once per batch of 1000; tag
 // changes one CreateTags/DeleteTags per batch of 1000; a resize describes,
-// stops, polls (at least once), modifies and starts.
+// stops, polls (at least once), modifies and starts; a protect is one
+// ModifyInstanceAttribute.
 func (k instanceKind) ExecuteCalls(call reconcile.Call) []reconcile.OperationCalls {
 	d := call.Decisions[0]
 	switch call.Action {
@@ -191,6 +192,8 @@ func (k instanceKind) ExecuteCalls(call reconcile.Call) []reconcile.OperationCal
 		return tagCalls(TagRequest{IDs: call.IDs(), Set: d.Action.SetTags, Remove: d.Action.RemoveTags}, maxBatch)
 	case wal.ActionAdopt:
 		return adoptCalls(call)
+	case wal.ActionProtect:
+		return []reconcile.OperationCalls{calls("ModifyInstanceAttribute", 1)}
 	case wal.ActionResize:
 		return []reconcile.OperationCalls{calls("DescribeInstances", 1), calls("StopInstances", 1),
 			calls("DescribeInstances", 1), calls("ModifyInstanceAttribute", 1), calls("StartInstances", 1)}

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/yairfalse/ovi/aws/ec2sim"
+	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
 )
 
@@ -67,6 +69,12 @@ func TestTerminationProtectionObservedOnBlessedOnly(t *testing.T) {
 	}
 	if n := e.calls("ModifyInstanceAttribute"); n != 1 || !protectionOf(t, e)[blessed[0]] {
 		t.Fatalf("Protect: %d calls, protection %v", n, protectionOf(t, e)[blessed[0]])
+	}
+	call := reconcile.Call{Action: wal.ActionProtect, Decisions: []reconcile.CallDecision{
+		{DecisionID: "d-1", Action: reconcile.PlannedAction{Action: wal.ActionProtect, ResourceID: blessed[0]}}}}
+	want := []reconcile.OperationCalls{{Operation: "ModifyInstanceAttribute", Bucket: BucketMutating, Calls: 1}}
+	if got := (instanceKind{e.p}).ExecuteCalls(call); !reflect.DeepEqual(got, want) {
+		t.Fatalf("predicted %+v, want %+v (the call made)", got, want)
 	}
 }
 
