@@ -146,9 +146,14 @@ func (l Limits) bucket(name string) Bucket {
 }
 
 // ObserveCalls implements reconcile.Budgeter: ceil(n/1000)
-// DescribeInstances (Observe).
-func (k instanceKind) ObserveCalls(n int) []reconcile.OperationCalls {
-	return []reconcile.OperationCalls{calls("DescribeInstances", describePages(n, pageSize))}
+// DescribeInstances, and one DescribeInstanceAttribute per managed blessed
+// instance (Observe reads their termination protection: fillProtection).
+func (k instanceKind) ObserveCalls(observed []wal.Resource) []reconcile.OperationCalls {
+	out := []reconcile.OperationCalls{calls("DescribeInstances", describePages(len(observed), pageSize))}
+	if n := guardedCount(observed); n > 0 {
+		out = append(out, calls("DescribeInstanceAttribute", n))
+	}
+	return out
 }
 
 // ResolveCalls implements reconcile.Budgeter: one DescribeImages for a

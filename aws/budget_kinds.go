@@ -9,8 +9,8 @@ import (
 
 // ObserveCalls implements reconcile.Budgeter: ceil(n/1000)
 // DescribeSecurityGroups (Observe).
-func (k securityGroupKind) ObserveCalls(n int) []reconcile.OperationCalls {
-	return []reconcile.OperationCalls{calls("DescribeSecurityGroups", describePages(n, pageSize))}
+func (k securityGroupKind) ObserveCalls(observed []wal.Resource) []reconcile.OperationCalls {
+	return []reconcile.OperationCalls{calls("DescribeSecurityGroups", describePages(len(observed), pageSize))}
 }
 
 // ResolveCalls implements reconcile.Budgeter: security groups resolve
@@ -74,8 +74,8 @@ func nonEmpty(s string) []string {
 
 // ObserveCalls implements reconcile.Budgeter: ceil(n/500) DescribeVolumes
 // (Observe).
-func (k volumeKind) ObserveCalls(n int) []reconcile.OperationCalls {
-	return []reconcile.OperationCalls{calls("DescribeVolumes", describePages(n, volumePageSize))}
+func (k volumeKind) ObserveCalls(observed []wal.Resource) []reconcile.OperationCalls {
+	return []reconcile.OperationCalls{calls("DescribeVolumes", describePages(len(observed), volumePageSize))}
 }
 
 // ResolveCalls implements reconcile.Budgeter: volumes resolve nothing.

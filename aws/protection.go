@@ -29,7 +29,7 @@ import (
 func (p *Provider) fillProtection(ctx context.Context, res []wal.Resource) error {
 	for i := range res {
 		r := &res[i]
-		if !r.Managed || !r.Blessed() || r.Instance == nil {
+		if !readsProtection(r) {
 			continue
 		}
 		out, err := p.api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{
@@ -57,4 +57,22 @@ func (p *Provider) Protect(ctx context.Context, id string) error {
 	_, err := p.api.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{
 		InstanceId: awssdk.String(id), DisableApiTermination: &types.AttributeBooleanValue{Value: awssdk.Bool(true)}})
 	return wrap("protect "+id, err)
+}
+
+// readsProtection reports whether Observe reads r's termination protection:
+// a managed blessed instance.
+func readsProtection(r *wal.Resource) bool {
+	return r.Managed && r.Blessed() && r.Instance != nil
+}
+
+// guardedCount is the number of resources in rs whose protection Observe
+// reads (one DescribeInstanceAttribute each).
+func guardedCount(rs []wal.Resource) int {
+	n := 0
+	for i := range rs {
+		if readsProtection(&rs[i]) {
+			n++
+		}
+	}
+	return n
 }

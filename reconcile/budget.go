@@ -12,8 +12,9 @@ import (
 // aws package) predicts them, so the prediction and the calls cannot drift
 // apart. Each method assumes that every call succeeds at its first attempt.
 type Budgeter interface {
-	// ObserveCalls are the calls of one Observe that returns n resources.
-	ObserveCalls(n int) []OperationCalls
+	// ObserveCalls are the calls of one Observe that returned observed
+	// (the kind's own resources: a kind may read more for some of them).
+	ObserveCalls(observed []wal.Resource) []OperationCalls
 	// ResolveCalls are the calls Resolve makes for a (Resolver).
 	ResolveCalls(a PlannedAction) []OperationCalls
 	// ExecuteCalls are the calls Execute makes for call.
@@ -64,8 +65,8 @@ func (e *Engine) budgeter(ctx context.Context, k wal.ResourceKind) (Budgeter, bo
 }
 
 // predictObserve starts the cycle's budget with one Observe per kind, of
-// as many resources as this cycle's observation returned.
-func (c *cycle) predictObserve(ctx context.Context, perKind map[wal.ResourceKind]int) {
+// the resources this cycle's observation returned.
+func (c *cycle) predictObserve(ctx context.Context, perKind map[wal.ResourceKind][]wal.Resource) {
 	c.budget = &budget{ok: true}
 	for _, k := range c.e.kinds.Order() {
 		b, ok := c.e.budgeter(ctx, k)

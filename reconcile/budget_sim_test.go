@@ -11,8 +11,8 @@ import (
 	"github.com/yairfalse/ovi/wal"
 )
 
-// budgetBefore is the fleet the budget test starts from: two groups of
-// instances, a security group with two rules, two volumes.
+// budgetBefore is the fleet the budget test starts from: three groups of
+// instances (one blessed: its termination protection is read every cycle), a security group with two rules, two volumes.
 const budgetBefore = `version: v1
 provider: aws
 region: us-east-1
@@ -20,6 +20,7 @@ policy: {delete_unwanted: true, max_deletions_per_run: 10}
 resources:
   - {name: web, type: ec2, count: 2, size: t3.micro, tags: {team: a, tier: x}}
   - {name: old, type: ec2, count: 3, size: t3.micro, image: ami-0a1b2c3d4e5f60002}
+  - {name: db, type: ec2, count: 2, size: t3.micro, image: ami-0a1b2c3d4e5f60002, tags: {ovi:blessed: true}}
   - type: security_group
     name: edge
     description: edge tier
@@ -43,6 +44,7 @@ policy: {delete_unwanted: true, max_deletions_per_run: 10}
 resources:
   - {name: web, type: ec2, count: 5, size: t3.micro, tags: {team: b}}
   - {name: api, type: ec2, count: 1, size: t3.small, image: ami-0a1b2c3d4e5f60002, security_groups: [edge]}
+  - {name: db, type: ec2, count: 2, size: t3.micro, image: ami-0a1b2c3d4e5f60002, tags: {ovi:blessed: true}}
   - type: security_group
     name: edge
     description: edge tier
@@ -95,7 +97,7 @@ func TestBudgetPredictsTheCalls(t *testing.T) {
 	}
 	for op, want := range map[string]int{"RunInstances": 2, "TerminateInstances": 1, "CreateTags": 1, "DeleteTags": 1,
 		"AuthorizeSecurityGroupIngress": 1, "RevokeSecurityGroupIngress": 1, "CreateVolume": 1, "ModifyVolume": 1,
-		"DeleteVolume": 1, "DescribeImages": 1} {
+		"DeleteVolume": 1, "DescribeImages": 1, "DescribeInstanceAttribute": 2} {
 		if predicted[op] != want {
 			t.Errorf("%s: predicted %d calls, want %d", op, predicted[op], want)
 		}

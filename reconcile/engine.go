@@ -353,16 +353,16 @@ func (c *cycle) observe(ctx context.Context) ([]wal.Resource, error) {
 }
 
 // observeAll observes every registered kind, in dependency order, and
-// counts what each kind's observer returned.
-func (e *Engine) observeAll(ctx context.Context) ([]wal.Resource, map[wal.ResourceKind]int, error) {
+// keeps what each kind's observer returned.
+func (e *Engine) observeAll(ctx context.Context) ([]wal.Resource, map[wal.ResourceKind][]wal.Resource, error) {
 	var all []wal.Resource
-	perKind := map[wal.ResourceKind]int{}
+	perKind := map[wal.ResourceKind][]wal.Resource{}
 	for _, k := range e.kinds.Order() {
 		rs, err := e.observeKind(ctx, k)
 		if err != nil {
 			return nil, nil, err
 		}
-		perKind[k] = len(rs)
+		perKind[k] = rs
 		all = append(all, rs...)
 	}
 	return all, perKind, nil
