@@ -30,7 +30,7 @@ lint-untyped:
 	if [ -n "$$bad" ]; then echo "untyped maps are not allowed:"; echo "$$bad"; exit 1; fi
 
 lint: $(GOLANGCI) lint-untyped
-	$(GOLANGCI) run --build-tags e2e $(PKGS)
+	$(GOLANGCI) run --allow-parallel-runners --build-tags e2e $(PKGS)
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
