@@ -151,6 +151,14 @@ func (o *Ovi) Reads(ctx context.Context, l Load) (map[Metric]Sample, error) {
 		return nil, err
 	}
 	f := o.clients[(lead+1)%3]
+	// Every level reads revisions the follower has applied (a stale or
+	// default read of a later one is an error, not a slow read).
+	if err := WaitFor(ctx, "the follower to apply the read key's revisions", 30*time.Second, func() bool {
+		st, err := f.Status(ctx)
+		return err == nil && st.AppliedIndex >= hi.Load()
+	}); err != nil {
+		return nil, err
+	}
 	levels := map[Metric]transport.Consistency{ReadStale: transport.Stale, ReadDefault: transport.Default, ReadConsist: transport.Consistent}
 	out := map[Metric]Sample{}
 	for m, lvl := range levels {
