@@ -1,7 +1,7 @@
 // Command bench-peers measures Ovi against raw hashicorp/raft and etcd in
 // one run and prints one table (package benchpeers; `make bench-peers`).
 //
-//	bench-peers -ovi bin/ovi -etcd-dir .tools/etcd-v3.7.1 [-rounds 3] [-systems raw-boltdb,raw-wal,etcd,ovi]
+//	bench-peers -ovi bin/ovi -etcd-dir .tools/etcd-v3.7.1 [-rounds 3] [-systems raw-boltdb,raw-wal,etcd,ovi,ovi-wal]
 //	bench-peers rawraft -id raw-1 -dir D -raft 127.0.0.1:P -http 127.0.0.1:Q -peers raw-1=…,raw-2=…,raw-3=… -store wal
 package main
 
@@ -51,8 +51,8 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.ovi, "ovi", "bin/ovi", "the ovi binary")
 	fs.StringVar(&o.etcdDir, "etcd-dir", ".tools/etcd-v3.7.1", "directory of etcd, benchmark and etcd-rev")
 	fs.StringVar(&o.dir, "dir", "", "where the data dirs go (default: a new temporary directory, removed after)")
-	fs.StringVar(&o.systems, "systems", "raw-boltdb,raw-wal,etcd,ovi", "columns: raw-boltdb, raw-wal, etcd, ovi, ovi-boltdb, ovi-wal")
-	fs.StringVar(&o.compare, "compare", "ovi,raw-wal,etcd", "the Ovi, raw and etcd columns of the ratios")
+	fs.StringVar(&o.systems, "systems", "raw-boltdb,raw-wal,etcd,ovi,ovi-wal", "columns: raw-boltdb, raw-wal, etcd, ovi, ovi-boltdb, ovi-wal")
+	fs.StringVar(&o.compare, "compare", "ovi,raw-boltdb,etcd", "the Ovi, raw and etcd columns of the ratios")
 	fs.StringVar(&o.oviFlags, "ovi-flags", "", "agent flags added for the ovi column (space-separated)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds (the table shows the median)")
 	fs.IntVar(&o.load.Append1, "append1", 2000, "appends with 1 client per round")
