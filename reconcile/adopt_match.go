@@ -104,39 +104,81 @@ func (b *bucket) room() int {
 	return b.unit.Count - len(b.members) - b.pending
 }
 
+// AdoptionKeyer is implemented by a Kind that can say cheaply which units
+// a resource could match (an instance's size and image, a security
+// group's name): a resource is compared only with the units whose key is
+// one of its keys. Equal keys are necessary for a match, not sufficient.
+type AdoptionKeyer interface {
+	UnitAdoptionKey(u *Unit) string
+	ResourceAdoptionKeys(r *wal.Resource) []string
+}
+
+// hintCandidates are the desired units with room, per kind, indexed by
+// their adoption key ("" for kinds without an AdoptionKeyer), in name
+// order within a key.
+type hintCandidates map[wal.ResourceKind]map[string][]*bucket
+
 // hintAdoptable names, on the report of each unmanaged resource, the first
 // desired unit of its kind (by name) that it matches and that has room for
 // it, so the plan can say which `ovi adopt` to run. Units without room are
 // not considered: adopting into them would exceed their count.
 func (s *decision) hintAdoptable() {
-	byKind := map[wal.ResourceKind][]*bucket{}
-	for _, b := range s.buckets {
-		if b.unit != nil && b.room() > 0 {
-			byKind[b.key.kind] = append(byKind[b.key.kind], b)
-		}
-	}
-	if len(byKind) == 0 {
+	cands := s.hintCandidates()
+	if len(cands) == 0 {
 		return
-	}
-	for _, bs := range byKind {
-		sortBuckets(bs)
 	}
 	for i := range s.plan.Actions {
 		a := &s.plan.Actions[i]
-		if a.Action != wal.ActionReport || a.Drift != wal.DriftUnmanaged {
+		if a.Action != wal.ActionReport || a.Drift != wal.DriftUnmanaged || cands[a.Kind] == nil {
 			continue
 		}
-		r := s.resource(a.ResourceID)
-		if r == nil {
-			continue
-		}
-		for _, b := range byKind[a.Kind] {
-			if len(s.adoptionMatch(b, r).mismatches) == 0 {
-				a.Adoptable = b.key.name
-				break
-			}
+		if r := s.resource(a.ResourceID); r != nil {
+			a.Adoptable = s.firstMatch(cands[a.Kind], r)
 		}
 	}
+}
+
+func (s *decision) hintCandidates() hintCandidates {
+	out := hintCandidates{}
+	for _, b := range s.buckets {
+		if b.unit == nil || b.room() <= 0 {
+			continue
+		}
+		key := ""
+		if k, ok := b.handler.(AdoptionKeyer); ok {
+			key = k.UnitAdoptionKey(b.unit)
+		}
+		if out[b.key.kind] == nil {
+			out[b.key.kind] = map[string][]*bucket{}
+		}
+		out[b.key.kind][key] = append(out[b.key.kind][key], b)
+	}
+	for _, byKey := range out {
+		for _, bs := range byKey {
+			sortBuckets(bs)
+		}
+	}
+	return out
+}
+
+// firstMatch is the name of the first unit (by name) among those sharing
+// a key with r that r matches, or "".
+func (s *decision) firstMatch(byKey map[string][]*bucket, r *wal.Resource) string {
+	keys := []string{""}
+	if k, ok := s.kinds.byKind[r.Kind].(AdoptionKeyer); ok {
+		keys = k.ResourceAdoptionKeys(r)
+	}
+	var bs []*bucket
+	for _, key := range keys {
+		bs = append(bs, byKey[key]...)
+	}
+	sortBuckets(bs)
+	for _, b := range bs {
+		if len(s.adoptionMatch(b, r).mismatches) == 0 {
+			return b.key.name
+		}
+	}
+	return ""
 }
 
 // resource is the observed resource with id (nil if none).

@@ -167,3 +167,21 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// UnitAdoptionKey implements AdoptionKeyer: the group's size and image
+// ("" when it names none: any image).
+func (InstanceKind) UnitAdoptionKey(u *Unit) string {
+	if u.Group == nil {
+		return ""
+	}
+	return u.Group.Size + "\x00" + u.Group.Image
+}
+
+// ResourceAdoptionKeys implements AdoptionKeyer: the instance's size with
+// its image, and with any image.
+func (InstanceKind) ResourceAdoptionKeys(r *wal.Resource) []string {
+	if r.Instance == nil {
+		return nil
+	}
+	return []string{r.Instance.Size + "\x00" + r.Instance.ImageID, r.Instance.Size + "\x00"}
+}

@@ -110,3 +110,20 @@ func (SecurityGroupKind) AdoptionMismatches(u *Unit, r *wal.Resource, _ []*wal.R
 	}
 	return out
 }
+
+// UnitAdoptionKey implements AdoptionKeyer: a group is adopted under its
+// own name only.
+func (SecurityGroupKind) UnitAdoptionKey(u *Unit) string {
+	if u.Spec == nil || u.Spec.SecurityGroup == nil {
+		return ""
+	}
+	return u.Spec.SecurityGroup.Name
+}
+
+// ResourceAdoptionKeys implements AdoptionKeyer.
+func (SecurityGroupKind) ResourceAdoptionKeys(r *wal.Resource) []string {
+	if r.SecurityGroup == nil {
+		return nil
+	}
+	return []string{r.SecurityGroup.Name}
+}
