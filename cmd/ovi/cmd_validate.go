@@ -58,7 +58,7 @@ func validateAction(c *cli.Context) error {
 	if out.err != nil {
 		return out.err
 	}
-	return writeGroupTable(c.App.Writer, applied.Config.Groups)
+	return writeConfigTables(c.App.Writer, applied.Config)
 }
 
 // loadInfrastructure reads a configuration file the way reconcile and

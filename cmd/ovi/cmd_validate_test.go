@@ -50,3 +50,15 @@ func TestValidateReportsLikeReconcile(t *testing.T) {
 		t.Fatalf("missing file: %d %q", code, stderr)
 	}
 }
+
+// TestValidateListsNamedResources: the example configuration's security
+// group and blessed volume are listed beside its instance groups, by
+// validate (and by state, which prints the same tables).
+func TestValidateListsNamedResources(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "--address", "127.0.0.1:1", "--no-color", "validate",
+		"-f", filepath.Join("..", "..", "deploy", "config", "infrastructure.yaml"))
+	if code != exitOK || stderr != "" {
+		t.Fatalf("validate: %d %q", code, stderr)
+	}
+	assertGolden(t, "validate_kinds_table", []byte(stdout))
+}

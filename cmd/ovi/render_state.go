@@ -52,7 +52,7 @@ func renderState(w io.Writer, o renderOptions, s stateView) error {
 		if out.err != nil {
 			return out.err
 		}
-		return writeGroupTable(w, s.Config.Config.Groups)
+		return writeConfigTables(w, s.Config.Config)
 	}
 	return out.err
 }
