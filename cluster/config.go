@@ -104,7 +104,8 @@ type Config struct {
 	// InsecurePlaintext allows running without TLS on a non-loopback
 	// bind_addr (logged as a WARN at start and on every reload).
 	InsecurePlaintext bool `yaml:"insecure_plaintext"`
-	// Retention is how much history the leader keeps (retention_config.go).
+	// Retention is how much history the leader keeps (reloadable;
+	// retention_config.go).
 	Retention RetentionConfig `yaml:"retention"`
 	// Notifications are the webhook receivers the leader sends events to
 	// (reloadable; docs/operations.md, "Notifications").
@@ -180,6 +181,9 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	}
 	if _, err := ParseLogStoreKind(string(cfg.Raft.LogStore)); err != nil {
 		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, yamlAt(name, data, "$.raft.log_store"), err)
+	}
+	if err := cfg.Retention.checkAt(name, data); err != nil {
+		return Config{}, err
 	}
 	return cfg, nil
 }

@@ -93,16 +93,22 @@ func pinRevision(v url.Values) uint64 {
 // handleReads serves GET /v1/internal/reads: this node's oldest pinned
 // revision within the grace.
 func (a *Agent) handleReads(w http.ResponseWriter, _ *http.Request) error {
-	out := transport.ReadsResponse{Oldest: a.pins.oldest(a.now(), a.cfg.Retention.grace())}
+	out := transport.ReadsResponse{Oldest: a.readsOldest()}
 	transport.WriteJSON(w, http.StatusOK, &out)
 	return nil
+}
+
+// readsOldest is this node's oldest pinned revision within the read
+// grace in force (0: none).
+func (a *Agent) readsOldest() uint64 {
+	return a.pins.oldest(a.now(), a.Retention().grace())
 }
 
 // readHolds asks every server (this one locally) for its oldest pinned
 // revision; servers that do not answer within readsTimeout hold nothing.
 func (a *Agent) readHolds(ctx context.Context, now time.Time) []transport.CompactHold {
 	var holds []transport.CompactHold
-	if rev := a.pins.oldest(now, a.cfg.Retention.grace()); rev > 0 {
+	if rev := a.pins.oldest(now, a.Retention().grace()); rev > 0 {
 		holds = append(holds, transport.CompactHold{Node: a.cfg.NodeName, Revision: rev})
 	}
 	for _, p := range a.raftPeers().Peers {

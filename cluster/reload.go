@@ -11,21 +11,28 @@ type reloadable struct {
 	interval       time.Duration
 	infrastructure string
 	logLevel       string
+	retention      RetentionConfig
 	changed        chan struct{} // closed (and replaced) by every set
 }
 
-func (r *reloadable) set(c Config) {
+// set replaces the values and returns the retention it replaced.
+func (r *reloadable) set(c Config) RetentionConfig {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.interval, r.infrastructure, r.logLevel = c.Interval, c.Infrastructure, c.LogLevel
+	old := r.retention
+	r.interval, r.infrastructure, r.logLevel, r.retention = c.Interval, c.Infrastructure, c.LogLevel, c.Retention
 	if r.changed != nil {
 		close(r.changed)
 	}
 	r.changed = make(chan struct{})
+	return old
 }
 
 // Reload applies the reloadable keys of cfg: log_level (through
-// Config.LogLevelVar), interval and infrastructure. Everything else (names,
+// Config.LogLevelVar), interval, infrastructure, notifications and
+// retention (the leader's retention loop picks it up at once; a changed
+// policy is logged once). Every key is checked before any is applied, so
+// a refused reload changes nothing. Everything else (names,
 // addresses, ports, data_dir, Raft tuning, security) needs a restart and is
 // ignored with a warning when it differs.
 func (a *Agent) Reload(cfg Config) error {
@@ -39,11 +46,16 @@ func (a *Agent) Reload(cfg Config) error {
 	if err := cfg.checkNotifications(); err != nil {
 		return err
 	}
+	if err := cfg.Retention.check(); err != nil {
+		return err
+	}
 	a.reloadNotifications(cfg.Notifications)
 	if a.cfg.LogLevelVar != nil {
 		a.cfg.LogLevelVar.Set(level)
 	}
-	a.reload.set(cfg)
+	if old := a.reload.set(cfg); old != cfg.Retention {
+		a.logger.Info("retention changed", "from", old.String(), "to", cfg.Retention.String())
+	}
 	if cfg.NodeName != a.cfg.NodeName || cfg.DataDir != a.cfg.DataDir || cfg.BindAddr != a.cfg.BindAddr || cfg.Ports != a.cfg.Ports {
 		a.logger.Warn("reload: node_name, data_dir, bind_addr and ports need a restart; kept the running values")
 	}
@@ -71,6 +83,13 @@ func (a *Agent) Reloaded() <-chan struct{} {
 	a.reload.mu.Lock()
 	defer a.reload.mu.Unlock()
 	return a.reload.changed
+}
+
+// Retention is the retention setting in force (reloadable).
+func (a *Agent) Retention() RetentionConfig {
+	a.reload.mu.Lock()
+	defer a.reload.mu.Unlock()
+	return a.reload.retention
 }
 
 // Infrastructure is the desired-configuration path in force (reloadable).

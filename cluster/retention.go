@@ -17,23 +17,37 @@ import (
 // every committed record after its barrier, neither runs again what its
 // predecessor committed nor skips what it did not get to. A run that finds
 // nothing to drop writes nothing, and the next check is an interval later.
+// A reload (SIGHUP) ends the wait: the setting in force is read again and
+// the next run is due by the same rule with its interval, so a policy
+// switched on or shortened runs at once if the log says it is overdue.
 func (a *Agent) retentionLoop(ctx context.Context) {
-	r := a.cfg.Retention
-	if !r.Enabled() {
-		return
-	}
 	var checked time.Time
-	for {
-		due := a.retentionDue(r.every(), checked)
-		timer := time.NewTimer(max(due.Sub(a.now()), 0))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return
-		case <-timer.C:
+	for ctx.Err() == nil {
+		changed := a.Reloaded()
+		r := a.Retention()
+		if a.retentionWait(ctx, r, checked, changed) {
+			checked = a.now()
+			a.applyRetention(ctx, r)
 		}
-		checked = a.now()
-		a.applyRetention(ctx, r)
+	}
+}
+
+// retentionWait waits until a run of r is due (true), or the setting is
+// reloaded or ctx ends (false). A policy that is off is never due.
+func (a *Agent) retentionWait(ctx context.Context, r RetentionConfig, checked time.Time, changed <-chan struct{}) bool {
+	var due <-chan time.Time
+	if r.Enabled() {
+		timer := time.NewTimer(max(a.retentionDue(r.every(), checked).Sub(a.now()), 0))
+		defer timer.Stop()
+		due = timer.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-changed:
+		return false
+	case <-due:
+		return true
 	}
 }
 

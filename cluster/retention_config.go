@@ -69,17 +69,49 @@ func (r RetentionConfig) Policy() string {
 	return s
 }
 
+// String is the whole setting as a log line shows it ("off" when the
+// leader applies nothing).
+func (r RetentionConfig) String() string {
+	if !r.Enabled() {
+		return "off"
+	}
+	return fmt.Sprintf("%s interval=%s read_grace=%s", r.Policy(), Span(r.every()), Span(r.grace()))
+}
+
 // check validates the block (Config.Validate).
 func (r RetentionConfig) check() error {
+	if _, err := r.problem(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return nil
+}
+
+// problem is what is wrong with the block, and the key (under
+// retention) it is about.
+func (r RetentionConfig) problem() (string, error) {
 	switch {
 	case r.History < 0 || r.Audit < 0 || r.Interval < 0 || r.ReadGrace < 0:
-		return fmt.Errorf("%w: retention: durations must be positive", ErrConfig)
+		return "", errors.New("retention: durations must be positive")
 	case r.Audit > 0 && r.History == 0:
-		return fmt.Errorf("%w: retention.audit (%s) needs retention.history: times map to revisions through the audit log, so the audit log is kept at least as long as the key history", ErrConfig, r.Audit)
+		return "audit", fmt.Errorf("retention.audit (%s) needs retention.history: times map to revisions through the audit log, so the audit log is kept at least as long as the key history", r.Audit)
 	case r.Audit > 0 && r.Audit < r.History:
-		return fmt.Errorf("%w: retention.audit (%s) is shorter than retention.history (%s): times map to revisions through the audit log, so keep at least as much audit log as history", ErrConfig, r.Audit, r.History)
+		return "audit", fmt.Errorf("retention.audit (%s) is shorter than retention.history (%s): times map to revisions through the audit log, so keep at least as much audit log as history", r.Audit, r.History)
 	case r.Interval > 0 && time.Duration(r.Interval) < minRetentionInterval:
-		return fmt.Errorf("%w: retention.interval (%s) is below %s", ErrConfig, r.Interval, minRetentionInterval)
+		return "interval", fmt.Errorf("retention.interval (%s) is below %s", r.Interval, minRetentionInterval)
+	}
+	return "", nil
+}
+
+// checkAt validates the block as read from a file, locating the key at
+// fault as "name:line:col".
+func (r RetentionConfig) checkAt(name string, data []byte) error {
+	key, err := r.problem()
+	if err != nil {
+		path := "$.retention"
+		if key != "" {
+			path += "." + key
+		}
+		return fmt.Errorf("%w: %s: %w", ErrConfig, yamlAt(name, data, path), err)
 	}
 	return nil
 }

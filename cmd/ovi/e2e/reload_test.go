@@ -128,3 +128,71 @@ func TestSighupKeepsDaemonAndDevAgentsReconciling(t *testing.T) {
 		t.Fatalf("the dev agent's reload failed:\n%s", clustertest.Tail(dev.Log(), 20))
 	}
 }
+
+// TestSighupAppliesRetention: a leader started without retention gets
+// SIGHUP with `retention: {history: 1s, interval: 1s}` and compacts in the
+// same term under the reloaded policy, logging the change once; a reload
+// whose retention cannot hold (audit shorter than history) is refused with
+// the key's file:line:col and the running policy keeps compacting.
+func TestSighupAppliesRetention(t *testing.T) {
+	bin, root := clustertest.Binary(t), repoRoot(t)
+	cloud := startSim(t, bin)
+	infra := infrastructureCopy(t, root, t.TempDir(), cloud.url, 1)
+	n := clustertest.NewNode(t, bin, "ret", "--bootstrap-expect", "1")
+	n.Env = simEnv()
+	cfgPath := filepath.Join(t.TempDir(), "ovi.yaml")
+	writeNodeConfig(t, cfgPath, n.DataDir, "1s", infra)
+	n.Flags = append(n.Flags, "--config", cfgPath)
+	n.Start()
+	clustertest.WaitFor(t, "three cycles", 30*time.Second, func() bool { return summaryCount(n.Client) >= 3 })
+	st, _ := n.Status()
+	if got := compactionPolicies(n.Client); len(got) != 0 {
+		t.Fatalf("compactions without retention: %v", got)
+	}
+
+	base := fmt.Sprintf("data_dir: %s\ninterval: 1s\ninfrastructure: %s\n", n.DataDir, infra)
+	writeAtomic(t, cfgPath, []byte(base+"retention:\n  history: 1s\n  interval: 1s\n"))
+	if err := n.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	clustertest.WaitForSeen(t, "a compaction by the reloaded retention", 20*time.Second, func() (bool, string) {
+		got := compactionPolicies(n.Client)
+		return len(got) > 0 && got[0] == "retention history=1s", fmt.Sprint(got)
+	})
+
+	writeAtomic(t, cfgPath, []byte(base+"retention:\n  history: 1m\n  audit: 1s\n"))
+	if err := n.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	want := cfgPath + ":6:10: retention.audit (1s) is shorter than retention.history (1m)"
+	clustertest.WaitFor(t, "the refused reload", 10*time.Second, func() bool { return strings.Contains(n.Log(), want) })
+	after := len(compactionPolicies(n.Client))
+	clustertest.WaitForSeen(t, "the running policy compacting on", 20*time.Second, func() (bool, string) {
+		got := compactionPolicies(n.Client)
+		return len(got) >= after+2 && got[len(got)-1] == "retention history=1s", fmt.Sprint(got)
+	})
+	if now, _ := n.Status(); now.Term != st.Term {
+		t.Fatalf("term changed %d → %d", st.Term, now.Term)
+	}
+	if c := strings.Count(n.Log(), "retention changed"); c != 1 {
+		t.Fatalf("%d 'retention changed' lines, want 1:\n%s", c, clustertest.Tail(n.Log(), 40))
+	}
+}
+
+// compactionPolicies are the policies of the compaction records in the
+// WAL of the agent c talks to, oldest first.
+func compactionPolicies(c *transport.Client) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	res, err := c.WAL(ctx, transport.WALQuery{Kinds: []wal.Kind{wal.KindCompaction}})
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(res.Records))
+	for _, r := range res.Records {
+		if r.Record.Compaction != nil {
+			out = append(out, r.Record.Compaction.Policy)
+		}
+	}
+	return out
+}
