@@ -56,7 +56,7 @@ func (e *Etcd) Start(ctx context.Context, dir string) error {
 			"--listen-peer-urls", peerURLs[i], "--initial-advertise-peer-urls", peerURLs[i],
 			"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
 			"--initial-cluster-token", "bench-peers", "--log-level", "warn"}
-		e.procs = append(e.procs, &Proc{Name: name, Args: args, LogDir: d})
+		e.procs = append(e.procs, newProc(name, d, args))
 	}
 	return startAll(ctx, e)
 }

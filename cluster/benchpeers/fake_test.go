@@ -38,7 +38,7 @@ func (f *fakeSystem) Start(ctx context.Context, dir string) error {
 	*f.started = append(*f.started, f.name)
 	f.procs, f.leader = nil, 0
 	for i := range 3 {
-		f.procs = append(f.procs, &Proc{Name: fmt.Sprintf("%s-%d", f.name, i), LogDir: d, Args: []string{"/bin/sleep", "600"}})
+		f.procs = append(f.procs, newProc(fmt.Sprintf("%s-%d", f.name, i), d, []string{"/bin/sleep", "600"}))
 	}
 	return startAll(ctx, f)
 }
@@ -103,7 +103,7 @@ func TestMeasureFailoverKillsTheLeaderAndTimesTheFirstCommit(t *testing.T) {
 	killed := map[*Proc]int{}
 	var firstPids []int
 	for _, p := range f.procs {
-		firstPids = append(firstPids, p.cmd.Process.Pid)
+		firstPids = append(firstPids, p.Pid())
 	}
 	gaps, err := MeasureFailover(ctx, f, 3)
 	if err != nil {
@@ -121,7 +121,7 @@ func TestMeasureFailoverKillsTheLeaderAndTimesTheFirstCommit(t *testing.T) {
 		if !p.Running() {
 			t.Errorf("%s is not running after the failovers", p.Name)
 		}
-		if p.cmd.Process.Pid != firstPids[i] {
+		if p.Pid() != firstPids[i] {
 			killed[p]++
 		}
 	}

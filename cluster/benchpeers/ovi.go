@@ -64,7 +64,7 @@ func (o *Ovi) Start(ctx context.Context, dir string) error {
 		for _, q := range ps {
 			args = append(args, "--retry-join", "127.0.0.1:"+strconv.Itoa(q.gossip))
 		}
-		o.procs = append(o.procs, &Proc{Name: name, Args: append(args, o.Flags...), LogDir: d})
+		o.procs = append(o.procs, newProc(name, d, append(args, o.Flags...)))
 		c, err := transport.NewClient("127.0.0.1:"+strconv.Itoa(p.http), transport.ClientOptions{Timeout: 10 * time.Second})
 		if err != nil {
 			return fmt.Errorf("benchpeers: %w", err)

@@ -2,98 +2,25 @@ package benchpeers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"time"
+
+	"github.com/yairfalse/ovi/cluster/internal/proc"
 )
 
 // ErrExited is a process that ended while it was expected to run.
-var ErrExited = errors.New("benchpeers: process exited")
+var ErrExited = proc.ErrExited
 
-// Proc is one server process of a measured system. Its output goes to
-// name.log (a new file per start, numbered) in LogDir; it dies with the
-// harness (parent-death signal) so an interrupted run leaves nothing behind.
-type Proc struct {
-	Name   string
-	Args   []string // Args[0] is the executable
-	LogDir string
+// Proc is one server process of a measured system (the harnesses' shared
+// process core): its output goes to NAME-N.log in LogDir, one file per
+// start.
+type Proc = proc.Proc
 
-	starts int
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error
-}
-
-// Start launches the process (again, after a kill).
-func (p *Proc) Start() error {
-	if p.Running() {
-		return fmt.Errorf("benchpeers: start %s: already running", p.Name)
-	}
-	logPath := filepath.Join(p.LogDir, fmt.Sprintf("%s-%d.log", p.Name, p.starts))
-	p.starts++
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return fmt.Errorf("benchpeers: start %s: %w", p.Name, err)
-	}
-	cmd := exec.Command(p.Args[0], p.Args[1:]...) //nolint:gosec,noctx // the harness's own server processes; Kill ends them
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = dieWithParent()
-	if err := cmd.Start(); err != nil {
-		_ = logf.Close()
-		return fmt.Errorf("benchpeers: start %s: %w", p.Name, err)
-	}
-	exited := make(chan struct{})
-	p.cmd, p.exited = cmd, exited
-	go func() {
-		p.err = cmd.Wait()
-		_ = logf.Close()
-		close(exited)
-	}()
-	return nil
-}
-
-// Running reports whether the last start has not exited.
-func (p *Proc) Running() bool {
-	if p.exited == nil {
-		return false
-	}
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// Kill is kill -9 of the running process (its own pid only); it returns
-// once the process is gone. It does nothing if it is not running.
-func (p *Proc) Kill() {
-	if !p.Running() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
-}
-
-// Exited is closed when the last start ends.
-func (p *Proc) Exited() <-chan struct{} { return p.exited }
-
-// Check returns ErrExited (with how it ended) if the process was started
-// and is no longer running.
-func (p *Proc) Check() error {
-	if p.exited == nil || p.Running() {
-		return nil
-	}
-	how := p.err
-	if how == nil {
-		how = errors.New("exit status 0")
-	}
-	return fmt.Errorf("%w: %s (%w); see its log in %s", ErrExited, p.Name, how, p.LogDir)
+// newProc prepares a server process that dies with the harness (parent
+// death signal), so an interrupted run leaves nothing behind.
+func newProc(name, logDir string, args []string) *Proc {
+	return &Proc{Name: name, Args: args, LogDir: logDir, DieWithParent: true}
 }
 
 // FreePort returns a port on 127.0.0.1 that was free a moment ago.

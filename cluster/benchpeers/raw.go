@@ -52,7 +52,7 @@ func (r *Raw) Start(ctx context.Context, dir string) error {
 	}
 	for i, a := range args {
 		a = append(a, "-peers", strings.Join(peers, ","))
-		r.procs = append(r.procs, &Proc{Name: fmt.Sprintf("raw-%d", i+1), Args: a, LogDir: d})
+		r.procs = append(r.procs, newProc(fmt.Sprintf("raw-%d", i+1), d, a))
 	}
 	return startAll(ctx, r)
 }

@@ -1,9 +1,8 @@
-package benchpeers
+package proc
 
 import "syscall"
 
-// dieWithParent makes the kernel kill a server process when the harness
-// exits, however it exits.
+// dieWithParent makes the kernel kill the child when its parent exits.
 func dieWithParent() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

@@ -1,0 +1,113 @@
+package proc
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitLog polls the log of p's last start until it contains want.
+func waitLog(t *testing.T, p *Proc, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.Log(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's log %s never said %q: %q", p.Name, p.LogPath(), want, p.Log())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestKillRestartAndALogPerStart(t *testing.T) {
+	dir := t.TempDir()
+	p := &Proc{Name: "sleeper", LogDir: dir, DieWithParent: true,
+		Args: []string{"/bin/sh", "-c", "echo started $FOO; exec sleep 600"}, Env: []string{"FOO=bar"}}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	if err := p.Start(); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Fatalf("a second Start of a running process: %v", err)
+	}
+	waitLog(t, p, "started bar")
+	first := p.Pid()
+	if !p.Running() || p.Check() != nil || p.ExitErr() != nil || first == 0 {
+		t.Fatalf("after start: running %v, check %v, exit %v, pid %d", p.Running(), p.Check(), p.ExitErr(), first)
+	}
+	p.Kill()
+	if p.Running() || !errors.Is(p.Check(), ErrExited) || !strings.Contains(p.Check().Error(), "killed") ||
+		!p.KilledBy(syscall.SIGKILL) || p.ExitErr() == nil {
+		t.Fatalf("after kill -9: running %v, check %v, exit %v", p.Running(), p.Check(), p.ExitErr())
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Running() || p.Pid() == first || p.LogPath() != filepath.Join(dir, "sleeper-1.log") {
+		t.Fatalf("restart: running %v, pid %d (was %d), log %s", p.Running(), p.Pid(), first, p.LogPath())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sleeper-0.log")); err != nil {
+		t.Fatalf("the first start's log is gone: %v", err)
+	}
+}
+
+func TestCheckSeesAnEarlyExit(t *testing.T) {
+	p := &Proc{Name: "quitter", LogDir: t.TempDir(), Args: []string{"/bin/sh", "-c", "exit 3"}}
+	if err := p.Check(); err != nil {
+		t.Fatalf("Check before Start = %v", err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.Exited()
+	err := p.Check()
+	if !errors.Is(err, ErrExited) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), p.LogPath()) {
+		t.Fatalf("Check = %v", err)
+	}
+	if p.KilledBy(syscall.SIGKILL) {
+		t.Fatal("an exit counted as a kill")
+	}
+}
+
+func TestStopSignalsThenKillsAfterGrace(t *testing.T) {
+	dir := t.TempDir()
+	polite := &Proc{Name: "polite", LogDir: dir, Args: []string{"/bin/sh", "-c", "trap 'echo bye; exit 0' TERM; echo ready; while :; do sleep 0.05; done"}}
+	stubborn := &Proc{Name: "stubborn", LogDir: dir, Args: []string{"/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"}}
+	for _, p := range []*Proc{polite, stubborn} {
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Kill)
+		waitLog(t, p, "ready")
+	}
+	polite.Stop(syscall.SIGTERM, time.Minute)
+	if polite.Running() || polite.ExitErr() != nil || !strings.Contains(polite.Log(), "bye") {
+		t.Fatalf("polite after SIGTERM: running %v, exit %v, log %q", polite.Running(), polite.ExitErr(), polite.Log())
+	}
+	t0 := time.Now()
+	stubborn.Stop(syscall.SIGTERM, 200*time.Millisecond)
+	if stubborn.Running() || !stubborn.KilledBy(syscall.SIGKILL) || time.Since(t0) < 200*time.Millisecond {
+		t.Fatalf("stubborn: running %v, killed %v after %v", stubborn.Running(), stubborn.KilledBy(syscall.SIGKILL), time.Since(t0))
+	}
+	stubborn.Stop(syscall.SIGTERM, time.Minute) // not running: returns at once
+	if err := stubborn.Signal(syscall.SIGTERM); err == nil {
+		t.Fatal("Signal to a process that is not running succeeded")
+	}
+}
+
+func TestStartFailures(t *testing.T) {
+	dir := t.TempDir()
+	if err := (&Proc{Name: "none", LogDir: dir}).Start(); err == nil {
+		t.Fatal("Start without a command succeeded")
+	}
+	missing := &Proc{Name: "missing", LogDir: dir, Args: []string{filepath.Join(dir, "no-such-binary")}}
+	if err := missing.Start(); err == nil || missing.Running() {
+		t.Fatalf("Start of a missing binary: %v, running %v", err, missing.Running())
+	}
+	if err := (&Proc{Name: "nolog", LogDir: filepath.Join(dir, "absent"), Args: []string{"/bin/true"}}).Start(); err == nil {
+		t.Fatal("Start with a missing log directory succeeded")
+	}
+}

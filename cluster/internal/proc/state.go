@@ -1,0 +1,65 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// Exited is closed when the last start ends (nil before the first).
+func (p *Proc) Exited() <-chan struct{} { return p.exited }
+
+// ExitErr is how the last start ended (nil while it runs or before it
+// started; nil also for exit status 0).
+func (p *Proc) ExitErr() error {
+	if p.exited == nil || p.Running() {
+		return nil
+	}
+	return p.exitErr
+}
+
+// KilledBy reports whether the last start ended by signal sig.
+func (p *Proc) KilledBy(sig syscall.Signal) bool {
+	if p.exited == nil || p.Running() || p.cmd.ProcessState == nil {
+		return false
+	}
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}
+
+// Check returns ErrExited (with how it ended and where its log is) if the
+// process was started and is no longer running.
+func (p *Proc) Check() error {
+	if p.exited == nil || p.Running() {
+		return nil
+	}
+	how := p.exitErr
+	if how == nil {
+		how = errors.New("exit status 0")
+	}
+	return fmt.Errorf("%w: %s (%w); see its log %s", ErrExited, p.Name, how, p.logPath)
+}
+
+// Pid is the process id of the last start (0 before the first).
+func (p *Proc) Pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
+// LogPath is the log file of the last start ("" before the first).
+func (p *Proc) LogPath() string { return p.logPath }
+
+// Log returns the log of the last start ("" if it cannot be read).
+func (p *Proc) Log() string {
+	if p.logPath == "" {
+		return ""
+	}
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
