@@ -134,3 +134,55 @@ func TestBudgetWaitsForFormat5(t *testing.T) {
 		t.Fatalf("summary once every server reads format 5: budget %+v", s.Budget)
 	}
 }
+
+// TestStartKeptOnceEveryServerReadsFormat6: with a server that reads only
+// format 5, the leader writes format 5 and a start decision is not kept as
+// an open decision on any node (as format-5 nodes compute); once every
+// server reads format 6 it is kept on every node, so a new leader
+// recovers an interrupted start.
+func TestStartKeptOnceEveryServerReadsFormat6(t *testing.T) {
+	agents := startThree(t)
+	leader := waitLeaderReady(t, agents)
+	waitFor(t, "gossip to know every server's format", 10*time.Second, func() bool {
+		return leader.walFormat() == wal.FormatCurrent
+	})
+	old := followerOf(agents).cfg.NodeName
+	setFormat := func(f byte) {
+		leader.members.mu.Lock()
+		leader.members.table[old].meta.WAL = f
+		leader.members.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := func(id string) uint64 {
+		t.Helper()
+		rec := wal.Record{Kind: wal.KindDecided, Time: time.Now(), DecisionID: id, ResourceID: "i-1", CycleID: "c-1",
+			Decided: &wal.Decided{Action: wal.ActionStart, Drift: wal.DriftDrifted, ResourceKind: wal.ResourceInstance}}
+		rev, err := leader.Propose(ctx, []wal.Record{rec})
+		if err != nil {
+			t.Fatalf("propose start %s: %v", id, err)
+		}
+		return rev
+	}
+	open := func(a *Agent) []string {
+		in, err := a.fsm.OpenIntents(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, i := range in {
+			ids = append(ids, i.Decided.DecisionID)
+		}
+		return ids
+	}
+	setFormat(wal.FormatV5)
+	start("c-1-1")
+	setFormat(wal.FormatV6)
+	rev := start("c-1-2")
+	for _, a := range agents {
+		waitFor(t, a.cfg.NodeName+" to apply the second start", 10*time.Second, func() bool { return a.store.CurrentRevision() >= rev })
+		if got := open(a); len(got) != 1 || got[0] != "c-1-2" {
+			t.Fatalf("%s open decisions %v, want only the start written in format 6", a.cfg.NodeName, got)
+		}
+	}
+}

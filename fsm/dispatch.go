@@ -68,7 +68,7 @@ func observedID(rec *wal.Record) (string, error) {
 // applied. Dry runs and decisions not to act (refuse, hold, report) only go
 // to the audit log.
 func applyDecided(b *builder, rec *wal.Record) error {
-	if rec.Decided.DryRun || !actionExecutes(rec.Decided.Action) {
+	if rec.Decided.DryRun || !actionExecutes(rec.Decided.Action, recordFormat(b)) {
 		return nil
 	}
 	if err := checkID("decision id", PrefixDecisions, rec.DecisionID); err != nil {
@@ -78,15 +78,30 @@ func applyDecided(b *builder, rec *wal.Record) error {
 	return nil
 }
 
-// actionExecutes reports whether the leader executes decisions with action a.
-func actionExecutes(a wal.Action) bool {
+// actionExecutes reports whether the leader executes decisions with action
+// a, decided in a record of the given format. A start is kept from format
+// 6 on: formats up to 5 did not keep it (a start interrupted by a failover
+// was decided again instead of recovered), and every node must compute the
+// same state from the same log whichever release it runs.
+func actionExecutes(a wal.Action, format byte) bool {
 	switch a {
+	case wal.ActionStart:
+		return format >= wal.FormatV6
 	case wal.ActionCreate, wal.ActionDelete, wal.ActionUpdateTags, wal.ActionResize,
 		wal.ActionAuthorize, wal.ActionRevoke,
 		wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionAdopt, wal.ActionProtect:
 		return true
 	}
 	return false
+}
+
+// recordFormat is the format byte of the record being dispatched (the
+// first byte of its encoding as the log holds it), 0 when there is none.
+func recordFormat(b *builder) byte {
+	if len(b.raw) == 0 {
+		return 0
+	}
+	return b.raw[0]
 }
 
 // applyExecuting records the intent, committed before the provider call.

@@ -92,6 +92,12 @@ func (InstanceKind) Create(u *Unit, n int) PlannedAction {
 // stateStopped is the run state of a stopped instance.
 const stateStopped = "stopped"
 
+// Settled implements settler: whether an interrupted start already took
+// effect (the instance is running, or on its way there).
+func (InstanceKind) Settled(a PlannedAction, r *wal.Resource) bool {
+	return a.Action == wal.ActionStart && (r.State == "running" || r.State == "pending")
+}
+
 // sizeOf is an instance's size ("" for other kinds).
 func sizeOf(r *wal.Resource) string {
 	if r.Instance == nil {

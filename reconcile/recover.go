@@ -28,6 +28,11 @@ import (
 //   - Resize: observe; already at the size → executed; gone → failed
 //     "NotFound"; blessed → failed "Protected"; else resize again.
 //   - UpdateTags: apply again (idempotent).
+//   - Start (kept from format 6): observe; running or pending → executed;
+//     gone → failed "NotFound"; blessed meanwhile → failed "Protected";
+//     else start again (StartInstances is idempotent).
+//   - Modify, Attach, Detach: observe; the kind says whether it took effect
+//     (Settled); else run again.
 //
 // Crash safety rests on two guards: the ovi:decision tag finds what an
 // interrupted launch did even when the ClientToken has expired or EC2
@@ -320,7 +325,7 @@ func (r *recovery) recoverOnResource(ctx context.Context, d *DecisionReport, att
 // resource first.
 func onResource(a wal.Action) bool {
 	switch a {
-	case wal.ActionDelete, wal.ActionResize, wal.ActionModify, wal.ActionAttach, wal.ActionDetach:
+	case wal.ActionDelete, wal.ActionResize, wal.ActionModify, wal.ActionAttach, wal.ActionDetach, wal.ActionStart:
 		return true
 	}
 	return false

@@ -23,13 +23,21 @@ import (
 // written in an older format, a summary leaves its budget out (the cycle
 // shows none), as a format 2 summary leaves out its Decide inputs.
 // And it adds the delivery record kind (notification progress).
+// FormatV6 adds the typed volume target of a decision (Decided.Volume;
+// older formats carry its text in Size) and an instance's availability
+// zone (Instance.AvailabilityZone; older formats leave it out), and makes
+// a start decision an open decision the FSM keeps until its outcome, so a
+// new leader recovers an interrupted start instead of deciding it again.
+// The FSM reads that from the record's own format byte: a start decided in
+// format 5 or older is not kept, on every node alike.
 const (
 	FormatV1      byte = 1
 	FormatV2      byte = 2
 	FormatV3      byte = 3
 	FormatV4      byte = 4
 	FormatV5      byte = 5
-	FormatCurrent      = FormatV5
+	FormatV6      byte = 6
+	FormatCurrent      = FormatV6
 )
 
 // knownFormat reports whether this build decodes format byte v.

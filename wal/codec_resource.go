@@ -35,6 +35,9 @@ func (e *encoder) instance(p *Instance) {
 	e.strs("instance.security_groups", p.SecurityGroups)
 	e.varint(p.LaunchTime)
 	e.bool(p.TerminationProtection)
+	if e.version >= FormatV6 {
+		e.str("instance.availability_zone", p.AvailabilityZone)
+	} // older formats leave the zone out, the same way on every node
 }
 
 // resourceV1 writes an instance in the first release's layout; the
@@ -116,7 +119,7 @@ func (d *decoder) resource(r *Resource) {
 }
 
 func (d *decoder) instance() *Instance {
-	return &Instance{
+	p := &Instance{
 		Size:                  d.str("instance.size"),
 		ImageID:               d.str("instance.image_id"),
 		SubnetID:              d.str("instance.subnet_id"),
@@ -124,6 +127,10 @@ func (d *decoder) instance() *Instance {
 		LaunchTime:            d.varint("instance.launch_time"),
 		TerminationProtection: d.bool("instance.termination_protection"),
 	}
+	if d.version >= FormatV6 {
+		p.AvailabilityZone = d.str("instance.availability_zone")
+	}
+	return p
 }
 
 // resourceV1 reads the first release's instance-shaped resource: id,

@@ -396,7 +396,7 @@ func TestValidateMessages(t *testing.T) {
 // and needs a new format byte.
 func TestFormatGolden(t *testing.T) {
 	r := Record{Kind: KindNote, Time: time.Unix(0, 1000), Node: "n1", Term: 3, Note: &Note{Text: "hi"}}
-	want := []byte{0x05, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
+	want := []byte{0x06, 0x09, 0x00, 0xd0, 0x0f, 0x02, 'n', '1', 0x03, 0x00, 0x00, 0x02, 'h', 'i'}
 	if got := mustEncode(t, &r); !bytes.Equal(got, want) {
 		t.Fatalf("note encodes to % x, want % x", got, want)
 	}
@@ -404,11 +404,13 @@ func TestFormatGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wantBatch := append([]byte{0x05, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
+	if wantBatch := append([]byte{0x06, 0x01, byte(len(want))}, want...); !bytes.Equal(batch, wantBatch) {
 		t.Fatalf("batch encodes to % x, want % x", batch, wantBatch)
 	}
-	want[0] = FormatV4 // format 4 wrote the same note
-	if got, err := EncodeRecordAs(nil, &r, FormatV4); err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("note as format 4 encodes to % x (%v), want % x", got, err, want)
+	for _, f := range []byte{FormatV4, FormatV5} { // formats 4 and 5 wrote the same note
+		want[0] = f
+		if got, err := EncodeRecordAs(nil, &r, f); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("note as format %d encodes to % x (%v), want % x", f, got, err, want)
+		}
 	}
 }

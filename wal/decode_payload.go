@@ -97,6 +97,9 @@ func (d *decoder) decided() *Decided {
 	if d.version >= FormatV5 {
 		p.Adoptable = d.str("decided.adoptable")
 	}
+	if d.version >= FormatV6 {
+		p.Volume = d.volumeTarget()
+	}
 	return p
 }
 

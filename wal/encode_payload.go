@@ -62,7 +62,7 @@ func (e *encoder) decided(p *Decided) {
 	e.bool(p.DryRun)
 	e.str("decided.group", p.Group)
 	e.int(p.Count)
-	e.str("decided.size", p.Size)
+	e.decidedSize(p)
 	e.str("decided.image_id", p.ImageID)
 	e.strMap("decided.set_tags", p.SetTags)
 	e.strs("decided.remove_tags", p.RemoveTags)
@@ -74,6 +74,9 @@ func (e *encoder) decided(p *Decided) {
 	if e.version >= FormatV5 {
 		e.str("decided.adoptable", p.Adoptable)
 	} // older formats leave the adoption hint out: it is not part of what the decision does
+	if e.version >= FormatV6 {
+		e.volumeTarget(p.Volume)
+	} // older formats wrote the target's text in Size (decidedSize)
 }
 
 // action writes an action; the first release knew up to Report, formats

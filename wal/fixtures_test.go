@@ -24,7 +24,8 @@ func fullResource() Resource {
 		ID: "i-0123456789abcdef0", Kind: ResourceInstance, State: "running",
 		Tags: map[string]string{TagManaged: "true", TagGroup: "web", "Name": "web-1"}, Managed: true, Group: "web",
 		Instance: &Instance{Size: "t3.micro", ImageID: "ami-12345678", SubnetID: "subnet-1",
-			SecurityGroups: []string{"sg-1", "sg-2"}, LaunchTime: fixtureTime().UnixNano(), TerminationProtection: true},
+			SecurityGroups: []string{"sg-1", "sg-2"}, LaunchTime: fixtureTime().UnixNano(), TerminationProtection: true,
+			AvailabilityZone: "eu-west-1a"},
 	}
 }
 
@@ -71,6 +72,7 @@ func fullRecords() []Record {
 		Group: "web", Count: 2, Size: "t3.small", ImageID: "ami-9",
 		SetTags: map[string]string{"env": "prod", "b": "2"}, RemoveTags: []string{"old", "stale"},
 		Rule: &RuleChange{Egress: true, Rule: fullRule()}, Adoptable: "web",
+		Volume: &VolumeTarget{VolumeType: "gp3", SizeGiB: 200, Iops: 4000, Throughput: 250, InstanceID: "i-1", Device: "/dev/sdf"},
 	}
 	exing := header(KindExecuting)
 	exing.Executing = &Executing{Action: ActionDelete, Description: "Starting deletion", ClientToken: "tok-1", Attempt: 2}

@@ -84,6 +84,10 @@ type Decided struct {
 	// adopt ID --into Adoptable` would adopt it. A hint, not part of what
 	// the decision does: format 5 records it, older formats leave it out.
 	Adoptable string `json:"adoptable,omitempty"`
+	// Volume is the typed target of a volume create, modify, attach or
+	// detach (format 6; older formats carry its text form in Size, see
+	// VolumeTarget and Target).
+	Volume *VolumeTarget `json:"volume,omitempty"`
 }
 
 // Executing is the payload of KindExecuting: the intent, committed before

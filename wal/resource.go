@@ -41,6 +41,9 @@ type Instance struct {
 	// TerminationProtection is EC2's DisableApiTermination attribute, the
 	// native guard Ovi keeps on blessed instances.
 	TerminationProtection bool `json:"termination_protection,omitempty"`
+	// AvailabilityZone is where the instance runs (format 6): a volume
+	// attaches only within its own zone.
+	AvailabilityZone string `json:"availability_zone,omitempty"`
 }
 
 // Attribute is one attribute of a payload in words, for renderers.
@@ -99,8 +102,13 @@ func (p *Instance) equal(q *Instance) bool {
 	}
 	return p.Size == q.Size && p.ImageID == q.ImageID && p.SubnetID == q.SubnetID &&
 		slices.Equal(p.SecurityGroups, q.SecurityGroups) && p.LaunchTime == q.LaunchTime &&
-		p.TerminationProtection == q.TerminationProtection
+		p.TerminationProtection == q.TerminationProtection && sameZone(p.AvailabilityZone, q.AvailabilityZone)
 }
+
+// sameZone compares zones, a zone not recorded (a record written before
+// format 6) being no change: a leader writing format 5 for older nodes
+// would otherwise record every instance again on every cycle.
+func sameZone(a, b string) bool { return a == "" || b == "" || a == b }
 
 // Blessed reports whether the resource carries ovi:blessed=true.
 func (r Resource) Blessed() bool { return r.Tags[TagBlessed] == "true" }
