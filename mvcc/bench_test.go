@@ -1,6 +1,7 @@
 package mvcc
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -35,6 +36,9 @@ func benchCleanup() {
 	}
 	if bigFixture.dir != "" {
 		_ = os.RemoveAll(bigFixture.dir)
+	}
+	if noteTemplate.dir != "" {
+		_ = os.RemoveAll(noteTemplate.dir)
 	}
 }
 
@@ -242,4 +246,155 @@ func BenchmarkRawFsync(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The note workload of the cluster benchmark (bench-peers, issue 14): every
+// record is a note on one of noteIDs random resource ids, which the FSM
+// stores as the key notes/<id> (the record's bytes as the value) plus the
+// record in the audit log (wal, idx_res, idx_kind, idx_time). Raft hands the
+// FSM batches of about 1 entry at 1 client and about 32 at 64 clients.
+const (
+	noteIDs     = 100_000
+	noteText    = 256 // text bytes; the encoded record is ≈ 300 bytes
+	notePrefill = 1_000
+)
+
+// noteTemplate is a store holding one note on each of the noteIDs ids
+// (every key has a version), built once per process and copied per run.
+var noteTemplate struct {
+	once sync.Once
+	dir  string
+	path string
+	next uint64 // the first free index
+	err  error
+}
+
+// noteEntry is a note on resource id at index, as the FSM builds it: the
+// record's encoding is both the key's value and the audit record.
+func noteEntry(index uint64, id int, text string) (Entry, error) {
+	rid := fmt.Sprintf("i-%06d", id)
+	r := wal.Record{Kind: wal.KindNote, ResourceID: rid, Time: time.Unix(1_700_000_000, int64(index)*1000), Node: "n1", Term: 1,
+		Note: &wal.Note{Text: text}}
+	enc, err := wal.EncodeRecord(nil, &r)
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Index: index, Term: 1, Ops: []Op{{Type: OpPut, Key: "notes/" + rid, Value: enc}},
+		Records: []wal.Record{r}, Encoded: [][]byte{enc}}, nil
+}
+
+// buildNoteTemplate writes the template store.
+func buildNoteTemplate() {
+	t := &noteTemplate
+	if t.dir, t.err = os.MkdirTemp("", "ovi-mvcc-notes-*"); t.err != nil {
+		return
+	}
+	t.path = filepath.Join(t.dir, "notes.db")
+	s, err := Open(t.path, Options{NoSync: true})
+	if err != nil {
+		t.err = err
+		return
+	}
+	text := string(make([]byte, noteText))
+	index := uint64(1)
+	for id := 0; id < noteIDs && err == nil; id += notePrefill {
+		batch := make([]Entry, 0, notePrefill)
+		for j := id; j < id+notePrefill && err == nil; j++ {
+			var e Entry
+			e, err = noteEntry(index, j, text)
+			batch = append(batch, e)
+			index++
+		}
+		if err == nil {
+			err = s.Commit(batch)
+		}
+	}
+	t.next = index
+	t.err = errors.Join(err, s.Close())
+}
+
+// openNoteStore copies the template into a temp dir and opens it as the
+// agent does (deferred sync every 100 ms).
+func openNoteStore(b *testing.B) (*Store, uint64) {
+	b.Helper()
+	noteTemplate.once.Do(buildNoteTemplate)
+	if noteTemplate.err != nil {
+		b.Fatalf("note template: %v", noteTemplate.err)
+	}
+	data, err := os.ReadFile(noteTemplate.path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "notes.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	s, err := Open(path, Options{SyncInterval: 100 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return s, noteTemplate.next
+}
+
+// BenchmarkCommitNotes is the cost per record of mvcc.Commit on the
+// cluster's note workload: random keys over 100,000 ids that all hold a
+// version, ≈ 300-byte values, batches of 1 and 32 entries, deferred sync.
+// Besides ns/op, B/op and allocs/op (per Commit), it reports per record:
+// CPU, the bytes of dirty pages the commits wrote (bbolt's page
+// allocations) and the page writes (one pwrite per dirty page).
+func BenchmarkCommitNotes(b *testing.B) {
+	for _, batch := range []int{1, 32} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchCommitNotes(b, batch) })
+	}
+}
+
+func benchCommitNotes(b *testing.B, batch int) {
+	s, index := openNoteStore(b)
+	rng := rand.New(rand.NewPCG(7, uint64(batch)))
+	text := string(make([]byte, noteText))
+	const chunk = 1024 // batches built at a time, timer stopped
+	var pending [][]Entry
+	s.mu.RLock()
+	before := s.db.Stats()
+	s.mu.RUnlock()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var building time.Duration // CPU spent building batches, not committing
+	ops := 0
+	for b.Loop() {
+		if len(pending) == 0 {
+			b.StopTimer()
+			c := cpuTime()
+			pending = make([][]Entry, chunk)
+			for i := range pending {
+				pending[i] = make([]Entry, batch)
+				for j := range pending[i] {
+					e, err := noteEntry(index, rng.IntN(noteIDs), text)
+					if err != nil {
+						b.Fatal(err)
+					}
+					pending[i][j] = e
+					index++
+				}
+			}
+			building += cpuTime() - c
+			b.StartTimer()
+		}
+		if err := s.Commit(pending[0]); err != nil {
+			b.Fatal(err)
+		}
+		pending = pending[1:]
+		ops++
+	}
+	b.StopTimer()
+	records := float64(ops * batch)
+	b.ReportMetric(float64(cpuTime()-cpu0-building)/records, "cpu-ns/record")
+	s.mu.RLock()
+	after := s.db.Stats()
+	s.mu.RUnlock()
+	delta := after.Sub(&before)
+	b.ReportMetric(float64(delta.TxStats.GetPageAlloc())/records, "dirty-B/record")
+	b.ReportMetric(float64(delta.TxStats.GetWrite())/records, "pwrites/record")
 }
