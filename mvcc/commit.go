@@ -35,7 +35,7 @@ func (s *Store) Commit(entries []Entry) error {
 	var st metaState
 	applied := false
 	err := s.update(func(tx *bolt.Tx) error {
-		w := newWriter(tx)
+		w := newWriter(tx, arenaHint(entries))
 		st = readMeta(w.meta)
 		for i := range entries {
 			e := &entries[i]
@@ -94,9 +94,23 @@ func validateEntries(entries []Entry) error {
 type writer struct {
 	meta, kv, keys, revs, wal, idxRes, idxKind, idxTime *bolt.Bucket
 	kvCur                                               *bolt.Cursor
+	mem                                                 arena // keys and values handed to Put
 }
 
-func newWriter(tx *bolt.Tx) *writer {
+// arenaHint is about the bytes a commit of entries puts: each op's kv key
+// and value and its revs entry, each record's index keys and the meta.
+func arenaHint(entries []Entry) int {
+	n := 64
+	for i := range entries {
+		for j := range entries[i].Ops {
+			n += 2*len(entries[i].Ops[j].Key) + len(entries[i].Ops[j].Value) + 2*revLen + kvHeaderLen + 1
+		}
+		n += len(entries[i].Records) * (4*revLen + timeLen + 48)
+	}
+	return n
+}
+
+func newWriter(tx *bolt.Tx, hint int) *writer {
 	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
 	w := &writer{
 		meta: b(bucketMeta), kv: b(bucketKV), keys: b(bucketKeys), revs: b(bucketRevs), wal: b(bucketWAL),
@@ -106,6 +120,7 @@ func newWriter(tx *bolt.Tx) *writer {
 		bk.FillPercent = appendFillPercent
 	}
 	w.kvCur = w.kv.Cursor()
+	w.mem.buf = make([]byte, 0, hint)
 	return w
 }
 
@@ -154,16 +169,16 @@ func (w *writer) applyOp(op *Op, rev Revision) error {
 	case op.Type == OpDelete && !live:
 		return nil // nothing to delete
 	case op.Type == OpDelete:
-		v = kvValue(flagTombstone, Revision{}, 0, nil)
+		v = w.mem.kvValue(flagTombstone, Revision{}, 0, nil)
 	case live:
-		v = kvValue(flagPut, latest.CreateRevision, latest.Version+1, op.Value)
+		v = w.mem.kvValue(flagPut, latest.CreateRevision, latest.Version+1, op.Value)
 	default:
-		v = kvValue(flagPut, rev, 1, op.Value)
+		v = w.mem.kvValue(flagPut, rev, 1, op.Value)
 	}
-	if err := w.kv.Put(kvKey(op.Key, rev), v); err != nil {
+	if err := w.kv.Put(w.mem.kvKey(op.Key, rev), v); err != nil {
 		return fmt.Errorf("put kv: %w", err)
 	}
-	if err := w.revs.Put(revBytes(rev), []byte(op.Key)); err != nil {
+	if err := w.revs.Put(w.mem.rev(rev), []byte(op.Key)); err != nil {
 		return fmt.Errorf("put revs: %w", err)
 	}
 	return nil
@@ -197,21 +212,21 @@ func (w *writer) putRecord(r *wal.Record, enc []byte, rev Revision) error {
 			return fmt.Errorf("encode: %w", err)
 		}
 	}
-	if err := w.wal.Put(revBytes(rev), enc); err != nil {
+	if err := w.wal.Put(w.mem.rev(rev), enc); err != nil {
 		return fmt.Errorf("put wal: %w", err)
 	}
 	for _, id := range r.ResourceIDs() {
-		if err := w.idxRes.Put(resIndexKey(id, rev), []byte{}); err != nil {
+		if err := w.idxRes.Put(w.mem.resIndexKey(id, rev), []byte{}); err != nil {
 			return fmt.Errorf("put idx_res: %w", err)
 		}
 	}
 	if err := w.putName(r, rev); err != nil {
 		return err
 	}
-	if err := w.idxKind.Put(kindIndexKey(byte(r.Kind), rev), []byte{}); err != nil {
+	if err := w.idxKind.Put(w.mem.kindIndexKey(byte(r.Kind), rev), []byte{}); err != nil {
 		return fmt.Errorf("put idx_kind: %w", err)
 	}
-	if err := w.idxTime.Put(timeIndexKey(r.Time, rev), []byte{}); err != nil {
+	if err := w.idxTime.Put(w.mem.timeIndexKey(r.Time, rev), []byte{}); err != nil {
 		return fmt.Errorf("put idx_time: %w", err)
 	}
 	return nil
@@ -220,10 +235,16 @@ func (w *writer) putRecord(r *wal.Record, enc []byte, rev Revision) error {
 // writeMeta stores the applied index/term, compaction schedule and record
 // count.
 func (w *writer) writeMeta(st metaState) error {
-	return putMeta(w.meta, map[string]uint64{
-		metaAppliedIndex: st.applied, metaAppliedTerm: st.term,
-		metaCompactScheduled: st.scheduled, metaRecordCount: st.records, metaAuditScheduled: st.audit,
-	})
+	for _, m := range [...]struct {
+		k string
+		v uint64
+	}{{metaAppliedIndex, st.applied}, {metaAppliedTerm, st.term}, {metaCompactScheduled, st.scheduled},
+		{metaRecordCount, st.records}, {metaAuditScheduled, st.audit}} {
+		if err := w.meta.Put([]byte(m.k), w.mem.u64(m.v)); err != nil {
+			return fmt.Errorf("put meta %s: %w", m.k, err)
+		}
+	}
+	return nil
 }
 
 // putMeta writes 8-byte big-endian values into the meta bucket.
@@ -253,7 +274,7 @@ func (w *writer) putName(r *wal.Record, rev Revision) error {
 	if name == "" {
 		return nil
 	}
-	if err := w.idxRes.Put(resIndexKey(nameIndexID(name), rev), []byte{}); err != nil {
+	if err := w.idxRes.Put(w.mem.resIndexKey(nameIndexID(name), rev), []byte{}); err != nil {
 		return fmt.Errorf("put idx_res name: %w", err)
 	}
 	return nil

@@ -82,15 +82,6 @@ func sameKey(k []byte, key string) bool {
 	return n == len(key) && k[n] == keySep && string(k[:n]) == key
 }
 
-// kvValue encodes a version: flag + create revision + version + value.
-func kvValue(flag byte, create Revision, version int64, value []byte) []byte {
-	b := make([]byte, 0, kvHeaderLen+len(value))
-	b = append(b, flag)
-	b = putRev(b, create)
-	b = binary.BigEndian.AppendUint64(b, uint64(version))
-	return append(b, value...)
-}
-
 // decodeKV decodes a kv-bucket key and value into a KeyValue (the value
 // copied out of the transaction's memory).
 func decodeKV(k, v []byte) (KeyValue, error) {

@@ -143,7 +143,7 @@ func openDB(path string, noSync, readOnly bool) (*bolt.DB, metaState, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: openTimeout, NoSync: noSync, ReadOnly: readOnly,
-		FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize,
+		FreelistType: bolt.FreelistMapType, NoFreelistSync: true, InitialMmapSize: initialMmapSize,
 	})
 	if err != nil {
 		return nil, metaState{}, fmt.Errorf("mvcc: open %s: %w", path, err)
