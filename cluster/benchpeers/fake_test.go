@@ -19,6 +19,7 @@ type fakeSystem struct {
 	electAfter time.Duration
 	reads      bool
 	started    *[]string
+	onAppend   func() // called in each Append (a test's fake CPU use)
 
 	mu        sync.Mutex
 	procs     []*Proc
@@ -82,6 +83,9 @@ func (f *fakeSystem) Write(_ context.Context, i int) error {
 }
 
 func (f *fakeSystem) Append(ctx context.Context, clients, total int) (Sample, error) {
+	if f.onAppend != nil {
+		f.onAppend()
+	}
 	return RunLoad(ctx, clients, total, func(context.Context, int) error { return nil })
 }
 
@@ -149,7 +153,7 @@ func TestRunInterleavesRoundsAndFillsEveryRow(t *testing.T) {
 	var started []string
 	a := &fakeSystem{name: "a", electAfter: 20 * time.Millisecond, started: &started, reads: true}
 	b := &fakeSystem{name: "b", electAfter: 20 * time.Millisecond, started: &started}
-	run := &Run{Systems: []System{a, b}, Rounds: 3, Dir: t.TempDir(),
+	run := &Run{Systems: []System{a, b}, Rounds: 3, Dir: t.TempDir(), IdleWindow: 20 * time.Millisecond,
 		Load: Load{Append1: 10, Append64: 100, Warmup: 10, Kills: 3}}
 	res, err := run.Execute(context.Background())
 	if err != nil {
@@ -164,6 +168,14 @@ func TestRunInterleavesRoundsAndFillsEveryRow(t *testing.T) {
 				t.Errorf("%s %s: %d rounds", s, m, n)
 			}
 		}
+	}
+	for _, m := range []Metric{Append1, Append64} {
+		if c, n := res.MedianCPU("b", m); n != 3 || len(c.Followers) != 2 || c.ClientInLeader {
+			t.Errorf("b's CPU of %s: %d rounds, %+v", m, n, c)
+		}
+	}
+	if len(res.idle) != 6 || res.idle[0] != (RoundIdle{Round: 1, System: "a", Idle: res.idle[0].Idle}) || res.idle[5].Round != 3 {
+		t.Errorf("idle before the rounds: %+v", res.idle)
 	}
 	if _, n := res.Median("a", ReadStale); n != 3 {
 		t.Errorf("a's reads: %d rounds", n)

@@ -108,5 +108,9 @@ func (r *Raw) Append(ctx context.Context, clients, total int) (Sample, error) {
 	return s, postJSON(ctx, r.c, http.MethodPost, url, nil, &s)
 }
 
+// LoadInLeader: the appends run inside the leader process, so the load
+// client's CPU is part of the leader's.
+func (r *Raw) LoadInLeader() bool { return true }
+
 // Reads: raw Raft has no store to read.
 func (r *Raw) Reads(context.Context, Load) (map[Metric]Sample, error) { return nil, nil }

@@ -15,6 +15,11 @@ type Run struct {
 	Rounds  int
 	Dir     string
 	Log     io.Writer // progress, one line per measurement
+	// ProcFS is where the CPU accounting is read (the zero value: /proc).
+	ProcFS ProcFS
+	// IdleWindow is how long the machine's idle figure is sampled before
+	// each round (0: not sampled).
+	IdleWindow time.Duration
 }
 
 // Execute runs the rounds and returns every sample. A failed measurement
@@ -38,7 +43,16 @@ func (r *Run) Execute(ctx context.Context) (*Results, error) {
 
 // round starts s afresh, measures it and stops it.
 func (r *Run) round(ctx context.Context, k int, s System, res *Results) error {
-	r.logf("round %d: %s: start", k, s.Name())
+	idle, err := MeasureIdle(ctx, r.ProcFS, r.IdleWindow)
+	if err != nil {
+		return err
+	}
+	if r.IdleWindow > 0 {
+		res.AddIdleBefore(k, s.Name(), idle)
+		r.logf("round %d: %s: start (cpu idle %.0f %% over the %s before)", k, s.Name(), idle, r.IdleWindow)
+	} else {
+		r.logf("round %d: %s: start", k, s.Name())
+	}
 	if err := s.Start(ctx, r.Dir); err != nil {
 		s.Stop()
 		return err
@@ -54,15 +68,46 @@ func (r *Run) round(ctx context.Context, k int, s System, res *Results) error {
 		clients int
 		total   int
 	}{{Append1, 1, r.Load.Append1}, {Append64, 64, r.Load.Append64}} {
-		sample, err := s.Append(ctx, a.clients, a.total)
+		sample, cpu, err := r.measureAppend(ctx, s, a.clients, a.total)
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.m, err)
 		}
 		res.Add(s.Name(), a.m, sample)
-		r.logf("round %d: %s: %s: %s/s, p50 %s, p99 %s", k, s.Name(), a.m, FormatCount(sample.OpsPerSec),
-			FormatDuration(sample.P50), FormatDuration(sample.P99))
+		res.AddCPU(s.Name(), a.m, cpu)
+		r.logf("round %d: %s: %s: %s/s, p50 %s, p99 %s; cpu µs/record %s, idle %.0f %%", k, s.Name(), a.m,
+			FormatCount(sample.OpsPerSec), FormatDuration(sample.P50), FormatDuration(sample.P99),
+			FormatCPU(cpu.PerRecord()), cpu.Idle)
 	}
 	return r.readsAndFailover(ctx, k, s, res)
+}
+
+// measureAppend runs one append phase between two readings of the CPU of
+// s's processes (the leader's apart), of this process and of the machine.
+func (r *Run) measureAppend(ctx context.Context, s System, clients, total int) (Sample, PhaseCPU, error) {
+	l, err := s.Leader(ctx)
+	if err != nil {
+		return Sample{}, PhaseCPU{}, err
+	}
+	meter, err := startCPU(r.ProcFS, s.Procs(), l)
+	if err != nil {
+		return Sample{}, PhaseCPU{}, err
+	}
+	sample, err := s.Append(ctx, clients, total)
+	if err != nil {
+		return Sample{}, PhaseCPU{}, err
+	}
+	inLeader := false
+	if il, ok := s.(interface{ LoadInLeader() bool }); ok {
+		inLeader = il.LoadInLeader()
+	}
+	cpu, err := meter.stop(total, inLeader)
+	if err != nil {
+		return Sample{}, PhaseCPU{}, err
+	}
+	if now, err := s.Leader(ctx); err != nil || now != l {
+		r.logf("%s: the leader changed during the phase: its CPU row mixes the roles", s.Name())
+	}
+	return sample, cpu, nil
 }
 
 func (r *Run) readsAndFailover(ctx context.Context, k int, s System, res *Results) error {

@@ -13,24 +13,33 @@ import (
 type Results struct {
 	order []string
 	data  map[string]map[Metric][]Sample
+	cpu   map[string]map[Metric][]CPUPerRecord // the append phases' CPU (table_cpu.go)
+	idle  []RoundIdle                          // the machine's idle percent before each round
 }
 
 // NewResults holds samples of systems, in column order.
 func NewResults(systems ...string) *Results {
-	r := &Results{order: systems, data: map[string]map[Metric][]Sample{}}
+	r := &Results{order: systems, data: map[string]map[Metric][]Sample{}, cpu: map[string]map[Metric][]CPUPerRecord{}}
 	for _, s := range systems {
 		r.data[s] = map[Metric][]Sample{}
+		r.cpu[s] = map[Metric][]CPUPerRecord{}
 	}
 	return r
 }
 
 // Add records one round's sample.
 func (r *Results) Add(system string, m Metric, s Sample) {
+	r.ensure(system)
+	r.data[system][m] = append(r.data[system][m], s)
+}
+
+// ensure adds a column for system if it has none.
+func (r *Results) ensure(system string) {
 	if _, ok := r.data[system]; !ok {
 		r.order = append(r.order, system)
 		r.data[system] = map[Metric][]Sample{}
+		r.cpu[system] = map[Metric][]CPUPerRecord{}
 	}
-	r.data[system][m] = append(r.data[system][m], s)
 }
 
 // Median is the median over the rounds, and how many rounds there were.
@@ -47,7 +56,8 @@ type Compare struct{ Ovi, Raw, Etcd string }
 // Throughput rows compare rates (higher is better for Ovi); read and
 // failover rows compare the p50 and the median gap (lower is better). A
 // failover cell is the median of the rounds' median gaps and the largest
-// gap of any round.
+// gap of any round. The CPU rows follow the append rows (table_cpu.go);
+// the notes and the idle figure before each round follow the table.
 func (r *Results) WriteTable(w io.Writer, c Compare) error {
 	var b strings.Builder
 	b.WriteString("| load |")
@@ -62,6 +72,9 @@ func (r *Results) WriteTable(w io.Writer, c Compare) error {
 			b.WriteString(" " + r.cell(s, m) + " |")
 		}
 		fmt.Fprintf(&b, " %s | %s |\n", r.ratio(m, c.Ovi, c.Raw), r.ratio(m, c.Ovi, c.Etcd))
+		if m == Append64 {
+			r.writeCPURows(&b, c)
+		}
 	}
 	rounds := 0
 	for _, s := range r.order {
@@ -71,6 +84,7 @@ func (r *Results) WriteTable(w io.Writer, c Compare) error {
 	}
 	fmt.Fprintf(&b, "\nMedian of %d rounds. Ratios: appends %s's rate ÷ the peer's (≥ 1: Ovi ahead); "+
 		"reads and failover %s's p50 ÷ the peer's (≤ 1: Ovi ahead).\n", rounds, c.Ovi, c.Ovi)
+	r.writeCPUNotes(&b, c)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

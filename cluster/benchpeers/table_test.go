@@ -54,3 +54,42 @@ func TestWriteTableMediansAndRatios(t *testing.T) {
 		t.Errorf("%d body rows, want %d:\n%s", n, len(Metrics()), out)
 	}
 }
+
+// The lead's measurement (Ovi ~870 µs a record at 64 clients, 8 % idle;
+// raw raft ~135, its load inside the leader) as CPU rows after the
+// append rows, with the idle figure taken before each round.
+func TestWriteTableCPURowsAndIdleBefore(t *testing.T) {
+	r := NewResults("raw", "etcd", "ovi")
+	r.Add("ovi", Append64, Sample{OpsPerSec: 2247, P50: ms(28)})
+	r.AddCPU("raw", Append64, PhaseCPU{Records: 1000, Leader: 95 * time.Millisecond,
+		Followers: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}, ClientInLeader: true, Idle: 60, IOWait: 5})
+	r.AddCPU("ovi", Append64, PhaseCPU{Records: 1000, Leader: 350 * time.Millisecond,
+		Followers: []time.Duration{240 * time.Millisecond, 165 * time.Millisecond}, Client: 115 * time.Millisecond, Idle: 8, IOWait: 0.4})
+	r.AddIdleBefore(1, "raw", 97)
+	r.AddIdleBefore(1, "etcd", 96.4)
+	r.AddIdleBefore(1, "ovi", 95)
+	r.AddIdleBefore(2, "etcd", 91)
+	var b strings.Builder
+	if err := r.WriteTable(&b, Compare{Ovi: "ovi", Raw: "raw", Etcd: "etcd"}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"| append, 64 clients: CPU µs/record (leader · followers · client = total) | 95 · 20, 20 · in leader = 135 | — | 350 · 240, 165 · 115 = 870 | 6.44 | — |\n",
+		"| append, 1 client: CPU µs/record (leader · followers · client = total) | — | — | — | — | — |\n",
+		"| append, 64 clients: CPU idle / iowait during the phase | 60 % / 5 % | — | 8 % / 0 % | — | — |\n",
+		"raw Raft's load runs inside its leader",
+		"CPU idle before each round: round 1: raw 97 %, etcd 96 %, ovi 95 %; round 2: etcd 91 %.\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	rows := strings.Split(out, "\n")
+	if !strings.HasPrefix(rows[3], "| append, 64 clients |") || !strings.HasPrefix(rows[4], "| append, 1 client: CPU") {
+		t.Errorf("the CPU rows do not follow the append rows:\n%s", out)
+	}
+	if n := strings.Count(out, "\n| "); n != len(Metrics())+4 {
+		t.Errorf("%d body rows, want %d:\n%s", n, len(Metrics())+4, out)
+	}
+}

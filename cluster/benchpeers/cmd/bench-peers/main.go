@@ -42,6 +42,7 @@ type options struct {
 	ovi, etcdDir, dir, systems, compare string
 	oviFlags                            string
 	rounds                              int
+	idleWindow                          time.Duration
 	load                                benchpeers.Load
 }
 
@@ -62,6 +63,7 @@ func parse(args []string) (options, error) {
 	fs.IntVar(&o.load.Reads, "reads", 2000, "reads per consistency level")
 	fs.IntVar(&o.load.Kills, "kills", 3, "leader kills per round")
 	fs.IntVar(&o.load.ValSize, "val-size", 256, "value bytes")
+	fs.DurationVar(&o.idleWindow, "idle-window", time.Second, "how long the machine's idle figure is sampled before each round (0: not)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -91,13 +93,34 @@ func bench(ctx context.Context, args []string) error {
 		}
 		defer func() { _ = os.RemoveAll(dir) }()
 	}
-	run := &benchpeers.Run{Systems: systems, Load: o.load, Rounds: o.rounds, Dir: dir, Log: os.Stderr}
+	prov := provenance(ctx, o, self)
+	run := &benchpeers.Run{Systems: systems, Load: o.load, Rounds: o.rounds, Dir: dir, Log: os.Stderr, IdleWindow: o.idleWindow}
 	res, err := run.Execute(ctx)
 	c := strings.Split(o.compare+",,", ",")
 	if werr := res.WriteTable(os.Stdout, benchpeers.Compare{Ovi: c[0], Raw: c[1], Etcd: c[2]}); werr != nil {
 		return werr
 	}
+	if werr := prov.Write(os.Stdout); werr != nil {
+		return werr
+	}
 	return err
+}
+
+// provenance is the command line and the builds of the binaries the run
+// uses, taken before it starts.
+func provenance(ctx context.Context, o options, self string) benchpeers.Provenance {
+	p := benchpeers.Provenance{Command: benchpeers.QuoteCommand(os.Args)}
+	names := "," + o.systems + ","
+	if strings.Contains(names, ",ovi") {
+		ovi, _ := filepath.Abs(o.ovi)
+		p.Builds = append(p.Builds, fmt.Sprintf("ovi %s: %s, commit %s", o.ovi, benchpeers.OviVersion(ctx, ovi), benchpeers.Commit(ctx, ovi)))
+	}
+	if strings.Contains(names, ",etcd,") {
+		bin := filepath.Join(o.etcdDir, "etcd")
+		p.Builds = append(p.Builds, fmt.Sprintf("etcd %s: %s", bin, benchpeers.ModuleVersion(bin)))
+	}
+	p.Builds = append(p.Builds, fmt.Sprintf("bench-peers %s: commit %s", os.Args[0], benchpeers.Commit(ctx, self)))
+	return p
 }
 
 // pick builds the named systems.
