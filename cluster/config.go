@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -78,6 +80,15 @@ type RaftConfig struct {
 	// Unset: the store the data dir holds, DefaultLogStore for a new one. A data
 	// dir never changes store by itself (docs/operations.md).
 	LogStore LogStoreKind `yaml:"log_store"`
+	// HeartbeatTimeout is how long a follower hears nothing from the
+	// leader before it calls an election; ElectionTimeout how long a
+	// candidate waits for votes before it tries again; LeaderLeaseTimeout
+	// how long a leader keeps leading without hearing from a quorum.
+	// Unset: raft_timeouts.go's defaults (400 ms, the heartbeat timeout,
+	// half the heartbeat timeout).
+	HeartbeatTimeout   time.Duration `yaml:"heartbeat_timeout"`
+	ElectionTimeout    time.Duration `yaml:"election_timeout"`
+	LeaderLeaseTimeout time.Duration `yaml:"leader_lease_timeout"`
 }
 
 // Config configures an Agent. The YAML keys are the file format of
@@ -174,7 +185,7 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	cfg := DefaultConfig()
 	err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict(), yaml.DisallowUnknownField())
 	if err != nil {
-		return Config{}, fmt.Errorf("%w: %s", ErrConfig, yamlErrorLine(name, err))
+		return Config{}, fmt.Errorf("%w: %s", ErrConfig, yamlErrorLine(name, data, err))
 	}
 	if err := notify.Validate(cfg.Notifications); err != nil {
 		return Config{}, notificationsError(name, data, err)
@@ -184,6 +195,9 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	}
 	if err := cfg.Retention.checkAt(name, data); err != nil {
 		return Config{}, err
+	}
+	if key, err := cfg.Raft.checkTimeouts(); err != nil {
+		return Config{}, fmt.Errorf("%w: %s: %w", ErrConfig, yamlAt(name, data, "$.raft."+key), err)
 	}
 	return cfg, nil
 }
@@ -198,11 +212,31 @@ func yamlAt(name string, data []byte, path string) string {
 }
 
 // yamlErrorLine turns a go-yaml error into "name:line:col: message".
-func yamlErrorLine(name string, err error) string {
+func yamlErrorLine(name string, data []byte, err error) string {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil && ye.GetToken().Position != nil {
 		pos := ye.GetToken().Position
 		return fmt.Sprintf("%s:%d:%d: %s", name, pos.Line, pos.Column, oneLine(ye.GetMessage()))
 	}
-	return fmt.Sprintf("%s: %s", name, oneLine(err.Error()))
+	return yamlValueError(name, data, err)
+}
+
+// yamlValueError places an error go-yaml returned without a position (a
+// value its decoder refused, such as `time: invalid duration "fast"`) at
+// the scalar the message quotes.
+func yamlValueError(name string, data []byte, err error) string {
+	msg := oneLine(err.Error())
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		if quoted, qerr := strconv.QuotedPrefix(msg[i:]); qerr == nil {
+			v, _ := strconv.Unquote(quoted)
+			if tokens, terr := tokenize(data); terr == nil {
+				for _, tk := range tokens {
+					if tk != nil && tk.Position != nil && tk.Value == v {
+						return fmt.Sprintf("%s:%d:%d: %s", name, tk.Position.Line, tk.Position.Column, msg)
+					}
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("%s: %s", name, msg)
 }

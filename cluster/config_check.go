@@ -86,6 +86,9 @@ func (c *Config) checkCounts() error {
 			return fmt.Errorf("%w: %w (--raft-log-store)", ErrConfig, err)
 		}
 	}
+	if key, err := c.Raft.checkTimeouts(); err != nil {
+		return fmt.Errorf("%w: %w (--raft-%s)", ErrConfig, err, strings.ReplaceAll(key, "_", "-"))
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
@@ -50,6 +51,9 @@ func agentFlags() []cli.Flag {
 		&cli.Uint64Flag{Name: "trailing-logs", Usage: "Raft entries kept after a snapshot", DefaultText: fmt.Sprint(d.TrailingLogs)},
 		&cli.DurationFlag{Name: "store-sync-interval", Usage: "how often the store is made durable (the Raft log holds every write; 0 fsyncs every commit)", DefaultText: d.StoreSyncInterval.String()},
 		&cli.StringFlag{Name: "raft-log-store", Usage: "Raft log store: wal or boltdb (a data dir keeps the store it was created with)", DefaultText: "the data dir's; " + string(cluster.DefaultLogStore) + " when new"},
+		&cli.DurationFlag{Name: "raft-heartbeat-timeout", Usage: "silence from the leader after which a follower calls an election", DefaultText: cluster.DefaultHeartbeatTimeout.String()},
+		&cli.DurationFlag{Name: "raft-election-timeout", Usage: "how long a candidate waits for votes before trying again", DefaultText: "raft-heartbeat-timeout"},
+		&cli.DurationFlag{Name: "raft-leader-lease-timeout", Usage: "how long a leader leads without hearing from a quorum", DefaultText: "half raft-heartbeat-timeout"},
 		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", DefaultText: d.LogLevel},
 		&cli.StringFlag{Name: "tls-ca-file", Usage: "cluster CA certificate (mutual TLS on Raft and the HTTP API; see 'ovi tls')"},
 		&cli.StringFlag{Name: "tls-cert-file", Usage: "this node's certificate, naming its advertise address (mutual TLS)"},
@@ -92,10 +96,22 @@ func agentFileAndFlags(c *cli.Context) (cluster.Config, error) {
 	if c.IsSet("insecure-plaintext") {
 		cfg.InsecurePlaintext = c.Bool("insecure-plaintext")
 	}
-	if c.IsSet("raft-log-store") {
-		cfg.Raft.LogStore = cluster.LogStoreKind(c.String("raft-log-store"))
-	}
+	applyRaftFlags(c, &cfg.Raft)
 	return cfg, nil
+}
+
+// applyRaftFlags applies the --raft-* flags that were set.
+func applyRaftFlags(c *cli.Context, r *cluster.RaftConfig) {
+	if c.IsSet("raft-log-store") {
+		r.LogStore = cluster.LogStoreKind(c.String("raft-log-store"))
+	}
+	durations := map[string]*time.Duration{"raft-heartbeat-timeout": &r.HeartbeatTimeout,
+		"raft-election-timeout": &r.ElectionTimeout, "raft-leader-lease-timeout": &r.LeaderLeaseTimeout}
+	for name, dst := range durations {
+		if c.IsSet(name) {
+			*dst = c.Duration(name)
+		}
+	}
 }
 
 func applyStringFlags(c *cli.Context, cfg *cluster.Config) {
