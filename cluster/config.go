@@ -84,8 +84,8 @@ type RaftConfig struct {
 	// leader before it calls an election; ElectionTimeout how long a
 	// candidate waits for votes before it tries again; LeaderLeaseTimeout
 	// how long a leader keeps leading without hearing from a quorum.
-	// Unset: raft_timeouts.go's defaults (400 ms, the heartbeat timeout,
-	// half the heartbeat timeout).
+	// Unset: 400 ms, and the other two follow the heartbeat timeout
+	// (raft_timeouts.go).
 	HeartbeatTimeout   time.Duration `yaml:"heartbeat_timeout"`
 	ElectionTimeout    time.Duration `yaml:"election_timeout"`
 	LeaderLeaseTimeout time.Duration `yaml:"leader_lease_timeout"`

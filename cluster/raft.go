@@ -11,11 +11,12 @@ import (
 	"github.com/yairfalse/ovi/transport"
 )
 
-// Raft tuning. The timeouts are raft_timeouts.go's (heartbeat and
-// election 400 ms, leader lease 200 ms unless the raft block says
-// otherwise): a killed leader is replaced in about 0.6–1.2 s. MaxAppendEntries lets the leader put up to 256 proposals into one
-// log append (one fsync) and the BatchingFSM apply them in one bbolt
-// transaction; that is Ovi's group commit.
+// Raft tuning. The timeouts are raft_timeouts.go's (heartbeat, election
+// and leader lease 400 ms unless the raft block says otherwise): a killed
+// leader is replaced in about 0.6–1.2 s. MaxAppendEntries lets the leader
+// put up to 256 proposals into one log append (one fsync) and the
+// BatchingFSM apply them in one bbolt transaction; that is Ovi's group
+// commit.
 const (
 	raftMaxPool          = 3
 	raftTransportTimeout = 10 * time.Second

@@ -24,18 +24,26 @@ import (
 // fails over in about 1.1 s on the same machine.
 //
 // 400 ms puts Ovi's median gap below that (about 0.8 s of election and
-// under 0.1 s for the first commit) while a leader that is silent for less
-// than 400 ms — a GC pause, a slow fsync of the follower's store, a
-// scheduler stall on a loaded machine — still keeps its followers.
-// Heartbeats go out every heartbeat_timeout/10 (40–80 ms), so a follower
-// elects only after five or more of them were lost in a row. The lease is
-// half the heartbeat timeout, as in hashicorp/raft: a leader cut off from
-// its quorum steps down within two leases, before the majority can have
-// elected a new one.
+// under 0.1 s for the first commit) while a node that is silent for less
+// than about 0.8 of it — a GC pause, a slow fsync of the store, a
+// scheduler stall on a loaded machine — keeps its role. Heartbeats go out
+// every heartbeat_timeout/10 to /5 (40–80 ms), so a follower elects only
+// after five or more of them were lost in a row.
+//
+// The lease is the heartbeat timeout (hashicorp/raft's default is half of
+// it): a leader stalled for less than the heartbeat timeout must not step
+// down either, or a 250 ms stall of the leader would cost an election that
+// the same stall of a follower does not. A leader cut off from its quorum
+// steps down one to two leases after its last contact, while the majority
+// elects one to two heartbeat timeouts after it; the deposed leader cannot
+// commit meanwhile (no intent, so no cloud call, and no write is
+// acknowledged), and default-consistency reads already allow 2 s of
+// staleness (MaxStaleness). etcd's check-quorum leader steps down after
+// one election timeout, the same rule.
 const (
 	DefaultHeartbeatTimeout   = 400 * time.Millisecond
 	DefaultElectionTimeout    = 400 * time.Millisecond
-	DefaultLeaderLeaseTimeout = 200 * time.Millisecond
+	DefaultLeaderLeaseTimeout = 400 * time.Millisecond
 
 	// Bounds of the settings. Below 50 ms a heartbeat goes out every
 	// 5 ms and a scheduler hiccup elects; above 60 s a dead leader
@@ -61,9 +69,9 @@ func DefaultRaftTimeouts() RaftTimeouts {
 }
 
 // Timeouts are the raft block's timeouts, a default for each one unset.
-// Unset, the election timeout is the heartbeat timeout and the lease half
-// of it (hashicorp/raft's ratios), so heartbeat_timeout alone scales all
-// three, as Consul's raft_multiplier does.
+// Unset, the election timeout and the lease are the heartbeat timeout, so
+// heartbeat_timeout alone scales all three, as Consul's raft_multiplier
+// does.
 func (r RaftConfig) Timeouts() RaftTimeouts {
 	t := RaftTimeouts{Heartbeat: r.HeartbeatTimeout, Election: r.ElectionTimeout, LeaderLease: r.LeaderLeaseTimeout}
 	if t.Heartbeat == 0 {
@@ -73,7 +81,7 @@ func (r RaftConfig) Timeouts() RaftTimeouts {
 		t.Election = t.Heartbeat
 	}
 	if t.LeaderLease == 0 {
-		t.LeaderLease = t.Heartbeat / 2
+		t.LeaderLease = t.Heartbeat
 	}
 	return t
 }

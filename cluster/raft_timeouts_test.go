@@ -14,7 +14,7 @@ func TestRaftTimeoutsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := RaftTimeouts{Heartbeat: 400 * time.Millisecond, Election: 400 * time.Millisecond, LeaderLease: 200 * time.Millisecond}
+	want := RaftTimeouts{Heartbeat: 400 * time.Millisecond, Election: 400 * time.Millisecond, LeaderLease: 400 * time.Millisecond}
 	if got := cfg.Raft.Timeouts(); got != want {
 		t.Fatalf("timeouts of a file without a raft block = %+v, want %+v", got, want)
 	}
@@ -36,11 +36,11 @@ func TestRaftTimeoutsFromFile(t *testing.T) {
 		body string
 		want RaftTimeouts
 	}{
-		// heartbeat_timeout alone scales the other two (raft's ratios).
-		{"raft:\n  heartbeat_timeout: 1s\n", RaftTimeouts{time.Second, time.Second, 500 * time.Millisecond}},
+		// heartbeat_timeout alone scales the other two.
+		{"raft:\n  heartbeat_timeout: 1s\n", RaftTimeouts{time.Second, time.Second, time.Second}},
 		{"raft:\n  heartbeat_timeout: 200ms\n  election_timeout: 1s\n  leader_lease_timeout: 150ms\n",
 			RaftTimeouts{200 * time.Millisecond, time.Second, 150 * time.Millisecond}},
-		{"raft: {log_store: wal, election_timeout: 2s}\n", RaftTimeouts{400 * time.Millisecond, 2 * time.Second, 200 * time.Millisecond}},
+		{"raft: {log_store: wal, election_timeout: 2s}\n", RaftTimeouts{400 * time.Millisecond, 2 * time.Second, 400 * time.Millisecond}},
 	}
 	for _, c := range cases {
 		cfg, err := ParseConfig("ovi.yaml", []byte("data_dir: /x\n"+c.body))
@@ -70,6 +70,8 @@ func TestRaftTimeoutsBadFileValues(t *testing.T) {
 			"raft.election_timeout 500ms must not be shorter than raft.heartbeat_timeout 1s"},
 		{"raft:\n  heartbeat_timeout: 300ms\n  leader_lease_timeout: 400ms\n", "ovi.yaml:4:25:",
 			"raft.leader_lease_timeout 400ms must not be longer than raft.heartbeat_timeout 300ms"},
+		{"raft:\n  leader_lease_timeout: 500ms\n", "ovi.yaml:3:25:",
+			"raft.leader_lease_timeout 500ms must not be longer than raft.heartbeat_timeout 400ms"},
 		{"raft:\n  election_timeout: 100ms\n", "ovi.yaml:3:21:",
 			"raft.election_timeout 100ms must not be shorter than raft.heartbeat_timeout 400ms"},
 		{"raft:\n  heartbeat_timeout: -1s\n", "ovi.yaml:3:22:", "raft.heartbeat_timeout -1s is out of range"},

@@ -53,7 +53,7 @@ func agentFlags() []cli.Flag {
 		&cli.StringFlag{Name: "raft-log-store", Usage: "Raft log store: wal or boltdb (a data dir keeps the store it was created with)", DefaultText: "the data dir's; " + string(cluster.DefaultLogStore) + " when new"},
 		&cli.DurationFlag{Name: "raft-heartbeat-timeout", Usage: "silence from the leader after which a follower calls an election", DefaultText: cluster.DefaultHeartbeatTimeout.String()},
 		&cli.DurationFlag{Name: "raft-election-timeout", Usage: "how long a candidate waits for votes before trying again", DefaultText: "raft-heartbeat-timeout"},
-		&cli.DurationFlag{Name: "raft-leader-lease-timeout", Usage: "how long a leader leads without hearing from a quorum", DefaultText: "half raft-heartbeat-timeout"},
+		&cli.DurationFlag{Name: "raft-leader-lease-timeout", Usage: "how long a leader leads without hearing from a quorum", DefaultText: "raft-heartbeat-timeout"},
 		&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", DefaultText: d.LogLevel},
 		&cli.StringFlag{Name: "tls-ca-file", Usage: "cluster CA certificate (mutual TLS on Raft and the HTTP API; see 'ovi tls')"},
 		&cli.StringFlag{Name: "tls-cert-file", Usage: "this node's certificate, naming its advertise address (mutual TLS)"},
