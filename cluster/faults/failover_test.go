@@ -3,10 +3,12 @@
 package faults
 
 import (
+	"context"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -406,4 +408,122 @@ func idsOfAll(ins []simInstance, group string) []string {
 		}
 	}
 	return ids
+}
+
+// gapPhases is where one failover gap went, each phase from the kill -9:
+// the first and the second survivor noticing the silence (their
+// heartbeat timeouts), the election won, and the first write committed
+// through a survivor.
+type gapPhases struct {
+	firstTimeout, secondTimeout, won, committed time.Duration
+}
+
+// TestLeaderKillFailoverPhases kills the leader three times (kill -9, no
+// failpoint) with a write started through each survivor every 10 ms, and
+// takes each gap apart from the survivors' logs. Each kill must cost
+// exactly one election won, no survivor may give up on the leader before
+// its heartbeat timeout could have passed, and a write must commit.
+func TestLeaderKillFailoverPhases(t *testing.T) {
+	const kills = 3
+	bin := binary(t)
+	cl := newCluster(t, bin, startCloud(t, bin), false)
+	cl.write(infra{web: 0})
+	l := cl.start()
+	var all []gapPhases
+	for k := range kills {
+		p := cl.killAndTime(l)
+		if p.firstTimeout < heartbeatTimeout*3/4 {
+			t.Errorf("kill %d: a survivor gave up on the leader %s after the kill, before its heartbeat timeout (%s) could pass",
+				k+1, p.firstTimeout, heartbeatTimeout)
+		}
+		t.Logf("kill %d of %s: heartbeat timeouts at %s and %s, election won at %s, first write committed at %s",
+			k+1, l.name, ms(p.firstTimeout), ms(p.secondTimeout), ms(p.won), ms(p.committed))
+		all = append(all, p)
+		l = cl.restart(l)
+	}
+	med := func(f func(gapPhases) time.Duration) string {
+		var v []time.Duration
+		for _, p := range all {
+			v = append(v, f(p))
+		}
+		slices.Sort(v)
+		return ms(v[len(v)/2])
+	}
+	t.Logf("median of %d kills (heartbeat timeout %s): first timeout %s, second %s, election won %s, first commit %s",
+		kills, heartbeatTimeout, med(func(p gapPhases) time.Duration { return p.firstTimeout }),
+		med(func(p gapPhases) time.Duration { return p.secondTimeout }), med(func(p gapPhases) time.Duration { return p.won }),
+		med(func(p gapPhases) time.Duration { return p.committed }))
+}
+
+func ms(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// killAndTime kills l with a write probing each survivor every 10 ms and
+// returns the phases of the gap, checking that one election was won.
+func (cl *cluster) killAndTime(l *node) gapPhases {
+	t := cl.t
+	t.Helper()
+	surv := others(cl.nodes, l)
+	killed := time.Now()
+	l.kill()
+	committed := probeUntilCommit(t, surv, killed)
+	var p gapPhases
+	p.committed = committed.Sub(killed)
+	var timeouts []time.Duration
+	won := 0
+	for _, n := range surv {
+		for _, at := range logTimes(t, n, evTimeout) {
+			if !at.Before(killed.Truncate(time.Millisecond)) {
+				timeouts = append(timeouts, at.Sub(killed))
+			}
+		}
+		for _, at := range logTimes(t, n, evElectionWon) {
+			if !at.Before(killed.Truncate(time.Millisecond)) {
+				won++
+				p.won = at.Sub(killed)
+			}
+		}
+	}
+	slices.Sort(timeouts)
+	if won != 1 || len(timeouts) == 0 {
+		t.Fatalf("kill of %s: %d elections won, %d heartbeat timeouts in the survivors' logs; want 1 and at least 1", l.name, won, len(timeouts))
+	}
+	p.firstTimeout, p.secondTimeout = timeouts[0], timeouts[len(timeouts)-1]
+	return p
+}
+
+// probeUntilCommit starts a note through each of nodes every 10 ms (each
+// given 500 ms, as bench-peers does) and returns when the first commits.
+func probeUntilCommit(t *testing.T, nodes []*node, since time.Time) time.Time {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan time.Time, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, n := range nodes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pctx, pcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+				defer pcancel()
+				if _, err := n.client.Note(pctx, transport.NoteRequest{ResourceID: "probe", Text: "failover"}); err == nil {
+					select {
+					case done <- time.Now():
+					default:
+					}
+				}
+			}()
+		}
+		select {
+		case at := <-done:
+			return at
+		case <-ctx.Done():
+			t.Fatalf("no write committed through %d survivors within 30 s of the kill at %s", len(nodes), since.Format("15:04:05.000"))
+		case <-tick.C:
+		}
+	}
 }
