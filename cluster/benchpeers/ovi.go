@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,9 +23,14 @@ type Ovi struct {
 	Bin     string
 	Flags   []string
 	ValSize int
+	// Token, when set, is the agents' acl.write_token (in a config file
+	// of each agent, never on a command line): every call carries it, and
+	// the agents serve their profiles (Profile).
+	Token string
 
 	procs   []*Proc
 	clients []*transport.Client
+	bases   []string // http://host:port of each agent
 	text    string
 }
 
@@ -44,7 +51,7 @@ func (o *Ovi) Start(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	o.procs, o.clients, o.text = nil, nil, strings.Repeat("n", o.ValSize)
+	o.procs, o.clients, o.bases, o.text = nil, nil, nil, strings.Repeat("n", o.ValSize)
 	type ports struct{ http, raft, gossip int }
 	var ps []ports
 	for range 3 {
@@ -64,14 +71,45 @@ func (o *Ovi) Start(ctx context.Context, dir string) error {
 		for _, q := range ps {
 			args = append(args, "--retry-join", "127.0.0.1:"+strconv.Itoa(q.gossip))
 		}
+		if args, err = o.withToken(args, d, name); err != nil {
+			return err
+		}
 		o.procs = append(o.procs, newProc(name, d, append(args, o.Flags...)))
-		c, err := transport.NewClient("127.0.0.1:"+strconv.Itoa(p.http), transport.ClientOptions{Timeout: 10 * time.Second})
+		addr := "127.0.0.1:" + strconv.Itoa(p.http)
+		c, err := transport.NewClient(addr, transport.ClientOptions{Timeout: 10 * time.Second, Token: o.Token})
 		if err != nil {
 			return fmt.Errorf("benchpeers: %w", err)
 		}
-		o.clients = append(o.clients, c)
+		o.clients, o.bases = append(o.clients, c), append(o.bases, "http://"+addr)
 	}
 	return startAll(ctx, o)
+}
+
+// withToken adds --config FILE with acl.write_token when Token is set.
+func (o *Ovi) withToken(args []string, dir, name string) ([]string, error) {
+	if o.Token == "" {
+		return args, nil
+	}
+	path := filepath.Join(dir, name+"-acl.yaml")
+	if err := os.WriteFile(path, []byte("acl:\n  write_token: "+strconv.Quote(o.Token)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("benchpeers: %w", err)
+	}
+	return append(args, "--config", path), nil
+}
+
+// Profile takes the CPU profile and allocations over window, then the
+// heap, of the leader and the next agent (a follower) into dir.
+func (o *Ovi) Profile(ctx context.Context, dir, prefix string, window time.Duration) ([]string, error) {
+	if o.Token == "" {
+		return nil, fmt.Errorf("benchpeers: %s: profiles need the agents started with a write token", o.Name())
+	}
+	l, err := o.Leader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := (l + 1) % len(o.procs)
+	targets := []pprofTarget{{o.bases[l], o.procs[l].Name + "-leader"}, {o.bases[f], o.procs[f].Name + "-follower"}}
+	return fetchProfiles(ctx, &http.Client{}, o.Token, dir, prefix, window, targets)
 }
 
 // Stop kills the agents.

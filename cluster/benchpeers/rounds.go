@@ -2,6 +2,7 @@ package benchpeers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -20,6 +21,11 @@ type Run struct {
 	// IdleWindow is how long the machine's idle figure is sampled before
 	// each round (0: not sampled).
 	IdleWindow time.Duration
+	// Profile, when set, is where the profiles of round 1's 64-client
+	// phase go (systems that are Profilers); ProfileWindow is their length
+	// when the warm-up gives no rate to estimate it from.
+	Profile       string
+	ProfileWindow time.Duration
 }
 
 // Execute runs the rounds and returns every sample. A failed measurement
@@ -58,8 +64,19 @@ func (r *Run) round(ctx context.Context, k int, s System, res *Results) error {
 		return err
 	}
 	defer s.Stop()
+	if err := r.appends(ctx, k, s, res); err != nil {
+		return err
+	}
+	return r.readsAndFailover(ctx, k, s, res)
+}
+
+// appends runs the warm-up and the two measured append phases (the
+// 64-client one of round 1 profiled when r.Profile is set and s can).
+func (r *Run) appends(ctx context.Context, k int, s System, res *Results) error {
+	var warm Sample
 	if r.Load.Warmup > 0 {
-		if _, err := s.Append(ctx, 64, r.Load.Warmup); err != nil {
+		var err error
+		if warm, err = s.Append(ctx, 64, r.Load.Warmup); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -68,7 +85,14 @@ func (r *Run) round(ctx context.Context, k int, s System, res *Results) error {
 		clients int
 		total   int
 	}{{Append1, 1, r.Load.Append1}, {Append64, 64, r.Load.Append64}} {
+		var wait func() error
+		if p, ok := s.(Profiler); ok && r.Profile != "" && k == 1 && a.m == Append64 {
+			wait = r.startProfile(ctx, k, s.Name(), p, ProfileWindow(a.total, warm.OpsPerSec, r.ProfileWindow))
+		}
 		sample, cpu, err := r.measureAppend(ctx, s, a.clients, a.total)
+		if wait != nil {
+			err = errors.Join(err, wait())
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", a.m, err)
 		}
@@ -78,7 +102,28 @@ func (r *Run) round(ctx context.Context, k int, s System, res *Results) error {
 			FormatCount(sample.OpsPerSec), FormatDuration(sample.P50), FormatDuration(sample.P99),
 			FormatCPU(cpu.PerRecord()), cpu.Idle)
 	}
-	return r.readsAndFailover(ctx, k, s, res)
+	return nil
+}
+
+// startProfile starts p's profiles over window; the function it returns
+// waits for them (the next phase must not run into the window).
+func (r *Run) startProfile(ctx context.Context, k int, name string, p Profiler, window time.Duration) func() error {
+	done := make(chan error, 1)
+	start := time.Now()
+	r.logf("round %d: %s: profiling the leader and a follower for %s (pprof, into %s)", k, name, window, r.Profile)
+	go func() {
+		files, err := p.Profile(ctx, r.Profile, fmt.Sprintf("%s-round%d-append64", name, k), window)
+		for _, f := range files {
+			r.logf("round %d: %s: profile %s", k, name, f)
+		}
+		done <- err
+	}()
+	return func() error {
+		phase := time.Since(start)
+		err := <-done
+		r.logf("round %d: %s: the 64-client phase took %s of the %s profiled", k, name, phase.Round(time.Millisecond), window)
+		return err
+	}
 }
 
 // measureAppend runs one append phase between two readings of the CPU of

@@ -1,12 +1,13 @@
 // Command bench-peers measures Ovi against raw hashicorp/raft and etcd in
 // one run and prints one table (package benchpeers; `make bench-peers`).
 //
-//	bench-peers -ovi bin/ovi -etcd-dir .tools/etcd-v3.7.1 [-rounds 3] [-systems raw-boltdb,raw-wal,etcd,ovi,ovi-wal]
+//	bench-peers -ovi bin/ovi -etcd-dir .tools/etcd-v3.7.1 [-rounds 3] [-systems raw-boltdb,raw-wal,etcd,ovi,ovi-wal] [-profile DIR]
 //	bench-peers rawraft -id raw-1 -dir D -raft 127.0.0.1:P -http 127.0.0.1:Q -peers raw-1=…,raw-2=…,raw-3=… -store wal
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +44,8 @@ type options struct {
 	oviFlags                            string
 	rounds                              int
 	idleWindow                          time.Duration
+	profile                             string
+	profileWindow                       time.Duration
 	load                                benchpeers.Load
 }
 
@@ -64,6 +67,9 @@ func parse(args []string) (options, error) {
 	fs.IntVar(&o.load.Kills, "kills", 3, "leader kills per round")
 	fs.IntVar(&o.load.ValSize, "val-size", 256, "value bytes")
 	fs.DurationVar(&o.idleWindow, "idle-window", time.Second, "how long the machine's idle figure is sampled before each round (0: not)")
+	fs.StringVar(&o.profile, "profile", "", "profile the Ovi leader and a follower (CPU, allocs, heap via /debug/pprof; the agents get a write token) "+
+		"during round 1's 64-client phase into this directory")
+	fs.DurationVar(&o.profileWindow, "profile-window", 10*time.Second, "the profile's length when there is no warm-up rate to estimate the phase's from")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -94,7 +100,13 @@ func bench(ctx context.Context, args []string) error {
 		defer func() { _ = os.RemoveAll(dir) }()
 	}
 	prov := provenance(ctx, o, self)
-	run := &benchpeers.Run{Systems: systems, Load: o.load, Rounds: o.rounds, Dir: dir, Log: os.Stderr, IdleWindow: o.idleWindow}
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o750); err != nil {
+			return err
+		}
+	}
+	run := &benchpeers.Run{Systems: systems, Load: o.load, Rounds: o.rounds, Dir: dir, Log: os.Stderr, IdleWindow: o.idleWindow,
+		Profile: o.profile, ProfileWindow: o.profileWindow}
 	res, err := run.Execute(ctx)
 	c := strings.Split(o.compare+",,", ",")
 	if werr := res.WriteTable(os.Stdout, benchpeers.Compare{Ovi: c[0], Raw: c[1], Etcd: c[2]}); werr != nil {
@@ -129,6 +141,10 @@ func pick(o options, self string) ([]benchpeers.System, error) {
 	if err != nil {
 		return nil, err
 	}
+	token := "" // the agents' write token, only to serve their profiles
+	if o.profile != "" {
+		token = rand.Text()
+	}
 	var out []benchpeers.System
 	for _, name := range strings.Split(o.systems, ",") {
 		switch name {
@@ -137,10 +153,10 @@ func pick(o options, self string) ([]benchpeers.System, error) {
 		case "etcd":
 			out = append(out, &benchpeers.Etcd{Dir: o.etcdDir, ValSize: o.load.ValSize})
 		case "ovi":
-			out = append(out, &benchpeers.Ovi{Bin: ovi, Flags: strings.Fields(o.oviFlags), ValSize: o.load.ValSize})
+			out = append(out, &benchpeers.Ovi{Bin: ovi, Flags: strings.Fields(o.oviFlags), ValSize: o.load.ValSize, Token: token})
 		case "ovi-boltdb", "ovi-wal":
 			flags := []string{"--raft-log-store", strings.TrimPrefix(name, "ovi-")}
-			out = append(out, &benchpeers.Ovi{Label: name, Bin: ovi, Flags: flags, ValSize: o.load.ValSize})
+			out = append(out, &benchpeers.Ovi{Label: name, Bin: ovi, Flags: flags, ValSize: o.load.ValSize, Token: token})
 		default:
 			return nil, fmt.Errorf("-systems: unknown system %q", name)
 		}
