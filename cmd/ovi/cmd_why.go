@@ -85,6 +85,9 @@ func whyAction(c *cli.Context) error {
 // errNoDecision is wrapped when REF names nothing decided.
 var errNoDecision = errors.New("no recorded decision")
 
+// errNoCycle is wrapped when the WAL holds no record of a cycle id.
+var errNoCycle = errors.New("no records of this cycle")
+
 // findDecision resolves REF to one decided record: a decision id, else
 // the latest decision (at or before revision upTo, 0 = now) about a
 // resource id, else about a group or resource name.
@@ -139,8 +142,12 @@ func whyCycle(c *cli.Context, s *session, id string) error {
 		return err
 	}
 	decided := cl.decided()
-	if len(decided) == 0 {
-		return newCLIError("why "+id, fmt.Errorf("%w in this cycle", errNoDecision), "an idle cycle records only its summary")
+	switch {
+	case len(cl.Records) == 0:
+		return newCLIError("why "+id, errNoCycle, "check the id, or whether its records were compacted: 'ovi wal analyze --cycles' lists the cycles kept")
+	case len(decided) == 0 && cl.Summary == nil:
+		return newCLIError("why "+id, fmt.Errorf("%w in this cycle, and no summary: it has not finished", errNoDecision),
+			"ask again once it ends")
 	}
 	views := make([]whyView, 0, len(decided))
 	for _, d := range decided {
@@ -150,5 +157,5 @@ func whyCycle(c *cli.Context, s *session, id string) error {
 		}
 		views = append(views, v)
 	}
-	return renderWhyCycle(c.App.Writer, s.render, id, views, cl.budget())
+	return renderWhyCycle(c.App.Writer, s.render, cl, views)
 }

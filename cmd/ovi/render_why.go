@@ -18,17 +18,31 @@ func renderWhy(w io.Writer, o renderOptions, v whyView) error {
 	return out.err
 }
 
-// renderWhyCycle prints every decision of a cycle and the cycle's API
-// budget (nil: none recorded), or one JSON document.
-func renderWhyCycle(w io.Writer, o renderOptions, cycle string, views []whyView, budget *wal.APIBudget) error {
+// renderWhyCycle prints every decision of a cycle, or, for a cycle that
+// decided nothing, its summary; then the cycle's API budget (none
+// recorded: nothing). JSON is one document with the decisions (an empty
+// list for an idle cycle), the summary record and the budget.
+func renderWhyCycle(w io.Writer, o renderOptions, cl cycleRecords, views []whyView) error {
 	if o.json() {
 		return writeJSONDocument(w, struct {
 			CycleID   string         `json:"cycle_id"`
 			Decisions []whyView      `json:"decisions"`
+			Summary   *walEntry      `json:"summary,omitempty"`
 			Budget    *wal.APIBudget `json:"budget,omitempty"`
-		}{cycle, views, budget})
+		}{cl.ID, views, cl.Summary, cl.budget()})
 	}
 	out := &errWriter{w: w}
+	if len(views) == 0 {
+		writeIdleCycle(out, o, cl)
+	} else {
+		writeWhyDecisions(out, o, cl.ID, views)
+	}
+	writeBudget(out, terminalSafe(cl.budget()))
+	return out.err
+}
+
+// writeWhyDecisions prints each decision and the count replayed identical.
+func writeWhyDecisions(out *errWriter, o renderOptions, cycle string, views []whyView) {
 	identical := 0
 	for i, v := range views {
 		if i > 0 {
@@ -40,8 +54,16 @@ func renderWhyCycle(w io.Writer, o renderOptions, cycle string, views []whyView,
 		}
 	}
 	out.printf("\nCycle %s: %d decisions, %d replayed identical\n", termSafe(cycle), len(views), identical)
-	writeBudget(out, terminalSafe(budget))
-	return out.err
+}
+
+// writeIdleCycle prints what a cycle that decided nothing did: where and
+// when it finished and its summary (cl.Summary is set).
+func writeIdleCycle(out *errWriter, o renderOptions, cl cycleRecords) {
+	sum := cl.Summary
+	out.printf("Cycle %s: no decisions\n", termSafe(cl.ID))
+	out.printf("  finished  revision %s, %s, node %s, term %d\n", sum.Revision,
+		sum.Record.Time.In(o.location()).Format(stateTimeLayout), termSafe(sum.Record.Node), sum.Record.Term)
+	out.printf("  summary   %s\n", termSafe(sum.Record.Describe()))
 }
 
 func writeWhy(out *errWriter, o renderOptions, v whyView) {
