@@ -176,7 +176,7 @@ func applyAdoption(c *cli.Context, s *session, base transport.ReconcileRequest, 
 	}
 	if wantsApproval(c, s) {
 		question := fmt.Sprintf("Ovi will tag %s as its own. Do you want to adopt them?", plural(len(adopt), "resource"))
-		ok, err := askYes(c.App.Writer, c.App.Reader, question)
+		ok, err := askYes(c.Context, c.App.Writer, c.App.Reader, question)
 		if err != nil || !ok {
 			return errors.Join(err, newCLIError("adopt", errApplyCancelled, "adopt without asking with --auto-approve"))
 		}

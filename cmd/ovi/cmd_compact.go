@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -120,7 +121,7 @@ func approveCompact(c *cli.Context, s *session, planned transport.CompactRespons
 	if err := renderCompactPlan(c.App.Writer, s.render, &planned.Plan); err != nil {
 		return true, err
 	}
-	ok, err := confirmCompact(c.App.Writer, c.App.Reader)
+	ok, err := confirmCompact(c.Context, c.App.Writer, c.App.Reader)
 	if err != nil || !ok {
 		return true, errors.Join(err, newCLIError("compact", errCompactCancelled, "compact without asking with --auto-approve"))
 	}
@@ -128,20 +129,37 @@ func approveCompact(c *cli.Context, s *session, planned transport.CompactRespons
 }
 
 // confirmCompact asks, as Terraform does, for a literal "yes".
-func confirmCompact(w io.Writer, r io.Reader) (bool, error) {
-	return askYes(w, r, "Dropped history cannot be brought back. Do you want to compact?")
+func confirmCompact(ctx context.Context, w io.Writer, r io.Reader) (bool, error) {
+	return askYes(ctx, w, r, "Dropped history cannot be brought back. Do you want to compact?")
 }
 
-// askYes asks question and reads the answer: only a literal "yes" approves.
-func askYes(w io.Writer, r io.Reader, question string) (bool, error) {
+// askYes asks question and reads the answer: only a literal "yes"
+// approves. EOF (Ctrl-D) is no; so is ctx ending (Ctrl-C: SIGINT cancels
+// the command's context), which a blocked read of a terminal would not
+// see, so the answer is read aside and its reader left to the exiting
+// process.
+func askYes(ctx context.Context, w io.Writer, r io.Reader, question string) (bool, error) {
 	_, err := fmt.Fprintf(w, "\n%s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", question)
 	if err != nil {
 		return false, fmt.Errorf("write output: %w", err)
 	}
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, fmt.Errorf("read the answer: %w", err)
+	type answer struct {
+		line string
+		err  error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(r).ReadString('\n')
+		answers <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case <-ctx.Done():
+	case a = <-answers:
+	}
+	if a.err != nil && !errors.Is(a.err, io.EOF) {
+		return false, fmt.Errorf("read the answer: %w", a.err)
 	}
 	_, err = fmt.Fprintln(w)
-	return strings.TrimSpace(line) == "yes", err
+	return strings.TrimSpace(a.line) == "yes", err
 }

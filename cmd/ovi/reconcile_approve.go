@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +97,7 @@ func approve(c *cli.Context, s *session, req transport.ReconcileRequest) (*planC
 	if _, err := c.App.Writer.Write(plan.Bytes()); err != nil {
 		return nil, fmt.Errorf("write output: %w", err)
 	}
-	ok, err := confirm(c.App.Writer, c.App.Reader, n)
+	ok, err := confirm(c.Context, c.App.Writer, c.App.Reader, n)
 	if err != nil || !ok {
 		return nil, errors.Join(err, newCLIError("reconcile", errApplyCancelled, "apply without asking with --auto-approve"))
 	}
@@ -104,8 +105,8 @@ func approve(c *cli.Context, s *session, req transport.ReconcileRequest) (*planC
 }
 
 // confirm asks, as Terraform does, for a literal "yes".
-func confirm(w io.Writer, r io.Reader, destructive int) (bool, error) {
-	return askYes(w, r, fmt.Sprintf("The plan deletes or stops %s. Do you want to apply it?", plural(destructive, "resource")))
+func confirm(ctx context.Context, w io.Writer, r io.Reader, destructive int) (bool, error) {
+	return askYes(ctx, w, r, fmt.Sprintf("The plan deletes or stops %s. Do you want to apply it?", plural(destructive, "resource")))
 }
 
 // isReaderTerminal reports whether r is a terminal.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -50,7 +52,7 @@ func TestReconcileWithAFileSaysWhichConfigurationItReplaces(t *testing.T) {
 func TestConfirmAcceptsOnlyYes(t *testing.T) {
 	for answer, want := range map[string]bool{"yes\n": true, " yes \n": true, "y\n": false, "no\n": false, "": false, "YES\n": false} {
 		var out bytes.Buffer
-		ok, err := confirm(&out, strings.NewReader(answer), 2)
+		ok, err := confirm(context.Background(), &out, strings.NewReader(answer), 2)
 		if err != nil || ok != want || !strings.Contains(out.String(), "The plan deletes or stops 2 resources. Do you want to apply it?") {
 			t.Errorf("confirm(%q) = %v, %v; want %v\n%s", answer, ok, err, want, out.String())
 		}
@@ -61,5 +63,20 @@ func TestDestructiveCountsDeletesAndResizes(t *testing.T) {
 	decided, _ := planFixture(false)
 	if n := destructive(decided); n != 2 { // one delete, one resize
 		t.Fatalf("destructive = %d, want 2", n)
+	}
+}
+
+// TestAskYesEndsWithTheContext: a prompt whose context ends (Ctrl-C
+// cancels the command's) answers no at once, though the terminal read
+// never returns.
+func TestAskYesEndsWithTheContext(t *testing.T) {
+	r, w := io.Pipe() // never written: a terminal nobody types on
+	defer func() { _ = w.Close() }()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	ok, err := askYes(ctx, &out, r, "Do you want to?")
+	if ok || err != nil || !strings.HasSuffix(out.String(), "Enter a value: \n") {
+		t.Fatalf("askYes on an ended context = %v, %v\n%s", ok, err, out.String())
 	}
 }
