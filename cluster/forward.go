@@ -65,18 +65,37 @@ var (
 // ctx ends. A proposal whose outcome is unknown (ErrOutcomeUnknown) is NOT
 // retried.
 func (a *Agent) Propose(ctx context.Context, recs []wal.Record) (uint64, error) {
+	return a.proposeBy(ctx, time.Time{}, recs)
+}
+
+// proposeBy is Propose bounded by deadline as well as by ctx (a zero
+// deadline: ctx alone). The API's write handlers bound every write this
+// way rather than with a context of their own: on the leader no timer is
+// armed for it (raft.Apply bounds the enqueue itself); a follower arms
+// one for the forwarded request only.
+func (a *Agent) proposeBy(ctx context.Context, deadline time.Time, recs []wal.Record) (uint64, error) {
+	if dl, ok := ctx.Deadline(); ok && (deadline.IsZero() || dl.Before(deadline)) {
+		deadline = dl
+	}
 	batch := a.stampLocal(recs)
 	for {
-		rev, err := a.proposeOnce(ctx, batch)
+		rev, err := a.proposeOnce(ctx, deadline, batch)
 		if !retryable(err) {
 			return rev, err
+		}
+		wait := noLeaderRetry
+		if !deadline.IsZero() {
+			wait = min(wait, time.Until(deadline))
 		}
 		select {
 		case <-ctx.Done():
 			return 0, fmt.Errorf("cluster: propose: %w (last error: %w)", ctx.Err(), err)
 		case <-a.stopCh:
 			return 0, ErrShutdown
-		case <-time.After(noLeaderRetry):
+		case <-time.After(wait):
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return 0, fmt.Errorf("cluster: propose: %w (last error: %w)", context.DeadlineExceeded, err)
 		}
 	}
 }
@@ -98,14 +117,20 @@ func (a *Agent) stampLocal(recs []wal.Record) []wal.Record {
 	return out
 }
 
-// proposeOnce applies locally when leading, else forwards to the leader.
-func (a *Agent) proposeOnce(ctx context.Context, recs []wal.Record) (uint64, error) {
+// proposeOnce applies locally when leading, else forwards to the leader
+// (the forwarded request bounded by deadline too).
+func (a *Agent) proposeOnce(ctx context.Context, deadline time.Time, recs []wal.Record) (uint64, error) {
 	if a.raft.State() == raft.Leader {
-		return a.applyLocal(ctx, recs)
+		return a.applyLocal(deadline, recs)
 	}
 	addr, leader, err := a.leaderClient()
 	if err != nil {
 		return 0, err
+	}
+	if dl, ok := ctx.Deadline(); !deadline.IsZero() && (!ok || deadline.Before(dl)) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	res, err := leader.Propose(ctx, transport.ProposeRequest{Records: recs})
 	if err != nil {
@@ -117,8 +142,8 @@ func (a *Agent) proposeOnce(ctx context.Context, recs []wal.Record) (uint64, err
 // applyLocal is the proposer boundary: it stamps the term, validates and
 // encodes the batch (wal's encoder validates every record; the FSM's
 // decoder checks them again only as an invariant) and applies it through
-// Raft.
-func (a *Agent) applyLocal(ctx context.Context, recs []wal.Record) (uint64, error) {
+// Raft, waiting to enqueue it until deadline (zero: defaultApplyTimeout).
+func (a *Agent) applyLocal(deadline time.Time, recs []wal.Record) (uint64, error) {
 	if len(recs) == 0 || len(recs) > maxBatchRecords {
 		return 0, fmt.Errorf("%w: a proposal holds 1 to %d records, got %d", ErrInvalidProposal, maxBatchRecords, len(recs))
 	}
@@ -131,8 +156,8 @@ func (a *Agent) applyLocal(ctx context.Context, recs []wal.Record) (uint64, erro
 		return 0, encodeError(err)
 	}
 	timeout := defaultApplyTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = max(time.Until(dl), time.Millisecond)
+	if !deadline.IsZero() {
+		timeout = max(time.Until(deadline), time.Millisecond)
 	}
 	start := time.Now()
 	f := a.raft.Apply(data, timeout)

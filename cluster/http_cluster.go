@@ -221,12 +221,11 @@ func (a *Agent) handlePropose(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.stampForwarded(in.Records, origin)
-	rev, err := a.applyLocal(r.Context(), in.Records)
+	rev, err := a.applyLocal(time.Time{}, in.Records)
 	if err != nil {
 		return err
 	}
-	out := transport.ProposeResponse{Revision: rev}
-	transport.WriteJSON(w, http.StatusOK, &out)
+	transport.WriteRevision(w, rev)
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"math"
 	"net/http"
 	"time"
@@ -176,13 +175,10 @@ func (a *Agent) handleNote(w http.ResponseWriter, r *http.Request) error {
 // node's verdict (timeout, no_leader, or outcome_unknown when a forwarded
 // write went unanswered) instead of a dropped connection.
 func (a *Agent) proposeAndReply(w http.ResponseWriter, r *http.Request, rec wal.Record) error {
-	ctx, cancel := context.WithTimeout(r.Context(), defaultApplyTimeout)
-	defer cancel()
-	rev, err := a.Propose(ctx, []wal.Record{rec})
+	rev, err := a.proposeBy(r.Context(), time.Now().Add(defaultApplyTimeout), []wal.Record{rec})
 	if err != nil {
 		return err
 	}
-	out := transport.ProposeResponse{Revision: rev}
-	transport.WriteJSON(w, http.StatusOK, &out)
+	transport.WriteRevision(w, rev)
 	return nil
 }

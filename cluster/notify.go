@@ -66,7 +66,8 @@ func (l notifyLog) Propose(ctx context.Context, rec wal.Record) error {
 	if l.a.raft.State() != raft.Leader {
 		return notify.ErrNotLeader
 	}
-	_, err := l.a.applyLocal(ctx, l.a.stampLocal([]wal.Record{rec}))
+	deadline, _ := ctx.Deadline() // zero without one: the default apply timeout
+	_, err := l.a.applyLocal(deadline, l.a.stampLocal([]wal.Record{rec}))
 	return err
 }
 

@@ -102,10 +102,13 @@ func withDefaults(opts ClientOptions) ClientOptions {
 // returned as *APIError (use errors.As to read the code). A Client is safe
 // for concurrent use.
 type Client struct {
-	base    string
-	opts    ClientOptions
-	http    *http.Client
-	timeout time.Duration
+	base     string
+	url      url.URL  // base, parsed once: a request's URL is a copy with its path and query
+	auth     []string // the Authorization value, or nil
+	jsonType []string // the Content-Type value of a JSON body
+	opts     ClientOptions
+	http     *http.Client
+	timeout  time.Duration
 }
 
 // NewClient returns a client of the agent at addr ("host:port" or a URL).
@@ -119,7 +122,15 @@ func NewClient(addr string, opts ClientOptions) (*Client, error) {
 	if tr == nil {
 		tr = NewTransport(opts, PoolLimits{})
 	}
-	return &Client{base: base, opts: opts, http: &http.Client{Transport: tr}, timeout: opts.Timeout}, nil
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("transport: bad agent address %q: %w", addr, err)
+	}
+	c := &Client{base: base, url: *u, jsonType: []string{ContentTypeJSON}, opts: opts, http: &http.Client{Transport: tr}, timeout: opts.Timeout}
+	if opts.Token != "" {
+		c.auth = []string{"Bearer " + opts.Token}
+	}
+	return c, nil
 }
 
 // Address is the base URL the client talks to.
@@ -147,21 +158,32 @@ func baseURL(addr string, useTLS bool) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-// request builds an HTTP request with the client's headers.
+// request builds an HTTP request with the client's headers. The URL is
+// the path parsed alone, given the base's scheme and host (parsed once by
+// NewClient): the base is not parsed again per request. The header values
+// are the client's own slices, never written to (net/http only reads a
+// request's header; a caller that sets a header replaces the value, as
+// Header.Set does).
 func (c *Client) request(ctx context.Context, method, path string, q url.Values, body io.Reader) (*http.Request, error) {
-	u := c.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
+	target := path
+	if c.url.Path != "" { // a base URL with a path of its own
+		target = c.base + path
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return nil, fmt.Errorf("transport: %s %s: %w", method, path, err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", ContentTypeJSON)
+	if c.url.Path == "" {
+		req.URL.Scheme, req.URL.Host, req.Host = c.url.Scheme, c.url.Host, c.url.Host
 	}
-	if c.opts.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+	if len(q) > 0 {
+		req.URL.RawQuery = q.Encode()
+	}
+	if body != nil {
+		req.Header["Content-Type"] = c.jsonType
+	}
+	if c.auth != nil {
+		req.Header["Authorization"] = c.auth
 	}
 	return req, nil
 }
@@ -199,11 +221,15 @@ func decodeError(resp *http.Response) error {
 	return &APIError{Status: resp.StatusCode, Code: codeForStatus(resp.StatusCode), Message: "unexpected answer " + resp.Status + ": " + msg}
 }
 
-// call performs one unary JSON call bounded by the client timeout. A nil
-// in sends no body; out receives the decoded 2xx answer.
+// call performs one unary JSON call bounded by the client timeout (a
+// caller's deadline that comes first bounds it alone: no second timer). A
+// nil in sends no body; out receives the decoded 2xx answer.
 func call[Req, Resp any](ctx context.Context, c *Client, method, path string, q url.Values, in *Req, out *Resp) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	var body io.Reader
 	if in != nil {
 		raw, err := json.Marshal(in)
@@ -221,10 +247,30 @@ func call[Req, Resp any](ctx context.Context, c *Client, method, path string, q 
 		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	if err := decodeAnswer(resp, out); err != nil {
 		return fmt.Errorf("transport: decode %s answer: %w", path, err)
 	}
 	return nil
+}
+
+// maxSizedAnswer is the largest answer decodeAnswer reads whole before
+// decoding.
+const maxSizedAnswer = 64 << 10
+
+// decodeAnswer decodes a 2xx answer. One of a known, small length (every
+// write's answer) is read whole into a buffer of that size and decoded
+// from it — to its end, so the connection goes back to the pool at once —
+// instead of through a json.Decoder and its growing buffer; a larger or
+// chunked one is decoded as it streams.
+func decodeAnswer[T any](resp *http.Response, out *T) error {
+	if n := resp.ContentLength; n > 0 && n <= maxSizedAnswer {
+		raw := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, raw); err != nil {
+			return err
+		}
+		return json.Unmarshal(raw, out)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
 }
 
 // readLines calls fn for each newline-delimited JSON line of r until EOF,

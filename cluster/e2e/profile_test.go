@@ -6,13 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,21 +23,76 @@ import (
 	"github.com/yairfalse/ovi/transport"
 )
 
-// profileSeconds is how long the leader's CPU profile runs under load.
-const profileSeconds = 10
+// The profile's workload: bench-peers' append load (cluster/benchpeers).
+const (
+	profileSeconds   = 10     // the CPU profile window under load
+	profileProposers = 64     // closed-loop clients
+	profileKeySpace  = 100000 // random resource ids: a note on notes/k<n>
+	profileTextBytes = 256    // the note's text
+)
 
-// BenchmarkLeaderProfile: the 64-proposer load of BenchmarkReplicatedAppend
-// (POST /v1/wal/note, three `ovi agent` processes) with CPU profiles
-// taken through /debug/pprof/profile (behind the write token) while the
-// load runs: via-leader sends the notes to the leader and profiles it;
-// via-follower sends them to a follower, which forwards them, and
-// profiles both. The profiles are written to $OVI_PROFILE_DIR (default: the
-// test's temporary directory, logged) as SUB.NODE.pprof, for
-// `go tool pprof -top bin/ovi FILE`. Run with -benchtime 1x: each
-// iteration is one 10 s profile window.
+// profiled is one agent whose CPU is profiled under the load, and its role
+// in the run: the leader, the follower the clients write to (entry), or a
+// follower that only replicates.
+type profiled struct {
+	node *clustertest.Node
+	role string
+}
+
+// BenchmarkLeaderProfile: bench-peers' 64-client append load (POST
+// /v1/wal/note, a 256-byte text on one of 100,000 random resource ids,
+// three `ovi agent` processes on the raft-wal log store) with CPU profiles
+// of every agent taken through /debug/pprof/profile (behind the write
+// token) while the load runs. via-leader sends the notes to the leader;
+// via-follower sends them to a follower, which forwards them. The
+// profiles are written to $OVI_PROFILE_DIR (default: the test's temporary
+// directory, logged) as VIA.ROLE.N.pprof (ROLE: leader, entry — the
+// follower the clients write to —, follower), with each agent's
+// allocation profile beside it, for `go tool pprof -top bin/ovi FILE`.
+// Each agent's CPU per note over the window (from /proc) and the load
+// client's (this process) are reported as µs/note metrics. Run with
+// -benchtime 1x: each iteration is one 10 s window.
 func BenchmarkLeaderProfile(b *testing.B) {
-	bin := clustertest.Binary(b)
 	const token = "bench-operator-token"
+	nodes, l := startProfiledCluster(b, token)
+	fs := clustertest.Followers(nodes, l)
+	dir := os.Getenv("OVI_PROFILE_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	text := strings.Repeat("n", profileTextBytes)
+	for _, via := range []struct {
+		name   string
+		target *clustertest.Node
+		nodes  []profiled
+	}{
+		{"via-leader", l, []profiled{{l, "leader"}, {fs[0], "follower"}, {fs[1], "follower2"}}},
+		{"via-follower", fs[0], []profiled{{fs[0], "entry"}, {l, "leader"}, {fs[1], "follower"}}},
+	} {
+		b.Run(via.name, func(b *testing.B) {
+			note := func(ctx context.Context) error {
+				id := "k" + strconv.Itoa(rand.IntN(profileKeySpace))
+				_, err := via.target.Client.Note(ctx, transport.NoteRequest{ResourceID: id, Text: text})
+				return err
+			}
+			for i := range 500 { // warm up: connections, the store's first pages
+				if err := note(context.Background()); err != nil {
+					b.Fatalf("warm-up note %d: %v", i, err)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				profileUnderLoad(b, via.nodes, token, filepath.Join(dir, fmt.Sprintf("%s.%%s.%d", via.name, i)), note)
+			}
+		})
+	}
+}
+
+// startProfiledCluster starts three agents with the write token (the
+// profiles' scope) on the raft-wal log store and returns them and the
+// leader. Their clients carry the token and a 30 s timeout.
+func startProfiledCluster(b *testing.B, token string) ([]*clustertest.Node, *clustertest.Node) {
+	bin := clustertest.Binary(b)
 	nodes := make([]*clustertest.Node, 3)
 	for i := range nodes {
 		nodes[i] = clustertest.NewNode(b, bin, fmt.Sprintf("ovi-%d", i+1))
@@ -45,7 +103,7 @@ func BenchmarkLeaderProfile(b *testing.B) {
 		nodes[i].Client = c
 	}
 	for _, n := range nodes {
-		n.Flags = []string{"--bootstrap-expect", "3", "--acl-write-token", token}
+		n.Flags = []string{"--bootstrap-expect", "3", "--acl-write-token", token, "--raft-log-store", "wal"}
 		for _, p := range nodes {
 			n.Flags = append(n.Flags, "--retry-join", p.GossipAddr())
 		}
@@ -53,57 +111,23 @@ func BenchmarkLeaderProfile(b *testing.B) {
 	}
 	var l *clustertest.Node
 	clustertest.WaitFor(b, "a leader with 3 voters", 30*time.Second, func() bool { l = clustertest.Leader(nodes, 3); return l != nil })
-	f := clustertest.Followers(nodes, l)[0]
-	dir := os.Getenv("OVI_PROFILE_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	}
-	for _, via := range []struct {
-		name    string
-		target  *clustertest.Node
-		profile []*clustertest.Node
-	}{{"via-leader", l, []*clustertest.Node{l}}, {"via-follower", f, []*clustertest.Node{f, l}}} {
-		b.Run(via.name, func(b *testing.B) {
-			note := func(ctx context.Context) error {
-				_, err := via.target.Client.Note(ctx, transport.NoteRequest{ResourceID: "bench", Text: "benchmark note"})
-				return err
-			}
-			for i := range 500 { // warm up: connections, the store's first pages
-				if err := note(context.Background()); err != nil {
-					b.Fatalf("warm-up note %d: %v", i, err)
-				}
-			}
-			b.ResetTimer()
-			for i := range b.N {
-				paths := make([]string, len(via.profile))
-				for j, n := range via.profile {
-					role := "follower"
-					if n == l {
-						role = "leader"
-					}
-					paths[j] = filepath.Join(dir, fmt.Sprintf("%s.%s.%d.pprof", via.name, role, i))
-				}
-				profileUnderLoad(b, via.profile, token, paths, 64, note)
-			}
-		})
-	}
+	return nodes, l
 }
 
-// profileUnderLoad runs workers closed-loop proposers until the CPU
-// profiles (profileSeconds) of nodes have been written to paths, and
-// reports the rate and latency of the window.
-func profileUnderLoad(b *testing.B, nodes []*clustertest.Node, token string, paths []string, workers int, op func(context.Context) error) {
-	b.Helper()
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var lat []time.Duration
+// loadWindow is what the closed-loop clients did during a profile window.
+type loadWindow struct {
+	lat    []time.Duration
+	failed int64
+}
+
+// runClosedLoop runs workers clients calling op until ctx ends.
+func runClosedLoop(ctx context.Context, workers int, op func(context.Context) error) *loadWindow {
+	out := &loadWindow{}
 	var mu sync.Mutex
 	var failed atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			var mine []time.Duration
 			for ctx.Err() == nil {
 				t0 := time.Now()
@@ -113,40 +137,90 @@ func profileUnderLoad(b *testing.B, nodes []*clustertest.Node, token string, pat
 				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			out.lat = append(out.lat, mine...)
 			mu.Unlock()
-		}()
+		})
 	}
+	wg.Wait()
+	out.failed = failed.Load()
+	return out
+}
+
+// profileUnderLoad runs the closed-loop clients until the CPU profiles
+// (profileSeconds) of nodes have been written (pattern's %s is the role),
+// and reports the rate, the latency and the CPU per note of each agent
+// and of this process (the load client) over the window.
+func profileUnderLoad(b *testing.B, nodes []profiled, token, pattern string, op func(context.Context) error) {
+	b.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	loaded := make(chan *loadWindow, 1)
+	go func() { loaded <- runClosedLoop(ctx, profileProposers, op) }()
+	cpu0, self0 := agentsCPU(nodes), selfCPU()
 	start := time.Now()
 	errs := make([]error, len(nodes))
 	var pw sync.WaitGroup
 	for i, n := range nodes {
-		pw.Add(1)
-		go func() {
-			defer pw.Done()
-			errs[i] = fetchProfile(n.HTTPAddr(), token, paths[i])
-		}()
+		pw.Go(func() { errs[i] = fetchProfile(n.node.HTTPAddr(), token, fmt.Sprintf(pattern, n.role)+".pprof") })
 	}
 	pw.Wait()
-	elapsed := time.Since(start)
-	for i, n := range nodes { // allocations since the agent started (-sample_index=alloc_space)
-		errs = append(errs, fetchProfilePath(n.HTTPAddr(), token, "allocs", strings.TrimSuffix(paths[i], ".pprof")+".allocs.pprof"))
-	}
-	err := errors.Join(errs...)
+	elapsed, cpu1, self1 := time.Since(start), agentsCPU(nodes), selfCPU()
 	stop()
-	wg.Wait()
-	if err != nil {
+	w := <-loaded
+	for _, n := range nodes { // allocations since the agent started (-sample_index=alloc_space)
+		errs = append(errs, fetchProfilePath(n.node.HTTPAddr(), token, "allocs", fmt.Sprintf(pattern, n.role)+".allocs.pprof"))
+	}
+	if err := errors.Join(errs...); err != nil {
 		b.Fatal(err)
 	}
-	if n := failed.Load(); n > 0 {
-		b.Fatalf("%d of %d notes failed", n, len(lat))
+	if w.failed > 0 {
+		b.Fatalf("%d of %d notes failed", w.failed, len(w.lat))
 	}
-	slices.Sort(lat)
-	b.Logf("CPU profiles (%d s, %d notes, %d proposers): %s", profileSeconds, len(lat), workers, strings.Join(paths, " "))
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "records/s")
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	notes := float64(len(w.lat))
+	for i, n := range nodes {
+		b.ReportMetric(float64((cpu1[i]-cpu0[i]).Microseconds())/notes, n.role+"-cpu-µs/note")
+	}
+	b.ReportMetric(float64((self1-self0).Microseconds())/notes, "client-cpu-µs/note")
+	slices.Sort(w.lat)
+	b.Logf("CPU profiles (%d s, %d notes, %d clients): %s", profileSeconds, len(w.lat), profileProposers, fmt.Sprintf(pattern, "*")+".pprof")
+	b.ReportMetric(notes/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(w.lat[len(w.lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(w.lat[len(w.lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// agentsCPU is the CPU time (user + system) each agent process has used.
+func agentsCPU(nodes []profiled) []time.Duration {
+	out := make([]time.Duration, len(nodes))
+	for i, n := range nodes {
+		out[i] = procCPU(n.node.Pid())
+	}
+	return out
+}
+
+// procCPU reads utime + stime of a process from /proc/PID/stat (in
+// USER_HZ ticks, 100 a second on Linux); 0 when unreadable.
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(raw)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after "pid (comm)": state is field 3
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64) // field 14
+	stime, _ := strconv.ParseInt(fields[12], 10, 64) // field 15
+	return time.Duration(utime+stime) * (time.Second / 100)
+}
+
+// selfCPU is this process' CPU time (user + system): the load client's.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // fetchProfile writes the agent's CPU profile over profileSeconds to path.
