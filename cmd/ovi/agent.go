@@ -165,6 +165,7 @@ func agentAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	cluster.ApplyGCPolicy(os.Getenv, logger)
 	providers, reload := engine.AWSProviders("", logger), func() (cluster.Config, error) { return agentConfig(c) }
 	if c.Bool("dev") {
 		dev, err := startDev(c.Context, &cfg, logger)
