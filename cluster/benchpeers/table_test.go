@@ -33,23 +33,15 @@ func TestWriteTableMediansAndRatios(t *testing.T) {
 		r.Add("etcd", FailoverGap, GapSample([]time.Duration{ms(1100 * f), ms(1000), ms(1300 * f)}))
 		r.Add("ovi", FailoverGap, GapSample([]time.Duration{ms(2400 * f), ms(2000), ms(2600)}))
 	}
-	var b strings.Builder
-	if err := r.WriteTable(&b, Compare{Ovi: "ovi", Raw: "raw", Etcd: "etcd"}); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	for _, want := range []string{
+	out := tableOf(t, r)
+	assertContains(t, out,
 		"| load | raw | etcd | ovi | ovi / raw | ovi / etcd |",
 		"| append, 64 clients | 8,312/s, p50 7.10 ms | 5,517/s, p50 10.1 ms | 1,762/s, p50 35.7 ms | 0.21 | 0.32 |",
 		"| old-revision read: consistent / linearizable | — | p50 0.450 ms, 2,200/s | p50 0.750 ms, 1,300/s | — | 1.67 |",
 		"| failover gap after kill -9 | — | 1.10 s (max 1.43 s) | 2.40 s (max 2.64 s) | — | 2.18 |",
 		"| append, 1 client | — | — | — | — | — |",
 		"Median of 3 rounds.",
-	} {
-		if !strings.Contains(out, want+"\n") && !strings.Contains(out, want) {
-			t.Errorf("table lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	if n := strings.Count(out, "\n| "); n != len(Metrics()) {
 		t.Errorf("%d body rows, want %d:\n%s", n, len(Metrics()), out)
 	}
@@ -69,27 +61,39 @@ func TestWriteTableCPURowsAndIdleBefore(t *testing.T) {
 	r.AddIdleBefore(1, "etcd", 96.4)
 	r.AddIdleBefore(1, "ovi", 95)
 	r.AddIdleBefore(2, "etcd", 91)
-	var b strings.Builder
-	if err := r.WriteTable(&b, Compare{Ovi: "ovi", Raw: "raw", Etcd: "etcd"}); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	for _, want := range []string{
+	out := tableOf(t, r)
+	assertContains(t, out,
 		"| append, 64 clients: CPU µs/record (leader · followers · client = total) | 95 · 20, 20 · in leader = 135 | — | 350 · 240, 165 · 115 = 870 | 6.44 | — |\n",
 		"| append, 1 client: CPU µs/record (leader · followers · client = total) | — | — | — | — | — |\n",
 		"| append, 64 clients: CPU idle / iowait during the phase | 60 % / 5 % | — | 8 % / 0 % | — | — |\n",
 		"raw Raft's load runs inside its leader",
 		"CPU idle before each round: round 1: raw 97 %, etcd 96 %, ovi 95 %; round 2: etcd 91 %.\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("table lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	rows := strings.Split(out, "\n")
 	if !strings.HasPrefix(rows[3], "| append, 64 clients |") || !strings.HasPrefix(rows[4], "| append, 1 client: CPU") {
 		t.Errorf("the CPU rows do not follow the append rows:\n%s", out)
 	}
 	if n := strings.Count(out, "\n| "); n != len(Metrics())+4 {
 		t.Errorf("%d body rows, want %d:\n%s", n, len(Metrics())+4, out)
+	}
+}
+
+// tableOf is r's table comparing ovi with raw and etcd.
+func tableOf(t *testing.T, r *Results) string {
+	t.Helper()
+	var b strings.Builder
+	if err := r.WriteTable(&b, Compare{Ovi: "ovi", Raw: "raw", Etcd: "etcd"}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// assertContains fails the test for each of wants that out lacks.
+func assertContains(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
 	}
 }
