@@ -34,14 +34,15 @@ const (
 func (a *Agent) setupRaft() error {
 	dir := filepath.Join(a.cfg.DataDir, "raft")
 	hlog := newHCLogger("raft", a.logger)
+	var err error
+	if a.snapshots, err = raft.NewFileSnapshotStoreWithLogger(dir, raftSnapshotsRetain, hlog); err != nil {
+		return fmt.Errorf("cluster: open snapshot store: %w", err)
+	}
 	logStore, err := a.openLogStore(dir)
 	if err != nil {
 		return err
 	}
 	a.logStore = logStore
-	if a.snapshots, err = raft.NewFileSnapshotStoreWithLogger(dir, raftSnapshotsRetain, hlog); err != nil {
-		return fmt.Errorf("cluster: open snapshot store: %w", err)
-	}
 	if err := a.setupTransport(); err != nil {
 		return err
 	}

@@ -27,8 +27,10 @@ const raftDBCheckTimeout = 5 * time.Second
 // openLogStore opens data_dir/raft's log store: the one raft.log_store
 // names, which must be the one the data dir was created with (its
 // log-store marker; raft.db in a data dir older than the marker), or when
-// raft.log_store is unset, the data dir's (wal for a new one). A new
-// data dir's choice is recorded before Raft writes to it.
+// raft.log_store is unset, the data dir's (DefaultLogStore for a new
+// one). A new data dir's choice is recorded before Raft writes to it. A
+// log that is not new must hold what the store has applied
+// (checkLogHoldsApplied).
 func (a *Agent) openLogStore(dir string) (LogStore, error) {
 	recorded, where, err := recordedLogStore(dir)
 	if err != nil {
@@ -45,34 +47,71 @@ func (a *Agent) openLogStore(dir string) (LogStore, error) {
 			"or migrate this node to %s: docs/operations.md#changing-the-raft-log-store",
 			ErrLogStoreMismatch, kind, where, recorded, recorded, kind)
 	}
-	var store LogStore
-	if kind == LogStoreBoltDB {
-		store, err = a.openRaftLog(filepath.Join(dir, "raft.db"))
-	} else {
-		store, err = a.openRaftWAL(dir)
-	}
+	store, path, err := a.openCheckedLog(kind, dir)
 	if err != nil {
 		return nil, err
 	}
-	if where != filepath.Join(dir, logStoreMarker) || recorded == "" {
-		if err := recordLogStore(dir, kind); err != nil {
-			_ = store.Close()
-			return nil, err
-		}
+	if recorded != "" {
+		err = a.checkHoldsApplied(store, path)
+	}
+	if err == nil && (where != filepath.Join(dir, logStoreMarker) || recorded == "") {
+		err = recordLogStore(dir, kind)
+	}
+	if err != nil {
+		_ = store.Close()
+		return nil, err
 	}
 	a.logger.Info("raft log store", "store", string(kind), "dir", dir)
 	return store, nil
 }
 
-// openRaftWAL opens data_dir/raft/wal. raft-wal checks its own segments
-// (a CRC per entry) and refuses a torn or overwritten one with
-// ErrCorrupt, which is ErrRaftLogCorrupt here with the same recovery line.
-func (a *Agent) openRaftWAL(dir string) (LogStore, error) {
-	store, err := OpenLogStore(LogStoreWAL, dir, newHCLogger("raft-wal", a.logger))
-	if errors.Is(err, raftwaltypes.ErrCorrupt) {
-		return nil, a.raftLogCorrupt(filepath.Join(dir, "wal"), fmt.Errorf("%w: %w", ErrRaftLogCorrupt, err))
+// openCheckedLog checks and opens the log of kind in dir; path is the
+// file a lost tail would be in (raft.db, or the wal's last segment).
+func (a *Agent) openCheckedLog(kind LogStoreKind, dir string) (LogStore, string, error) {
+	if kind == LogStoreBoltDB {
+		path := filepath.Join(dir, "raft.db")
+		store, err := a.openRaftLog(path)
+		return store, path, err
 	}
-	return store, err
+	return a.openRaftWAL(dir)
+}
+
+// checkHoldsApplied is checkLogHoldsApplied against the store's applied
+// index and the latest snapshot.
+func (a *Agent) checkHoldsApplied(store LogStore, path string) error {
+	if a.store == nil {
+		return nil
+	}
+	applied, _ := a.store.AppliedIndex()
+	var snapshot uint64
+	if a.snapshots != nil {
+		snaps, err := a.snapshots.List()
+		if err != nil {
+			return fmt.Errorf("cluster: list snapshots: %w", err)
+		}
+		if len(snaps) > 0 {
+			snapshot = snaps[0].Index
+		}
+	}
+	if err := checkLogHoldsApplied(store, applied, snapshot); err != nil {
+		return a.raftLogCorrupt(path, err)
+	}
+	return nil
+}
+
+// openRaftWAL checks data_dir/raft/wal (checkRaftWAL), then opens it;
+// path is its last segment. What raft-wal itself refuses (ErrCorrupt, a
+// segment listed but missing) is ErrRaftLogCorrupt with the same line.
+func (a *Agent) openRaftWAL(dir string) (LogStore, string, error) {
+	path, err := checkRaftWAL(filepath.Join(dir, "wal"))
+	if err != nil {
+		return nil, "", a.raftLogCorrupt(path, err)
+	}
+	store, err := OpenLogStore(LogStoreWAL, dir, newHCLogger("raft-wal", a.logger))
+	if errors.Is(err, raftwaltypes.ErrCorrupt) || errors.Is(err, os.ErrNotExist) {
+		return nil, "", a.raftLogCorrupt(filepath.Join(dir, "wal"), fmt.Errorf("%w: %w", ErrRaftLogCorrupt, err))
+	}
+	return store, path, err
 }
 
 // openRaftLog checks raft.db, then opens it as the log and stable store.
@@ -96,8 +135,8 @@ func (a *Agent) openRaftLog(path string) (LogStore, error) {
 	return OpenLogStore(LogStoreBoltDB, filepath.Dir(path), nil)
 }
 
-// raftLogCorrupt is the one-line error for a damaged raft.db: what is
-// wrong and how to recover.
+// raftLogCorrupt is the one-line error for a damaged Raft log (raft.db, or
+// a file of data_dir/raft/wal): the file, what is wrong and how to recover.
 func (a *Agent) raftLogCorrupt(path string, cause error) error {
 	if !errors.Is(cause, ErrRaftLogCorrupt) {
 		return fmt.Errorf("cluster: check raft log %s: %w", path, cause)
@@ -105,7 +144,7 @@ func (a *Agent) raftLogCorrupt(path string, cause error) error {
 	return fmt.Errorf("%w: %s: %s; recover: run 'ovi operator raft remove-peer %s' on a healthy node, "+
 		"remove %s and start this node again (it resyncs from its peers), or restore a snapshot",
 		ErrRaftLogCorrupt, path, oneLine(strings.TrimPrefix(cause.Error(), ErrRaftLogCorrupt.Error()+": ")),
-		a.cfg.NodeName, filepath.Dir(path))
+		a.cfg.NodeName, filepath.Join(a.cfg.DataDir, "raft"))
 }
 
 // checkRaftDB reads raft.db read-only as Raft will (see openRaftLog). A
@@ -126,14 +165,20 @@ func checkRaftDB(path string) (err error) {
 		ReadOnly: true, PreLoadFreelist: true, Timeout: raftDBCheckTimeout,
 	}})
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) ||
-			errors.Is(err, bolterrors.ErrVersionMismatch) || errors.Is(err, bolterrors.ErrInvalidMapping) {
-			return fmt.Errorf("%w: %w", ErrRaftLogCorrupt, err)
-		}
-		return err
+		return boltOpenError(err)
 	}
 	defer func() { _ = store.Close() }()
 	return readRaftDB(store)
+}
+
+// boltOpenError is ErrRaftLogCorrupt for a bbolt file that cannot be
+// opened because of its bytes, else err.
+func boltOpenError(err error) error {
+	if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) ||
+		errors.Is(err, bolterrors.ErrVersionMismatch) || errors.Is(err, bolterrors.ErrInvalidMapping) {
+		return fmt.Errorf("%w: %w", ErrRaftLogCorrupt, err)
+	}
+	return err
 }
 
 // readRaftDB reads every log entry and the stable values once.
