@@ -75,8 +75,10 @@ func (w *ackedWriter) counts() (int, int) {
 // others elect a leader that serves the writes. When space returns (and
 // the old leader is started again if it stopped), every node must hold
 // every acknowledged note — nothing acknowledged is lost.
-func TestLeaderDiskFull(t *testing.T) {
-	cl, fault, l, wit := startDiskCluster(t)
+func TestLeaderDiskFull(t *testing.T) { eachLogStore(t, leaderDiskFull) }
+
+func leaderDiskFull(t *testing.T, store string) {
+	cl, fault, l, wit := startDiskCluster(t, store)
 	var w ackedWriter
 	stop := make(chan struct{})
 	done := make(chan struct{})
