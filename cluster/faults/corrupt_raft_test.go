@@ -4,6 +4,7 @@ package faults
 
 import (
 	"context"
+	encbinary "encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -59,17 +60,25 @@ func overwriteRaftPages(t *testing.T, path string, wholePages bool, seed uint64)
 	return pages
 }
 
-// TestCorruptRaftLogRefusedAtStart damages the Raft log (raft.db) of two
-// stopped followers in turn — page bodies on one, whole pages on the
-// other. Each restart must fail with exit status 1 and one "ovi:" line
-// naming the file and the recovery, never a panic or "this is a bug in
-// ovi". Then the recovery it names is followed: remove-peer on the
-// leader, remove the node's raft directory, start it: it rejoins as a
-// voter and ends with every record the others have.
-func TestCorruptRaftLogRefusedAtStart(t *testing.T) {
+// TestCorruptRaftLogRefusedAtStart damages the Raft log of two stopped
+// followers in turn. On boltdb: raft.db's page bodies on one, whole pages
+// on the other. On wal: one flipped byte in the entry data of an early
+// append of the last segment on one (raft-wal would serve the damaged
+// entry: only the last append's CRC is checked), one in the last append
+// the follower had applied on the other (raft-wal would drop it as a
+// torn write; the store had applied it). Each restart must fail with exit
+// status 1 and one "ovi:" line naming the file and the recovery, never a
+// panic or "this is a bug in ovi". Then the recovery it names is
+// followed: remove-peer on the leader, remove the node's raft directory,
+// start it: it rejoins as a voter and ends with every record the others
+// have.
+func TestCorruptRaftLogRefusedAtStart(t *testing.T) { eachLogStore(t, corruptRaftLogRefused) }
+
+func corruptRaftLogRefused(t *testing.T, store string) {
 	bin := binary(t)
 	c := startCloud(t, bin)
 	cl := newCluster(t, bin, c, false)
+	cl.logStore(store)
 	cl.write(infra{web: 1})
 	l := cl.start()
 	cl.waitConverged(l, 1, 0, 90*time.Second)
@@ -85,8 +94,11 @@ func TestCorruptRaftLogRefusedAtStart(t *testing.T) {
 	w := newWitness()
 	w.add(l.name, mustWAL(t, l))
 	for i, f := range others(cl.nodes, l) {
-		whole := i == 1
-		refuseCorruptRaftLog(t, f, whole)
+		damage := raftDBDamage(i == 1)
+		if store == "wal" {
+			damage = walDamage(i == 1)
+		}
+		refuseCorruptRaftLog(t, f, damage)
 		l = recoverCorruptRaftLog(t, cl, l, f)
 	}
 	if lost, msgs := w.verify(t, cl.nodes); lost != 0 {
@@ -95,29 +107,111 @@ func TestCorruptRaftLogRefusedAtStart(t *testing.T) {
 	t.Logf("both followers resynced %d records", len(mustWAL(t, l)))
 }
 
-// refuseCorruptRaftLog stops f, damages its raft.db and expects the
-// restart to fail with one line.
-func refuseCorruptRaftLog(t *testing.T, f *node, wholePages bool) {
+// logDamage damages a stopped node's Raft log; applied is the store's
+// applied index before the node was stopped. It returns the file the
+// refusal must name and what it did.
+type logDamage func(t *testing.T, n *node, applied uint64) (string, string)
+
+// raftDBDamage overwrites raft.db's page bodies or whole pages.
+func raftDBDamage(wholePages bool) logDamage {
+	return func(t *testing.T, n *node, _ uint64) (string, string) {
+		db := filepath.Join(n.dataDir, "raft", "raft.db")
+		pages := overwriteRaftPages(t, db, wholePages, uint64(len(n.name)))
+		return db, fmt.Sprintf("%d pages overwritten (whole pages: %v)", pages, wholePages)
+	}
+}
+
+// walDamage flips one byte of entry data in the last segment: in the
+// second append, or (last) in the last append holding only entries the
+// store had applied.
+func walDamage(last bool) logDamage {
+	return func(t *testing.T, n *node, applied uint64) (string, string) {
+		segs, err := filepath.Glob(filepath.Join(n.dataDir, "raft", "wal", "*.wal"))
+		if err != nil || len(segs) == 0 {
+			t.Fatalf("%s: no wal segment (%v)", n.name, err)
+		}
+		seg := segs[len(segs)-1] // names sort by base index
+		data, err := os.ReadFile(seg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var base uint64
+		if _, err := fmt.Sscanf(filepath.Base(seg), "%020d-", &base); err != nil {
+			t.Fatal(err)
+		}
+		apps := walAppends(data, base)
+		k := 1
+		for last && k+1 < len(apps) && apps[k+1].last <= applied {
+			k++
+		}
+		if len(apps) < 3 || apps[k].last > applied {
+			t.Fatalf("%s: %d appends in %s, none to damage below applied %d", n.name, len(apps), seg, applied)
+		}
+		data[apps[k].firstData] ^= 0x5a
+		if err := os.WriteFile(seg, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return seg, fmt.Sprintf("one byte flipped in append %d of %d (entries up to %d, applied %d)", k+1, len(apps), apps[k].last, applied)
+	}
+}
+
+// walAppend is one append of a raft-wal segment: the offset of its first
+// entry's data and the index of its last entry.
+type walAppend struct {
+	firstData int64
+	last      uint64
+}
+
+// walAppends walks a raft-wal segment's frames (8-byte header: type 1
+// entry, 2 index, 3 commit; a length; payload padded to 8 bytes) from
+// its 32-byte header to the first zero frame.
+func walAppends(data []byte, base uint64) []walAppend {
+	var out []walAppend
+	idx, first := base, int64(-1)
+	for off := int64(32); off+8 <= int64(len(data)) && data[off] != 0 && data[off] <= 3; {
+		n := int64(encbinary.LittleEndian.Uint32(data[off+4 : off+8]))
+		switch data[off] {
+		case 1:
+			if first < 0 {
+				first = off + 8 + min(n-1, 40) // inside the entry, past the codec's varints
+			}
+			idx++
+		case 3:
+			if first >= 0 {
+				out = append(out, walAppend{firstData: first, last: idx - 1})
+			}
+			first, n = -1, 0
+		}
+		off += 8 + n + (8-n%8)%8
+	}
+	return out
+}
+
+// refuseCorruptRaftLog stops f, damages its log and expects the restart
+// to fail with one line naming the damaged file.
+func refuseCorruptRaftLog(t *testing.T, f *node, damage logDamage) {
 	t.Helper()
-	db := filepath.Join(f.dataDir, "raft", "raft.db")
+	st, ok := f.status()
+	if !ok {
+		t.Fatalf("%s: no status", f.name)
+	}
 	f.kill()
-	pages := overwriteRaftPages(t, db, wholePages, uint64(len(f.name)))
+	file, what := damage(t, f, st.AppliedIndex)
 	start := time.Now()
 	f.start()
 	select {
 	case <-f.exited:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("%s: the agent started on a damaged raft.db", f.name)
+		t.Fatalf("%s: the agent started on a damaged log (%s)", f.name, what)
 	}
 	out := f.log()
 	lines := grepLines(out, "ovi: ")
-	if code := f.cmd.ProcessState.ExitCode(); code != 1 || len(lines) != 1 || !strings.Contains(lines[0], db) ||
+	if code := f.cmd.ProcessState.ExitCode(); code != 1 || len(lines) != 1 || !strings.Contains(lines[0], file) ||
 		!strings.Contains(lines[0], "raft log is corrupt") || !strings.Contains(lines[0], "remove-peer "+f.name) ||
 		strings.Contains(out, "panic") || strings.Contains(out, "bug in ovi") || strings.Contains(out, "goroutine ") {
-		t.Fatalf("%s: want exit 1 and one line naming %s, got exit %d and:\n%s", f.name, db, code, headOf(out))
+		t.Fatalf("%s: %s; want exit 1 and one line naming %s, got exit %d and:\n%s", f.name, what, file, code, headOf(out))
 	}
-	t.Logf("%s: %d pages overwritten (whole pages: %v); refused in %s with exit 1: %s",
-		f.name, pages, wholePages, time.Since(start).Round(time.Millisecond), lines[0])
+	t.Logf("%s: %s; refused in %s with exit 1: %s", f.name, what, time.Since(start).Round(time.Millisecond), lines[0])
 }
 
 // recoverCorruptRaftLog follows the error's recovery for f and returns
