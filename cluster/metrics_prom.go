@@ -19,6 +19,7 @@ import (
 type promMetrics struct {
 	reg           *prometheus.Registry
 	leaderChanges prometheus.Counter
+	fsm           *fsmMetrics
 }
 
 // newPromMetrics registers the agent's own collectors on reg (a new
@@ -30,8 +31,8 @@ func newPromMetrics(reg *prometheus.Registry, a *Agent) *promMetrics {
 	m := &promMetrics{reg: reg, leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ovi_raft_leader_changes_total",
 		Help: "Times this node saw a new leader elected (Raft leader observations naming a leader).",
-	})}
-	reg.MustRegister(m.leaderChanges,
+	}), fsm: newFSMMetrics()}
+	reg.MustRegister(m.leaderChanges, m.fsm.apply, m.fsm.logs, newStoreSyncCollector(a),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{

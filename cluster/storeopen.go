@@ -29,7 +29,7 @@ func (a *Agent) openStore() error {
 		return fmt.Errorf("cluster: open store: %w", err)
 	}
 	a.store, a.storeRebuilt = store, rebuilt
-	a.fsm = fsm.New(store, a.logger.With("component", "fsm"))
+	a.fsm = fsm.New(store, a.logger.With("component", "fsm"), fsm.WithApplyObserver(a.prom.fsm.observe))
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -35,6 +36,7 @@ type FSM struct {
 	store    *mvcc.Store
 	logger   *slog.Logger
 	handlers map[wal.Kind]handler
+	observe  ApplyObserver // nil: not measured
 
 	mu       sync.Mutex
 	fatalErr error         // first store failure; sticky
@@ -46,17 +48,33 @@ var (
 	_ raft.BatchingFSM = (*FSM)(nil)
 )
 
+// ApplyObserver is told, after every Apply or ApplyBatch call, how many
+// logs it carried and how long it took (decode, build and the store's
+// commit: the part of raft.Apply's latency the FSM adds on the leader). It
+// runs on Raft's FSM goroutine and must not block.
+type ApplyObserver func(logs int, took time.Duration)
+
+// Option configures an FSM.
+type Option func(*FSM)
+
+// WithApplyObserver measures every apply with fn.
+func WithApplyObserver(fn ApplyObserver) Option { return func(f *FSM) { f.observe = fn } }
+
 // New returns an FSM applying into store. A nil logger discards logs.
-func New(store *mvcc.Store, logger *slog.Logger) *FSM {
+func New(store *mvcc.Store, logger *slog.Logger, opts ...Option) *FSM {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &FSM{
+	f := &FSM{
 		store:    store,
 		logger:   logger,
 		handlers: handlers(),
 		failed:   make(chan struct{}),
 	}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
 }
 
 // Store returns the store the FSM applies into (for reads).
@@ -64,18 +82,29 @@ func (f *FSM) Store() *mvcc.Store { return f.store }
 
 // Apply applies one log; it is ApplyBatch of one. It returns an ApplyResult.
 func (f *FSM) Apply(l *raft.Log) any {
-	return f.applyLogs([]*raft.Log{l})[0]
+	return f.measured([]*raft.Log{l})[0]
 }
 
 // ApplyBatch applies logs in one store commit (one bbolt transaction, one
 // fsync) and returns one ApplyResult per log, in order.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
-	results := f.applyLogs(logs)
+	results := f.measured(logs)
 	out := make([]any, len(results))
 	for i := range results {
 		out[i] = results[i]
 	}
 	return out
+}
+
+// measured is applyLogs, timed for the observer when there is one.
+func (f *FSM) measured(logs []*raft.Log) []ApplyResult {
+	if f.observe == nil {
+		return f.applyLogs(logs)
+	}
+	start := time.Now()
+	results := f.applyLogs(logs)
+	f.observe(len(logs), time.Since(start))
+	return results
 }
 
 // Err returns the store failure that stopped the FSM, or nil.

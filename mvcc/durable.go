@@ -222,8 +222,10 @@ func (s *Store) syncLocked() error {
 		return s.failSyncLocked(err)
 	}
 	s.dirty = false
+	took := time.Since(start).Nanoseconds()
 	s.syncs.Add(1)
-	s.syncNanos.Add(time.Since(start).Nanoseconds())
+	s.syncNanos.Add(took)
+	s.syncLast.Store(took)
 	return nil
 }
 
@@ -231,6 +233,7 @@ func (s *Store) syncLocked() error {
 // restart on this boot also distrusts (no boot id).
 func (s *Store) failSyncLocked(err error) error {
 	s.syncErr = err
+	s.syncFailed.Store(true)
 	if s.marker != nil {
 		_ = writeMarkerFile(s.marker, marker{state: markerDirty})
 	}
@@ -242,6 +245,20 @@ func (s *Store) failSyncLocked(err error) error {
 // total time it took.
 func (s *Store) SyncStats() (syncs uint64, total time.Duration) {
 	return uint64(s.syncs.Load()), time.Duration(s.syncNanos.Load())
+}
+
+// SyncStatus is the store's durability at a glance (for metrics).
+type SyncStatus struct {
+	Syncs       uint64        // times the store was made durable
+	Total, Last time.Duration // all of them, and the last one
+	Failed      bool          // a sync failed: commits fail until the node restarts
+}
+
+// SyncStatus reports SyncStats, the last sync's duration and whether a
+// sync failed, without waiting for a commit or a sync in progress.
+func (s *Store) SyncStatus() SyncStatus {
+	return SyncStatus{Syncs: uint64(s.syncs.Load()), Total: time.Duration(s.syncNanos.Load()),
+		Last: time.Duration(s.syncLast.Load()), Failed: s.syncFailed.Load()}
 }
 
 // syncer makes a deferred-sync store durable every SyncInterval until

@@ -78,6 +78,9 @@ func TestDeferredSyncMarksDirtyUntilSynced(t *testing.T) {
 	if m := readMarker(t, path); m.state != markerClean {
 		t.Fatalf("after Sync marker state = %d, want clean", m.state)
 	}
+	if st := s.SyncStatus(); st.Syncs != syncsBefore+1 || st.Last <= 0 || st.Total < st.Last || st.Failed {
+		t.Fatalf("after one Sync SyncStatus = %+v, want %d syncs, the last one timed, none failed", st, syncsBefore+1)
+	}
 	mustCommit(t, s, Entry{Index: 21, Term: 1, Ops: []Op{put("k", "w")}})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -165,6 +168,9 @@ func TestFailedSyncIsSticky(t *testing.T) {
 	}
 	if err := s.Sync(); !errors.Is(err, first) {
 		t.Fatalf("Sync = %v, want the sticky %v", err, first)
+	}
+	if !s.SyncStatus().Failed {
+		t.Fatal("SyncStatus does not report the failed sync")
 	}
 	if got, _ := s.AppliedIndex(); got != 0 {
 		t.Fatalf("applied = %d after failed commits", got)

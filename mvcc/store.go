@@ -60,6 +60,8 @@ type Store struct {
 	boot       string   // this boot's id
 	syncs      atomic.Int64
 	syncNanos  atomic.Int64
+	syncLast   atomic.Int64 // nanoseconds of the last sync
+	syncFailed atomic.Bool  // syncErr is set
 	syncerDone chan struct{}
 
 	compactMu   sync.Mutex    // one compaction runner at a time
