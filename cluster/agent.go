@@ -44,16 +44,17 @@ type Agent struct {
 	trans     *raft.NetworkTransport
 	notifyCh  chan bool
 
-	tls     *transport.MutualTLS // nil: plaintext (loopback or insecure_plaintext)
-	members *membership
-	httpLn  net.Listener
-	httpSrv *http.Server
-	metrics *metrics
-	prom    *promMetrics
-	disk    diskErrors // the last failed disk write (readiness)
-	peers   *peerAuth  // who is a server of the cluster (Raft port, node-to-node endpoints)
-	conns   listenerCounters
-	clients *clientPool
+	tls      *transport.MutualTLS // nil: plaintext (loopback or insecure_plaintext)
+	members  *membership
+	httpLn   net.Listener
+	httpSrv  *http.Server
+	metrics  *metrics
+	prom     *promMetrics
+	disk     diskErrors // the last failed disk write (readiness)
+	peers    *peerAuth  // who is a server of the cluster (Raft port, node-to-node endpoints)
+	conns    listenerCounters
+	clients  *clientPool
+	forwards *forwarder // this node's proposals on their way to the leader
 
 	raftAddr string
 	httpAddr string
@@ -113,6 +114,7 @@ func Open(cfg Config) (*Agent, error) {
 	a.metrics = newMetrics()
 	a.prom = newPromMetrics(cfg.Registry, a)
 	a.peers = newPeerAuth(a.logger, a.prom.reg)
+	a.forwards = newForwarder(a.prom.reg)
 	a.notifier = a.newNotifier()
 	if err := a.open(); err != nil {
 		_ = a.closeResources()

@@ -123,20 +123,24 @@ func (a *Agent) proposeOnce(ctx context.Context, deadline time.Time, recs []wal.
 	if a.raft.State() == raft.Leader {
 		return a.applyLocal(deadline, recs)
 	}
-	addr, leader, err := a.leaderClient()
+	m, err := a.leaderMember()
 	if err != nil {
 		return 0, err
+	}
+	addr := m.meta.HTTPAddr
+	leader, err := a.clients.get(addr)
+	if err != nil {
+		return 0, err
+	}
+	if m.meta.has(capProposeBatch) {
+		return a.forwards.forward(ctx, deadline, addr, leader, recs)
 	}
 	if dl, ok := ctx.Deadline(); !deadline.IsZero() && (!ok || deadline.Before(dl)) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	res, err := leader.Propose(ctx, transport.ProposeRequest{Records: recs})
-	if err != nil {
-		return 0, forwardError(addr, err)
-	}
-	return res.Revision, nil
+	return a.forwards.forwardSingle(ctx, addr, leader, recs)
 }
 
 // applyLocal is the proposer boundary: it stamps the term, validates and
@@ -248,13 +252,20 @@ func (a *Agent) leaderClient() (string, *transport.Client, error) {
 
 // leaderHTTP finds the leader's HTTP address in the gossip meta.
 func (a *Agent) leaderHTTP() (string, error) {
+	m, err := a.leaderMember()
+	return m.meta.HTTPAddr, err
+}
+
+// leaderMember is the leader as gossip knows it (its HTTP address and
+// capabilities).
+func (a *Agent) leaderMember() (member, error) {
 	_, id := a.raft.LeaderWithID()
 	if id == "" {
-		return "", ErrNoLeader
+		return member{}, ErrNoLeader
 	}
 	m, ok := a.members.lookup(string(id))
 	if !ok || m.meta.HTTPAddr == "" {
-		return "", fmt.Errorf("%w: leader %s not known in gossip yet", ErrNoLeader, id)
+		return member{}, fmt.Errorf("%w: leader %s not known in gossip yet", ErrNoLeader, id)
 	}
-	return m.meta.HTTPAddr, nil
+	return m, nil
 }

@@ -45,6 +45,7 @@ func (a *Agent) handler() http.Handler {
 	route(http.MethodPost, transport.PathRestore, scopeWrite, a.handleRestore)
 	route(http.MethodPost, transport.PathReconcile, scopeRead, a.handleReconcile) // an apply needs the write token (handleReconcile)
 	route(http.MethodPost, transport.PathPropose, scopeInternal, a.handlePropose)
+	route(http.MethodPost, transport.PathProposeMany, scopeInternal, a.handleProposeBatch)
 	route(http.MethodGet, transport.PathReadIndex, scopeInternal, a.handleReadIndex)
 	route(http.MethodGet, transport.PathReads, scopeInternal, a.handleReads)
 	route(http.MethodGet, transport.PathMetrics, scopeRead, a.handleMetrics)

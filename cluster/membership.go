@@ -49,7 +49,7 @@ type membership struct {
 
 func newMembership(a *Agent) (*membership, error) {
 	self := nodeMeta{Name: a.cfg.NodeName, RaftAddr: a.raftAddr, HTTPAddr: a.httpAddr, Version: a.cfg.Version,
-		WAL: wal.FormatCurrent}
+		WAL: wal.FormatCurrent, Caps: ownCaps()}
 	raw, err := self.encode()
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // metaVersion is the first byte of the gossiped node meta.
@@ -26,7 +28,27 @@ type nodeMeta struct {
 	// Leaving is set just before a graceful leave, so peers can tell
 	// "left" from "failed" (memberlist's leave notification does not).
 	Leaving bool `json:"leaving,omitempty"`
+	// Caps lists, comma-separated, the node-to-node protocol features the
+	// node serves beyond the first release's (capProposeBatch); older
+	// nodes send none, and a peer uses a feature only with a node that
+	// lists it. (A string, not a list: a member stays comparable.)
+	Caps string `json:"caps,omitempty"`
 }
+
+// Capabilities of nodeMeta.Caps.
+const (
+	// capProposeBatch: the node, as leader, serves
+	// transport.PathProposeMany (several forwarded proposals in one
+	// request); a follower forwards one proposal a request to a leader
+	// that does not list it.
+	capProposeBatch = "propose-batch"
+)
+
+// ownCaps are the capabilities this release serves.
+func ownCaps() string { return capProposeBatch }
+
+// has reports whether the node lists capability c.
+func (m nodeMeta) has(c string) bool { return slices.Contains(strings.Split(m.Caps, ","), c) }
 
 func (m nodeMeta) encode() ([]byte, error) {
 	raw, err := json.Marshal(m)

@@ -26,8 +26,9 @@ const (
 	PathRestore     = "/v1/snapshot/restore"
 	PathReconcile   = "/v1/reconcile"
 	PathMetrics     = "/metrics"
-	PathPropose     = "/v1/internal/propose"    // follower → leader write forwarding
-	PathReadIndex   = "/v1/internal/read-index" // follower → leader linearizable read index
+	PathPropose     = "/v1/internal/propose"       // follower → leader write forwarding, one proposal a request
+	PathProposeMany = "/v1/internal/propose-batch" // the same, the proposals waiting on a follower in one request
+	PathReadIndex   = "/v1/internal/read-index"    // follower → leader linearizable read index
 	ContentTypeJSON = "application/json"
 	ContentTypeNDJS = "application/x-ndjson"
 )

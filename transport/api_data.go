@@ -125,6 +125,27 @@ type ProposeRequest struct {
 	Records []wal.Record `json:"records"`
 }
 
+// ProposeBatchRequest is the body of the internal batched forwarding
+// endpoint (PathProposeMany): the proposals waiting on a follower, each
+// still its own Raft entry, revision and answer on the leader.
+type ProposeBatchRequest struct {
+	Proposals []ProposeRequest `json:"proposals"`
+}
+
+// ProposeResult is the leader's answer to one proposal of a batch: its
+// revision, or the error it would have answered alone (the code and
+// message of PathPropose's error body).
+type ProposeResult struct {
+	Revision uint64    `json:"revision,omitempty"`
+	Error    *APIError `json:"error,omitempty"`
+}
+
+// ProposeBatchResponse answers a ProposeBatchRequest: one result per
+// proposal, in the request's order.
+type ProposeBatchResponse struct {
+	Results []ProposeResult `json:"results"`
+}
+
 // ReadIndexResponse is the leader's commit index, confirmed with
 // VerifyLeader, for a linearizable read on a follower.
 type ReadIndexResponse struct {

@@ -114,6 +114,14 @@ func (c *Client) Propose(ctx context.Context, in ProposeRequest) (ProposeRespons
 	return out, call(ctx, c, http.MethodPost, PathPropose, nil, &in, &out)
 }
 
+// ProposeBatch commits each proposal as its own batch on the leader, in
+// one request (the internal batched forwarding endpoint): the answer holds
+// one result per proposal, in order.
+func (c *Client) ProposeBatch(ctx context.Context, in ProposeBatchRequest) (ProposeBatchResponse, error) {
+	var out ProposeBatchResponse
+	return out, call(ctx, c, http.MethodPost, PathProposeMany, nil, &in, &out)
+}
+
 // ReadIndex asks the leader for its confirmed commit index (internal).
 func (c *Client) ReadIndex(ctx context.Context) (ReadIndexResponse, error) {
 	var out ReadIndexResponse
