@@ -226,6 +226,9 @@ func leadershipError(err error) error {
 // leader, or the leader could not be dialled. (Reads also see the
 // leader's answers undecoded: not_leader and no_leader codes.)
 func retryable(err error) bool {
+	if err == nil {
+		return false // the common case: no errors.As walk
+	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return true // the leader we knew is gone; the request was never sent
