@@ -102,7 +102,7 @@ func startCPU(fs ProcFS, procs []*Proc, leader int) (*cpuMeter, error) {
 	if m.before, err = m.processes(); err != nil {
 		return nil, err
 	}
-	if m.self, err = selfCPU(); err != nil {
+	if m.self, err = SelfCPU(); err != nil {
 		return nil, err
 	}
 	if m.machine, err = fs.Machine(); err != nil {
@@ -129,7 +129,7 @@ func (m *cpuMeter) stop(records int, clientInLeader bool) (PhaseCPU, error) {
 	if err != nil {
 		return PhaseCPU{}, err
 	}
-	self, err := selfCPU()
+	self, err := SelfCPU()
 	if err != nil {
 		return PhaseCPU{}, err
 	}

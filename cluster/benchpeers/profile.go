@@ -49,7 +49,7 @@ func fetchProfiles(ctx context.Context, c *http.Client, token, dir, prefix strin
 		errs := make([]error, len(batch))
 		var wg sync.WaitGroup
 		for i, j := range batch {
-			wg.Go(func() { errs[i] = fetchTo(ctx, c, token, j.path, j.file) })
+			wg.Go(func() { errs[i] = FetchProfile(ctx, c, token, j.path, j.file) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
@@ -62,8 +62,8 @@ func fetchProfiles(ctx context.Context, c *http.Client, token, dir, prefix strin
 	return files, nil
 }
 
-// fetchTo GETs url with the bearer token and writes a 200 answer to file.
-func fetchTo(ctx context.Context, c *http.Client, token, url, file string) error {
+// FetchProfile GETs url with the bearer token and writes a 200 answer to file.
+func FetchProfile(ctx context.Context, c *http.Client, token, url, file string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("benchpeers: profile: %w", err)

@@ -15,10 +15,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/yairfalse/ovi/cluster/benchpeers"
 	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/transport"
 )
@@ -197,30 +197,17 @@ func agentsCPU(nodes []profiled) []time.Duration {
 	return out
 }
 
-// procCPU reads utime + stime of a process from /proc/PID/stat (in
-// USER_HZ ticks, 100 a second on Linux); 0 when unreadable.
+// procCPU is the CPU time (user + system) a process has used, from
+// /proc/PID/stat (benchpeers' reader); 0 when unreadable.
 func procCPU(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(raw)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after "pid (comm)": state is field 3
-	if len(fields) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64) // field 14
-	stime, _ := strconv.ParseInt(fields[12], 10, 64) // field 15
-	return time.Duration(utime+stime) * (time.Second / 100)
+	d, _ := benchpeers.ProcFS{}.ProcessCPU(pid)
+	return d
 }
 
 // selfCPU is this process' CPU time (user + system): the load client's.
 func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := benchpeers.SelfCPU()
+	return d
 }
 
 // fetchProfile writes the agent's CPU profile over profileSeconds to path.
@@ -232,27 +219,5 @@ func fetchProfile(addr, token, path string) error {
 func fetchProfilePath(addr, token, name, path string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), (profileSeconds+30)*time.Second)
 	defer cancel()
-	url := fmt.Sprintf("http://%s/debug/pprof/%s", addr, name)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("profile: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("profile: %s", resp.Status)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.ReadFrom(resp.Body); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("profile: %w", err)
-	}
-	return f.Close()
+	return benchpeers.FetchProfile(ctx, http.DefaultClient, token, fmt.Sprintf("http://%s/debug/pprof/%s", addr, name), path)
 }
