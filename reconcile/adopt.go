@@ -96,7 +96,18 @@ func (p AdoptionPlan) Adopted() int {
 // ovi:decision) and, in the reason, how the next reconcile will update its
 // tags. A blessed resource is adopted like any other and stays blessed.
 func PlanAdoption(kinds *Kinds, desired wal.Config, observed []wal.Resource, sel AdoptSelection) (AdoptionPlan, error) {
-	s := Decider{Kinds: kinds}.newDecision(&desired, observed, Memory{})
+	return Decider{Kinds: kinds}.PlanAdoption(desired, observed, Memory{}, sel)
+}
+
+// PlanAdoption is the package's PlanAdoption with the reconciler's
+// memory and confirmations: the unit's
+// launches decided and executed but not observed yet (prev.Launched, for
+// up to Confirmations cycles) take room as live members do, exactly as
+// Decide credits them, so an adoption never fills what a launch in flight
+// is about to.
+func (d Decider) PlanAdoption(desired wal.Config, observed []wal.Resource, prev Memory, sel AdoptSelection) (AdoptionPlan, error) {
+	s := d.newDecision(&desired, observed, prev)
+	s.countLaunched()
 	b, err := s.adoptionUnit(sel)
 	if err != nil {
 		return AdoptionPlan{}, err
@@ -128,8 +139,8 @@ func (s *decision) adoptOne(b *bucket, r *wal.Resource, room *int) PlannedAction
 		return a
 	}
 	if *room <= 0 {
-		a.Reason = fmt.Sprintf("Not adopted into %s: it would exceed the count (%d desired, %d live%s); raise count in the file first",
-			b.key.name, b.unit.Count, len(b.members), adoptedSoFar(b.room()-*room))
+		a.Reason = fmt.Sprintf("Not adopted into %s: it would exceed the count (%d desired, %d live%s%s); raise count in the file first",
+			b.key.name, b.unit.Count, len(b.members), launchesInFlight(b.pending), adoptedSoFar(b.room()-*room))
 		return a
 	}
 	member := b.unit.Count - *room + 1
@@ -143,6 +154,14 @@ func (s *decision) adoptOne(b *bucket, r *wal.Resource, room *int) PlannedAction
 		a.Reason += "; the next reconcile then updates its tags " + strings.TrimPrefix(m.tags, "Update: tags differ ")
 	}
 	return a
+}
+
+// launchesInFlight is ", N launched not visible yet" ("" for none).
+func launchesInFlight(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d launched not visible yet", n)
 }
 
 func adoptedSoFar(n int) string {
@@ -260,18 +279,24 @@ func IsAdoption(d *wal.Decided) bool {
 }
 
 // ReplayAdoption re-plans an adoption from what the WAL holds of it: the
-// configuration and resources at the revision it decided at, and its
-// decisions (their resources are the selection, their unit the target), and
-// compares decision decisionID with its replay (the ovi:decision tag added
-// as the engine adds it).
-func ReplayAdoption(kinds *Kinds, desired wal.Config, observed []wal.Resource, decided []wal.Record, decisionID string, recorded *wal.Decided) Verdict {
+// configuration and resources at the revision it decided at, its
+// decisions (their resources are the selection, their unit the target)
+// and the reconciler's memory then (in: the Decide inputs the next cycle
+// recorded — an adoption leaves the memory as it found it —; nil: none),
+// and compares decision decisionID with its replay (the ovi:decision tag
+// added as the engine adds it).
+func ReplayAdoption(kinds *Kinds, desired wal.Config, observed []wal.Resource, in *wal.DecideInputs, decided []wal.Record, decisionID string, recorded *wal.Decided) Verdict {
 	sel := AdoptSelection{Into: recorded.Group, Kind: recorded.ResourceKind}
 	for _, rec := range decided {
 		if rec.Decided != nil && IsAdoption(rec.Decided) {
 			sel.IDs = append(sel.IDs, rec.ResourceID)
 		}
 	}
-	plan, err := PlanAdoption(kinds, desired, observed, sel)
+	d, prev := Decider{Kinds: kinds}, Memory{}
+	if in != nil {
+		d.Confirmations, prev = in.Confirmations, MemoryOf(in)
+	}
+	plan, err := d.PlanAdoption(desired, observed, prev, sel)
 	if err != nil {
 		return Verdict{Diffs: []FieldChange{{Field: "decision", Recorded: recorded.Reason, Replayed: err.Error()}}}
 	}

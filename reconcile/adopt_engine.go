@@ -27,7 +27,8 @@ type AdoptRequest struct {
 // Adopt takes the turn like a cycle, so it never overlaps one, and adopts
 // the selected resources into the selected unit of the configuration in
 // force: it resolves open intents first (not on a dry run), observes every
-// kind (recording what changed, as a cycle does), plans (PlanAdoption),
+// kind (recording what changed, as a cycle does), plans (PlanAdoption,
+// with the engine's memory: launches in flight take room),
 // records one decided record per considered resource (adopt, or refuse
 // with the reason), then for each adoption commits executing, writes the
 // management tags with ovi:decision=<decision id> (the kind's executor,
@@ -64,7 +65,7 @@ func (c *cycle) adopt(ctx context.Context, sel AdoptSelection) error {
 	if err := c.adoptionConfig(ctx, observed, sel); err != nil {
 		return err
 	}
-	plan, err := PlanAdoption(c.e.kinds, c.desired.Config, observed, sel)
+	plan, err := c.e.decider().PlanAdoption(c.desired.Config, observed, c.e.memory, sel)
 	if err != nil {
 		return err
 	}
@@ -100,10 +101,15 @@ func (c *cycle) adoptionConfig(ctx context.Context, observed []wal.Resource, sel
 	if err := ValidateConfig(&c.req.Config.Config); err != nil {
 		return fmt.Errorf("reconcile: refused the configuration from %s: %w", c.req.Config.Source, err)
 	}
-	if _, err := PlanAdoption(c.e.kinds, c.req.Config.Config, observed, sel); err != nil {
+	if _, err := c.e.decider().PlanAdoption(c.req.Config.Config, observed, c.e.memory, sel); err != nil {
 		return err
 	}
 	return c.configure(ctx)
+}
+
+// decider is the engine's Decide parameters (its kinds, confirmations).
+func (e *Engine) decider() Decider {
+	return Decider{Confirmations: e.opts.Confirmations, Kinds: e.kinds}
 }
 
 // recordObserved records what changed since the last observation, as a

@@ -183,3 +183,30 @@ func TestAdoptWithAFilePutsItInForceFirst(t *testing.T) {
 		t.Errorf("after adopting one of two, the cycle created %d (web has %d)", rep.Counts.Missing, web)
 	}
 }
+
+// TestAdoptCountsLaunchesInFlight: web's two launches are executed but
+// not visible yet (EC2's eventual consistency); an adoption --matching web
+// planned then counts them as the next cycle would, so it adopts none of
+// the two hand-made matches instead of overfilling web to four.
+func TestAdoptCountsLaunchesInFlight(t *testing.T) {
+	r := newRig(t, webYAML)
+	r.cloud.hideNew = 5
+	e := r.engine()
+	r.run(e, Request{})
+	if got := r.cloud.count("create"); got != 1 {
+		t.Fatalf("%d creates, want the group's one", got)
+	}
+	r.cloud.add(handMade("i-hand1"), handMade("i-hand2"))
+	rep, err := e.Adopt(context.Background(), AdoptRequest{Selection: AdoptSelection{Into: "web", Matching: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range rep.Decisions {
+		if d.Action.Action == wal.ActionAdopt || !strings.Contains(d.Action.Reason, "2 launched not visible yet") {
+			t.Errorf("%s: %s %q, want refused for the launches in flight", d.Action.ResourceID, d.Action.Action, d.Action.Reason)
+		}
+	}
+	if len(rep.Decisions) != 2 {
+		t.Fatalf("%d decisions, want one per hand-made instance: %+v", len(rep.Decisions), rep.Decisions)
+	}
+}

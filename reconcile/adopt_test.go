@@ -264,12 +264,61 @@ func TestReplayAdoption(t *testing.T) {
 		recs = append(recs, wal.Record{Kind: wal.KindDecided, ResourceID: a.ResourceID, DecisionID: id, Decided: a.Decided(false)})
 	}
 	for _, rec := range recs {
-		if v := ReplayAdoption(DefaultKinds(), cfg, observed, recs, rec.DecisionID, rec.Decided); !v.Identical {
+		if v := ReplayAdoption(DefaultKinds(), cfg, observed, nil, recs, rec.DecisionID, rec.Decided); !v.Identical {
 			t.Errorf("%s replayed %+v", rec.ResourceID, v.Diffs)
 		}
 	}
 	cfg.Groups[0].Count = 1
-	if v := ReplayAdoption(DefaultKinds(), cfg, observed, recs, recs[0].DecisionID, recs[0].Decided); v.Identical {
+	if v := ReplayAdoption(DefaultKinds(), cfg, observed, nil, recs, recs[0].DecisionID, recs[0].Decided); v.Identical {
 		t.Error("replayed against a full group, the adoption is still identical")
+	}
+}
+
+// TestPlanAdoptionCountsLaunchesInFlight: a launch for web decided and
+// executed but not observed yet (the reconciler's launch memory) takes
+// room as a live member does, as Decide credits it: web (3, one live, one
+// in flight) adopts one of its matches and refuses the next, saying why;
+// once the launch has gone unseen for Confirmations cycles it no longer
+// counts.
+func TestPlanAdoptionCountsLaunchesInFlight(t *testing.T) {
+	cfg, observed := adoptionWorld()
+	sel := AdoptSelection{Into: "web", Kind: wal.ResourceInstance, Matching: true}
+	inFlight := Memory{Launched: map[string]Launch{"i-99": {Group: "web"}}}
+	p, err := Decider{Kinds: DefaultKinds()}.PlanAdoption(cfg, observed, inFlight, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Adopted(); got != 1 {
+		t.Fatalf("%d adopted with one launch in flight, want 1:\n%s", got, adoptLines(p))
+	}
+	var refused string
+	for _, a := range p.Actions {
+		if a.ResourceID == "i-06" {
+			refused = a.Reason
+		}
+	}
+	if want := "Not adopted into web: it would exceed the count (3 desired, 1 live, 1 launched not visible yet, 1 adopted before it)"; !strings.HasPrefix(refused, want) {
+		t.Fatalf("i-06: %q, want %q", refused, want)
+	}
+	stale := Memory{Launched: map[string]Launch{"i-99": {Group: "web", Cycles: DefaultConfirmations}}}
+	if p, _ := (Decider{Kinds: DefaultKinds()}).PlanAdoption(cfg, observed, stale, sel); p.Adopted() != 2 {
+		t.Fatalf("a launch unseen for %d cycles still takes room:\n%s", DefaultConfirmations, adoptLines(p))
+	}
+	if p, _ := PlanAdoption(DefaultKinds(), cfg, observed, sel); p.Adopted() != 2 {
+		t.Fatalf("without memory:\n%s", adoptLines(p))
+	}
+	var recs []wal.Record
+	for i, a := range p.Actions {
+		id := fmt.Sprint("c-", i+1)
+		if a.Action == wal.ActionAdopt {
+			a.SetTags = withTag(a.SetTags, wal.TagDecision, id)
+		}
+		recs = append(recs, wal.Record{Kind: wal.KindDecided, ResourceID: a.ResourceID, DecisionID: id, Decided: a.Decided(false)})
+	}
+	in := RecordedInputs("test", "", DefaultConfirmations, inFlight)
+	for _, rec := range recs {
+		if v := ReplayAdoption(DefaultKinds(), cfg, observed, in, recs, rec.DecisionID, rec.Decided); !v.Identical {
+			t.Errorf("%s replayed with the memory: %+v", rec.ResourceID, v.Diffs)
+		}
 	}
 }

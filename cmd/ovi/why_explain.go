@@ -115,7 +115,11 @@ func explainDecision(ctx context.Context, s *session, states stateCache, cl cycl
 	}
 	v.Inputs, v.Rule = inputsOf(rev, st, d, in)
 	if reconcile.IsAdoption(d.Record.Decided) {
-		v.Replay = replayAdoption(cl, st, d, v.Replay)
+		mem, err := adoptionMemory(ctx, s, d)
+		if err != nil {
+			return v, err
+		}
+		v.Replay = replayAdoption(cl, st, mem, d, v.Replay)
 	} else {
 		plan, why := replayCycle(cl, st)
 		v.Replay = verdictOf(plan, why, d, v.Replay)
@@ -214,9 +218,26 @@ func supersededBy(ctx context.Context, s *session, d walEntry) (*walEntry, error
 	return nil, nil
 }
 
+// adoptionMemory is the reconciler's memory when adoption d was planned:
+// the Decide inputs of the first cycle after it (an adoption takes the
+// turn and leaves the memory as it found it, so the next cycle starts from
+// the same); nil when no cycle has recorded them since.
+func adoptionMemory(ctx context.Context, s *session, d walEntry) (*wal.DecideInputs, error) {
+	resp, err := s.client.WAL(ctx, transport.WALQuery{Kinds: []wal.Kind{wal.KindCycleSummary}, After: transport.Revision{Main: d.Revision.Main, Sub: d.Revision.Sub}, Limit: 20, Consistency: s.consistency()})
+	if err != nil {
+		return nil, s.apiFailure("read the cycle after the adoption", err)
+	}
+	for _, e := range walEntries(resp.Records) {
+		if sum := e.Record.Summary; sum != nil && sum.Inputs != nil {
+			return sum.Inputs, nil
+		}
+	}
+	return nil, nil
+}
+
 // replayAdoption re-plans an adoption (ovi adopt) on the state it decided
 // from: an adoption records no summary, its decisions are its inputs.
-func replayAdoption(cl cycleRecords, st stateView, d walEntry, v whyReplay) whyReplay {
+func replayAdoption(cl cycleRecords, st stateView, in *wal.DecideInputs, d walEntry, v whyReplay) whyReplay {
 	if st.Config == nil {
 		v.Status, v.Reason = replayNotPossible, "no configuration was in force at that revision"
 		return v
@@ -225,7 +246,7 @@ func replayAdoption(cl cycleRecords, st stateView, d walEntry, v whyReplay) whyR
 	for _, e := range cl.decided() {
 		decided = append(decided, e.Record)
 	}
-	verdict := reconcile.ReplayAdoption(reconcile.DefaultKinds(), st.Config.Config, st.Resources, decided, d.Record.DecisionID, d.Record.Decided)
+	verdict := reconcile.ReplayAdoption(reconcile.DefaultKinds(), st.Config.Config, st.Resources, in, decided, d.Record.DecisionID, d.Record.Decided)
 	v.Status = replayIdentical
 	if !verdict.Identical {
 		v.Status, v.Differences = replayDiffers, verdict.Diffs
