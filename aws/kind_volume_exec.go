@@ -48,7 +48,7 @@ func (k volumeKind) create(ctx context.Context, call reconcile.Call, d reconcile
 
 // modify sends one ModifyVolume with the decided shape.
 func (k volumeKind) modify(ctx context.Context, a reconcile.PlannedAction) error {
-	t, err := reconcile.ParseVolumeTarget(a.Size)
+	t, err := a.Target()
 	if err != nil {
 		return invalid("%v", err)
 	}
@@ -66,7 +66,7 @@ func (k volumeKind) modify(ctx context.Context, a reconcile.PlannedAction) error
 
 // attach sends AttachVolume to the decided instance and device.
 func (k volumeKind) attach(ctx context.Context, a reconcile.PlannedAction) error {
-	t, err := reconcile.ParseAttachTarget(a.Size)
+	t, err := a.Target()
 	if err != nil {
 		return invalid("%v", err)
 	}
@@ -78,7 +78,7 @@ func (k volumeKind) attach(ctx context.Context, a reconcile.PlannedAction) error
 // detach re-checks the volume just before: a blessed volume is never
 // detached (CodeBlessed).
 func (k volumeKind) detach(ctx context.Context, a reconcile.PlannedAction) error {
-	t, err := reconcile.ParseAttachTarget(a.Size)
+	t, err := a.Target()
 	if err != nil {
 		return invalid("%v", err)
 	}

@@ -68,10 +68,10 @@ func (VolumeKind) DiffAmong(u *Unit, r *wal.Resource, members func(wal.ResourceK
 // Create implements Kind: one CreateVolume.
 func (VolumeKind) Create(u *Unit, _ int) PlannedAction {
 	s := u.Spec.Volume
-	return PlannedAction{Action: wal.ActionCreate, Drift: wal.DriftMissing, Kind: wal.ResourceVolume,
-		Group: u.Name, Count: 1, Size: VolumeTarget{VolumeType: s.VolumeType, SizeGiB: s.SizeGiB, Iops: s.Iops, Throughput: s.Throughput}.String(),
-		SetTags: launchTags(u.Name, u.Tags),
-		Reason:  fmt.Sprintf("Create: volume %s missing (%s %dGiB in %s)", u.Name, s.VolumeType, s.SizeGiB, s.AvailabilityZone)}
+	a := volumeAction(wal.ActionCreate, wal.VolumeTarget{VolumeType: s.VolumeType, SizeGiB: s.SizeGiB, Iops: s.Iops, Throughput: s.Throughput},
+		fmt.Sprintf("Create: volume %s missing (%s %dGiB in %s)", u.Name, s.VolumeType, s.SizeGiB, s.AvailabilityZone))
+	a.Drift, a.Kind, a.Group, a.Count, a.SetTags = wal.DriftMissing, wal.ResourceVolume, u.Name, 1, launchTags(u.Name, u.Tags)
+	return a
 }
 
 // BeforeDelete implements predeleteKind: an attached volume is detached
@@ -81,8 +81,8 @@ func (VolumeKind) BeforeDelete(r *wal.Resource) (PlannedAction, bool) {
 	if v == nil || v.AttachedTo == "" {
 		return PlannedAction{}, false
 	}
-	return PlannedAction{Action: wal.ActionDetach, Size: AttachTarget{InstanceID: v.AttachedTo, Device: v.Device}.String(),
-		Reason: fmt.Sprintf("Detach: from %s at %s before the volume is deleted", v.AttachedTo, v.Device)}, true
+	return volumeAction(wal.ActionDetach, attachment(v.AttachedTo, v.Device),
+		fmt.Sprintf("Detach: from %s at %s before the volume is deleted", v.AttachedTo, v.Device)), true
 }
 
 // Settled implements settler: whether an interrupted modify, attach or
@@ -94,10 +94,10 @@ func (VolumeKind) Settled(a PlannedAction, r *wal.Resource) bool {
 	}
 	switch a.Action {
 	case wal.ActionModify:
-		t, err := ParseVolumeTarget(a.Size)
-		return err == nil && t.reachedBy(v)
+		t, err := a.Target()
+		return err == nil && reached(t, v)
 	case wal.ActionAttach:
-		t, err := ParseAttachTarget(a.Size)
+		t, err := a.Target()
 		return err == nil && v.AttachedTo == t.InstanceID
 	case wal.ActionDetach:
 		return v.AttachedTo == ""
@@ -110,7 +110,7 @@ func (VolumeKind) Settled(a PlannedAction, r *wal.Resource) bool {
 // refuses what cannot change in place.
 func shapeChanges(s *wal.VolumeSpec, v *wal.Volume) []Change {
 	var out []Change
-	target := VolumeTarget{VolumeType: v.VolumeType, SizeGiB: v.SizeGiB}
+	target := wal.VolumeTarget{VolumeType: v.VolumeType, SizeGiB: v.SizeGiB}
 	var diffs []string
 	if s.SizeGiB < v.SizeGiB {
 		out = append(out, refusal("size_gib", fmt.Sprintf("Refused: size_gib differs (%d → %d), but an EBS volume never shrinks (create a smaller one and copy the data)", v.SizeGiB, s.SizeGiB)))
@@ -135,8 +135,7 @@ func shapeChanges(s *wal.VolumeSpec, v *wal.Volume) []Change {
 		}
 	}
 	if len(diffs) > 0 {
-		out = append(out, Change{Attribute: "shape", Repair: PlannedAction{Action: wal.ActionModify, Size: target.String(),
-			Reason: "Modify: " + strings.Join(diffs, ", ")}})
+		out = append(out, Change{Attribute: "shape", Repair: volumeAction(wal.ActionModify, target, "Modify: "+strings.Join(diffs, ", "))})
 	}
 	if s.Encrypted != v.Encrypted {
 		out = append(out, refusal("encrypted", fmt.Sprintf("Refused: encrypted differs (%t → %t), but EBS cannot change encryption in place (replace the volume from a snapshot)", v.Encrypted, s.Encrypted)))

@@ -31,8 +31,7 @@ func attachmentChange(s *wal.VolumeSpec, r *wal.Resource, members func(wal.Resou
 		}
 		detail := fmt.Sprintf("attached to %s at %s, %s", v.AttachedTo, v.Device, want)
 		return Change{Attribute: "attachment", Disruptive: true, Detail: detail, Disruption: "a detach takes the disk from its instance",
-			Repair: PlannedAction{Action: wal.ActionDetach, Size: AttachTarget{InstanceID: v.AttachedTo, Device: v.Device}.String(),
-				Reason: "Detach: attachment differs (" + detail + ")"}}, true
+			Repair: volumeAction(wal.ActionDetach, attachment(v.AttachedTo, v.Device), "Detach: attachment differs ("+detail+")")}, true
 	}
 	if s.AttachTo == "" {
 		return Change{}, false
@@ -52,9 +51,8 @@ func attachTo(group, device string, r *wal.Resource, ms []*wal.Resource) Change 
 	}
 	for _, m := range ms {
 		if m.State == "running" || m.State == "stopped" {
-			return Change{Attribute: "attachment", Repair: PlannedAction{Action: wal.ActionAttach,
-				Size:   AttachTarget{InstanceID: m.ID, Device: device}.String(),
-				Reason: fmt.Sprintf("Attach: attach_to %s (%s at %s)", group, m.ID, device)}}
+			return Change{Attribute: "attachment", Repair: volumeAction(wal.ActionAttach, attachment(m.ID, device),
+				fmt.Sprintf("Attach: attach_to %s (%s at %s)", group, m.ID, device))}
 		}
 	}
 	if len(ms) == 0 {

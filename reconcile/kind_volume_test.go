@@ -212,12 +212,4 @@ func TestVolumeSettled(t *testing.T) {
 			t.Errorf("Settled(%s %s) = %v, want %v", tc.a.Action, tc.a.Size, got, tc.want)
 		}
 	}
-	for _, s := range []string{"gp3 200GiB 4000iops 250MiB/s", "io2 5GiB 100iops"} {
-		if tgt, err := ParseVolumeTarget(s); err != nil || tgt.String() != s {
-			t.Errorf("ParseVolumeTarget(%q) = %v, %v", s, tgt, err)
-		}
-	}
-	if _, err := ParseVolumeTarget("gp3 huge"); err == nil {
-		t.Error("a bad target parsed")
-	}
 }

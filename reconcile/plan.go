@@ -44,6 +44,24 @@ type PlannedAction struct {
 	// Adoptable is, on the report of an unmanaged resource, the desired
 	// unit it matches and has room in (see decision.hintAdoptable).
 	Adoptable string `json:"adoptable,omitempty"`
+	// Volume is the typed target of a volume create, modify, attach or
+	// detach; Size carries its text form, for people (volumeAction).
+	Volume *wal.VolumeTarget `json:"volume,omitempty"`
+}
+
+// volumeAction is a volume decision with target t: typed in Volume (what
+// format 6 records and the executor reads), in words in Size.
+func volumeAction(a wal.Action, t wal.VolumeTarget, reason string) PlannedAction {
+	return PlannedAction{Action: a, Size: t.String(), Volume: &t, Reason: reason}
+}
+
+// Target is the action's volume target: Volume, else the text form in
+// Size (a decision recorded before format 6).
+func (a PlannedAction) Target() (wal.VolumeTarget, error) {
+	if a.Volume != nil {
+		return *a.Volume, nil
+	}
+	return wal.ParseVolumeTarget(a.Action, a.Size)
 }
 
 // Counts classifies the live observed resources (and the missing
@@ -105,12 +123,19 @@ func (a PlannedAction) Actionable() bool {
 }
 
 // Decided is the WAL payload recording the action.
+// A volume target is recorded typed, not in Size: a leader writing an
+// older format writes its text there (wal.VolumeTarget).
 func (a PlannedAction) Decided(dryRun bool) *wal.Decided {
-	return &wal.Decided{
+	d := &wal.Decided{
 		Action: a.Action, Drift: a.Drift, ResourceKind: a.Kind, Reason: a.Reason, DryRun: dryRun, Group: a.Group,
 		Count: a.Count, Size: a.Size, ImageID: a.ImageID, SetTags: a.SetTags, RemoveTags: a.RemoveTags,
 		Rule: a.Rule, Adoptable: a.Adoptable,
 	}
+	if a.Volume != nil {
+		t := *a.Volume
+		d.Volume, d.Size = &t, ""
+	}
+	return d
 }
 
 // actionKey names an action for Memory.Failed: the group for creates

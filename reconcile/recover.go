@@ -150,10 +150,15 @@ func (r *recovery) resolve(ctx context.Context, in Intent) error {
 }
 
 // plannedFrom rebuilds the planned action of a decided record.
+// A volume target is read typed (format 6) or from its text (older).
 func plannedFrom(rec wal.Record) PlannedAction {
 	p := rec.Decided
-	return PlannedAction{Action: p.Action, Drift: p.Drift, Kind: p.ResourceKind, Reason: p.Reason, Group: p.Group, ResourceID: rec.ResourceID,
-		Count: p.Count, Size: p.Size, ImageID: p.ImageID, SetTags: p.SetTags, RemoveTags: p.RemoveTags, Rule: p.Rule}
+	a := PlannedAction{Action: p.Action, Drift: p.Drift, Kind: p.ResourceKind, Reason: p.Reason, Group: p.Group, ResourceID: rec.ResourceID,
+		Count: p.Count, Size: p.SizeText(), ImageID: p.ImageID, SetTags: p.SetTags, RemoveTags: p.RemoveTags, Rule: p.Rule}
+	if t, ok, _ := p.Target(); ok {
+		a.Volume = &t
+	}
+	return a
 }
 
 // retry queues the decision to run again; flush runs the queue.

@@ -122,7 +122,7 @@ func compareDecided(rec, rep *wal.Decided) []FieldChange {
 	add("reason", rec.Reason, rep.Reason)
 	add("group", rec.Group, rep.Group)
 	add("count", fmt.Sprint(rec.Count), fmt.Sprint(rep.Count))
-	add("size", rec.Size, rep.Size)
+	add("size", rec.SizeText(), rep.SizeText()) // a volume target typed (format 6) or in words (older): the same words
 	add("image_id", rec.ImageID, rep.ImageID)
 	add("set_tags", tagList(rec.SetTags), tagList(rep.SetTags))
 	add("remove_tags", strings.Join(rec.RemoveTags, ","), strings.Join(rep.RemoveTags, ","))

@@ -94,8 +94,8 @@ func splitAdoptPlan(plan []wal.Record) (adopt, refused []wal.Record) {
 // adoptTarget is "i-0abc  ec2 t3.micro": the resource and what it is.
 func adoptTarget(rec wal.Record) string {
 	what := rec.Decided.ResourceKind.String()
-	if rec.Decided.Size != "" {
-		what += " " + rec.Decided.Size
+	if rec.Decided.SizeText() != "" {
+		what += " " + rec.Decided.SizeText()
 	}
 	return rec.ResourceID + "  " + what
 }

@@ -248,7 +248,7 @@ func planTarget(rec wal.Record) string {
 func planDetail(d *wal.Decided) string {
 	switch d.Action {
 	case wal.ActionCreate:
-		return fmt.Sprintf("create %d × %s", max(d.Count, 1), d.Size)
+		return fmt.Sprintf("create %d × %s", max(d.Count, 1), d.SizeText())
 	case wal.ActionDelete:
 		return "delete"
 	case wal.ActionResize:
@@ -256,11 +256,11 @@ func planDetail(d *wal.Decided) string {
 	case wal.ActionStart:
 		return "start (stopped, desired running)"
 	case wal.ActionModify:
-		return "modify to " + d.Size
+		return "modify to " + d.SizeText()
 	case wal.ActionAttach:
-		return "attach to " + d.Size
+		return "attach to " + d.SizeText()
 	case wal.ActionDetach:
-		return "detach from " + d.Size
+		return "detach from " + d.SizeText()
 	case wal.ActionProtect:
 		return "termination protection on"
 	case wal.ActionUpdateTags:
