@@ -124,6 +124,9 @@ func toResource(inst types.Instance) wal.Resource {
 	if inst.LaunchTime != nil {
 		attrs.LaunchTime = inst.LaunchTime.UnixNano()
 	}
+	if inst.Placement != nil {
+		attrs.AvailabilityZone = awssdk.ToString(inst.Placement.AvailabilityZone)
+	}
 	return wal.Resource{
 		ID:       awssdk.ToString(inst.InstanceId),
 		Kind:     wal.ResourceInstance,

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/yairfalse/ovi/wal"
 )
@@ -40,7 +41,11 @@ func attachmentChange(s *wal.VolumeSpec, r *wal.Resource, members func(wal.Resou
 }
 
 // attachTo is the attach of a detached volume to the group's first kept
-// member that can take it, or a hold saying what it waits for.
+// member that can take it, or a hold saying what it waits for. EBS attaches
+// a volume only within its Availability Zone: when every live member runs
+// in another zone the attach is refused with that reason (EC2 would answer
+// InvalidVolume.ZoneMismatch on every cycle). A member whose zone is not
+// known (observed before format 6) is tried.
 func attachTo(group, device string, r *wal.Resource, ms []*wal.Resource) Change {
 	hold := func(why string) Change {
 		return Change{Attribute: "attachment", Repair: PlannedAction{Action: wal.ActionHold,
@@ -49,16 +54,36 @@ func attachTo(group, device string, r *wal.Resource, ms []*wal.Resource) Change 
 	if r.State != "available" {
 		return hold("the volume is " + r.State)
 	}
+	zone := r.Volume.AvailabilityZone
+	var elsewhere []string
+	waiting := false
 	for _, m := range ms {
-		if m.State == "running" || m.State == "stopped" {
+		switch z := zoneOf(m); {
+		case z != "" && zone != "" && z != zone:
+			elsewhere = append(elsewhere, m.ID+" in "+z)
+		case m.State == "running" || m.State == "stopped":
 			return Change{Attribute: "attachment", Repair: volumeAction(wal.ActionAttach, attachment(m.ID, device),
 				fmt.Sprintf("Attach: attach_to %s (%s at %s)", group, m.ID, device))}
+		default:
+			waiting = true
 		}
 	}
-	if len(ms) == 0 {
+	switch {
+	case len(ms) == 0:
 		return hold("no live instance in group " + group)
+	case waiting:
+		return hold("no running instance in group " + group + " yet")
 	}
-	return hold("no running instance in group " + group + " yet")
+	return refusal("attachment", fmt.Sprintf("Refused: attach_to %s has no instance in %s (%s), and EBS attaches a volume only within its availability zone (InvalidVolume.ZoneMismatch)",
+		group, zone, strings.Join(elsewhere, ", ")))
+}
+
+// zoneOf is an instance's Availability Zone, "" when not known.
+func zoneOf(r *wal.Resource) string {
+	if r.Instance == nil {
+		return ""
+	}
+	return r.Instance.AvailabilityZone
 }
 
 func memberIDs(rs []*wal.Resource) []string {

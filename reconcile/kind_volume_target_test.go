@@ -58,3 +58,27 @@ func TestVolumeTargetRecordedTypedAndReplayedInBothFormats(t *testing.T) {
 		}
 	}
 }
+
+func inZone(r wal.Resource, zone string) wal.Resource {
+	i := *r.Instance
+	i.AvailabilityZone = zone
+	r.Instance = &i
+	return r
+}
+
+// TestVolumeAttachStaysInItsZone: the attach goes to the first member in
+// the volume's zone; with every member elsewhere it is a refusal naming
+// them; a member whose zone is not known (observed before format 6) is
+// tried as before.
+func TestVolumeAttachStaysInItsZone(t *testing.T) {
+	cfg := volumeConfig(deleteOn, dbSpec(nil))
+	cfg.Groups[0].Count = 2
+	volume := vol("vol-1", "prod-database", 100, "")
+	p := Decide(cfg, []wal.Resource{inZone(dbInstance("i-1", 1), "us-east-1b"), inZone(dbInstance("i-2", 2), "us-east-1a"), volume}, Memory{})
+	wantActions(t, p, "attach prod-database/vol-1: Attach: attach_to db (i-2 at /dev/sdf)")
+	p = Decide(cfg, []wal.Resource{inZone(dbInstance("i-1", 1), "us-east-1b"), inZone(dbInstance("i-2", 2), "us-east-1c"), volume}, Memory{})
+	wantActions(t, p, "refuse prod-database/vol-1: Refused: attach_to db has no instance in us-east-1a (i-1 in us-east-1b, i-2 in us-east-1c), "+
+		"and EBS attaches a volume only within its availability zone (InvalidVolume.ZoneMismatch)")
+	p = Decide(cfg, []wal.Resource{inZone(dbInstance("i-1", 1), "us-east-1b"), dbInstance("i-2", 2), volume}, Memory{})
+	wantActions(t, p, "attach prod-database/vol-1: Attach: attach_to db (i-2 at /dev/sdf)")
+}
