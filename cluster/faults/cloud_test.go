@@ -284,6 +284,9 @@ type infra struct {
 	blessed bool // keep group "keep" (2 instances tagged ovi:blessed) in the file
 	extra   int  // groups batch-1 … batch-extra of one instance each (one launch call each)
 	volume  bool // the named EBS volume "data" (volume_failover_test.go)
+	// volumeSpec, when set, is the volume entry written instead of
+	// volumeEntry (volume_failover_test.go).
+	volumeSpec string
 }
 
 // write replaces the shared infrastructure file atomically; the leader's
@@ -300,7 +303,10 @@ func (cl *cluster) write(in infra) {
 	for i := 1; i <= in.extra; i++ {
 		fmt.Fprintf(&b, "  - {name: batch-%d, type: ec2, count: 1, size: t3.micro}\n", i)
 	}
-	if in.volume {
+	switch {
+	case in.volumeSpec != "":
+		b.WriteString(in.volumeSpec)
+	case in.volume:
 		b.WriteString(volumeEntry)
 	}
 	tmp := cl.infra + ".tmp"
