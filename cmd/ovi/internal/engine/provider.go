@@ -94,7 +94,12 @@ func (l *lazyProvider) get(ctx context.Context) (reconcile.Provider, error) {
 	if l.current != nil && l.key == key {
 		return l.current, nil
 	}
-	p, err := l.factory(ctx, cfg.Config, l.metrics)
+	// Building the provider makes its reachability probe (one
+	// DescribeInstances). That is the provider's setup, which only happens
+	// to run inside the first cycle, not a call of the cycle's reconcile:
+	// it stays out of the cycle's tally (its API budget compares the calls
+	// planned with those made), and is still counted by the API metrics.
+	p, err := l.factory(reconcile.WithTally(ctx, nil), cfg.Config, l.metrics)
 	if err != nil {
 		return nil, err
 	}
