@@ -60,6 +60,7 @@ type Agent struct {
 	httpAddr string
 
 	readyTerm   atomic.Uint64 // term in which this node, as leader, passed its Barrier
+	leaders     leaderWatch   // wakes the write and read retry loops when a leader is reported
 	readBatch   readBatcher   // shares read-index rounds among concurrent consistent reads
 	leaderBatch readBatcher   // the same, for followers' read-index requests to this leader
 	reload      reloadable

@@ -62,8 +62,8 @@ var (
 // ones into one fsync.
 //
 // While no leader is known (an election), Propose waits and retries until
-// ctx ends. A proposal whose outcome is unknown (ErrOutcomeUnknown) is NOT
-// retried.
+// ctx ends: every noLeaderRetry, and at once when Raft reports a leader.
+// A proposal whose outcome is unknown (ErrOutcomeUnknown) is NOT retried.
 func (a *Agent) Propose(ctx context.Context, recs []wal.Record) (uint64, error) {
 	return a.proposeBy(ctx, time.Time{}, recs)
 }
@@ -79,6 +79,7 @@ func (a *Agent) proposeBy(ctx context.Context, deadline time.Time, recs []wal.Re
 	}
 	batch := a.stampLocal(recs)
 	for {
+		leader := a.leaders.next()
 		rev, err := a.proposeOnce(ctx, deadline, batch)
 		if !retryable(err) {
 			return rev, err
@@ -92,6 +93,7 @@ func (a *Agent) proposeBy(ctx context.Context, deadline time.Time, recs []wal.Re
 			return 0, fmt.Errorf("cluster: propose: %w (last error: %w)", ctx.Err(), err)
 		case <-a.stopCh:
 			return 0, ErrShutdown
+		case <-leader: // a leader was reported: try it now
 		case <-time.After(wait):
 		}
 		if !deadline.IsZero() && !time.Now().Before(deadline) {

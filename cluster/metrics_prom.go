@@ -77,6 +77,7 @@ func (a *Agent) observeLeaders() {
 		case o := <-ch:
 			if lo, ok := o.Data.(raft.LeaderObservation); ok && lo.LeaderID != "" {
 				a.prom.leaderChanges.Inc()
+				a.leaders.reported()
 			}
 		}
 	}

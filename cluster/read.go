@@ -69,6 +69,7 @@ func (a *Agent) checkFresh() error {
 // callers share rounds (see readBatcher).
 func (a *Agent) readIndex(ctx context.Context) (uint64, error) {
 	for {
+		leader := a.leaders.next()
 		idx, err := a.readBatch.get(ctx, a.readIndexOnce)
 		if err == nil {
 			return idx, nil
@@ -80,6 +81,7 @@ func (a *Agent) readIndex(ctx context.Context) (uint64, error) {
 		select {
 		case <-ctx.Done():
 			return 0, transport.Errorf(transport.CodeTimeout, "consistent read: %v (last error: %v)", ctx.Err(), err)
+		case <-leader:
 		case <-time.After(noLeaderRetry):
 		}
 	}

@@ -412,10 +412,11 @@ func idsOfAll(ins []simInstance, group string) []string {
 
 // gapPhases is where one failover gap went, each phase from the kill -9:
 // the first and the second survivor noticing the silence (their
-// heartbeat timeouts), the election won, and the first write committed
-// through a survivor.
+// heartbeat timeouts), the election won, the first write committed
+// through a survivor, and the first committed through the survivor that
+// follows (forwarded to the new leader).
 type gapPhases struct {
-	firstTimeout, secondTimeout, won, committed time.Duration
+	firstTimeout, secondTimeout, won, committed, viaFollower time.Duration
 }
 
 // TestLeaderKillFailoverPhases kills the leader three times (kill -9, no
@@ -436,8 +437,8 @@ func TestLeaderKillFailoverPhases(t *testing.T) {
 			t.Errorf("kill %d: a survivor gave up on the leader %s after the kill, before its heartbeat timeout (%s) could pass",
 				k+1, p.firstTimeout, heartbeatTimeout)
 		}
-		t.Logf("kill %d of %s: heartbeat timeouts at %s and %s, election won at %s, first write committed at %s",
-			k+1, l.name, ms(p.firstTimeout), ms(p.secondTimeout), ms(p.won), ms(p.committed))
+		t.Logf("kill %d of %s: heartbeat timeouts at %s and %s, election won at %s, first write committed at %s (through the follower %s)",
+			k+1, l.name, ms(p.firstTimeout), ms(p.secondTimeout), ms(p.won), ms(p.committed), ms(p.viaFollower))
 		all = append(all, p)
 		l = cl.restart(l)
 	}
@@ -449,10 +450,10 @@ func TestLeaderKillFailoverPhases(t *testing.T) {
 		slices.Sort(v)
 		return ms(v[len(v)/2])
 	}
-	t.Logf("median of %d kills (heartbeat timeout %s): first timeout %s, second %s, election won %s, first commit %s",
+	t.Logf("median of %d kills (heartbeat timeout %s): first timeout %s, second %s, election won %s, first commit %s, through the follower %s",
 		kills, heartbeatTimeout, med(func(p gapPhases) time.Duration { return p.firstTimeout }),
 		med(func(p gapPhases) time.Duration { return p.secondTimeout }), med(func(p gapPhases) time.Duration { return p.won }),
-		med(func(p gapPhases) time.Duration { return p.committed }))
+		med(func(p gapPhases) time.Duration { return p.committed }), med(func(p gapPhases) time.Duration { return p.viaFollower }))
 }
 
 func ms(d time.Duration) string { return d.Round(time.Millisecond).String() }
@@ -465,9 +466,8 @@ func (cl *cluster) killAndTime(l *node) gapPhases {
 	surv := others(cl.nodes, l)
 	killed := time.Now()
 	l.kill()
-	committed := probeUntilCommit(t, surv, killed)
+	commits := probeUntilCommit(t, surv, killed)
 	var p gapPhases
-	p.committed = committed.Sub(killed)
 	var timeouts []time.Duration
 	won := 0
 	for _, n := range surv {
@@ -484,6 +484,13 @@ func (cl *cluster) killAndTime(l *node) gapPhases {
 		}
 	}
 	slices.Sort(timeouts)
+	p.committed = time.Duration(1<<62)
+	for _, n := range surv {
+		p.committed = min(p.committed, commits[n.name].Sub(killed))
+		if st, ok := n.status(); ok && st.State != "Leader" {
+			p.viaFollower = commits[n.name].Sub(killed)
+		}
+	}
 	if won != 1 || len(timeouts) == 0 {
 		t.Fatalf("kill of %s: %d elections won, %d heartbeat timeouts in the survivors' logs; want 1 and at least 1", l.name, won, len(timeouts))
 	}
@@ -492,19 +499,28 @@ func (cl *cluster) killAndTime(l *node) gapPhases {
 }
 
 // probeUntilCommit starts a note through each of nodes every 10 ms (each
-// given 500 ms, as bench-peers does) and returns when the first commits.
-func probeUntilCommit(t *testing.T, nodes []*node, since time.Time) time.Time {
+// given 500 ms, as bench-peers does) until one has committed through
+// every node, and returns when each node's first commit returned.
+func probeUntilCommit(t *testing.T, nodes []*node, since time.Time) map[string]time.Time {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	done := make(chan time.Time, 1)
+	type commit struct {
+		node string
+		at   time.Time
+	}
+	done := make(chan commit, 64)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
+	first := map[string]time.Time{}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for {
+	for len(first) < len(nodes) {
 		for _, n := range nodes {
+			if _, ok := first[n.name]; ok {
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -512,18 +528,21 @@ func probeUntilCommit(t *testing.T, nodes []*node, since time.Time) time.Time {
 				defer pcancel()
 				if _, err := n.client.Note(pctx, transport.NoteRequest{ResourceID: "probe", Text: "failover"}); err == nil {
 					select {
-					case done <- time.Now():
-					default:
+					case done <- commit{n.name, time.Now()}:
+					case <-ctx.Done():
 					}
 				}
 			}()
 		}
 		select {
-		case at := <-done:
-			return at
+		case c := <-done:
+			if at, ok := first[c.node]; !ok || c.at.Before(at) {
+				first[c.node] = c.at
+			}
 		case <-ctx.Done():
-			t.Fatalf("no write committed through %d survivors within 30 s of the kill at %s", len(nodes), since.Format("15:04:05.000"))
+			t.Fatalf("no write committed through each of %d survivors within 30 s of the kill at %s", len(nodes), since.Format("15:04:05.000"))
 		case <-tick.C:
 		}
 	}
+	return first
 }
