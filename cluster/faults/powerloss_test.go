@@ -42,7 +42,7 @@ func TestPowerLossLosesNoAcknowledgedNote(t *testing.T) {
 	acked := &noteAcks{texts: make(map[string]uint64)}
 	rebuilt := 0
 	for round := range 3 {
-		writeUntil(t, nodes, acked, round, acked.count()+150+rng.IntN(150))
+		writers := writeUntil(t, nodes, acked, round, acked.count()+150+rng.IntN(150))
 		for _, n := range nodes {
 			n.Kill()
 		}
@@ -55,6 +55,7 @@ func TestPowerLossLosesNoAcknowledgedNote(t *testing.T) {
 		}
 		clustertest.WaitFor(t, "a leader with 3 voters after the cut", 60*time.Second,
 			func() bool { return clustertest.Leader(nodes, 3) != nil })
+		writers.Wait() // a write still in flight may be acknowledged by the restarted cluster
 		for _, n := range nodes {
 			checkNotes(t, n, acked)
 		}
@@ -86,14 +87,18 @@ func (a *noteAcks) count() int {
 
 // writeUntil writes notes from 8 clients, each to one agent (followers
 // forward), until target notes are acknowledged; it returns with the
-// writers still writing (the cut lands among writes in flight).
-func writeUntil(t *testing.T, nodes []*clustertest.Node, acked *noteAcks, round, target int) {
+// writers still writing (the cut lands among writes in flight), and the
+// group they end in, a second later.
+func writeUntil(t *testing.T, nodes []*clustertest.Node, acked *noteAcks, round, target int) *sync.WaitGroup {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	var wg sync.WaitGroup
 	for w := range 8 {
 		c := nodes[w%len(nodes)].Client
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			for seq := 0; ctx.Err() == nil; seq++ {
 				text := fmt.Sprintf("cut%d-w%d-%d", round, w, seq)
 				res, err := c.Note(ctx, transport.NoteRequest{Text: text})
@@ -106,6 +111,7 @@ func writeUntil(t *testing.T, nodes []*clustertest.Node, acked *noteAcks, round,
 	clustertest.WaitFor(t, fmt.Sprintf("%d acknowledged notes", target), 60*time.Second,
 		func() bool { return acked.count() >= target })
 	go func() { <-time.After(time.Second); cancel() }() // the writers outlive the cut briefly, then stop
+	return &wg
 }
 
 // spoilIfDirty zeroes a random half of the store's pages when its marker
