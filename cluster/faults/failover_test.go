@@ -484,7 +484,7 @@ func (cl *cluster) killAndTime(l *node) gapPhases {
 		}
 	}
 	slices.Sort(timeouts)
-	p.committed = time.Duration(1<<62)
+	p.committed = time.Duration(1 << 62)
 	for _, n := range surv {
 		p.committed = min(p.committed, commits[n.name].Sub(killed))
 		if st, ok := n.status(); ok && st.State != "Leader" {
