@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,6 +156,7 @@ func profileUnderLoad(b *testing.B, nodes []profiled, token, pattern string, op 
 	ctx, stop := context.WithCancel(context.Background())
 	loaded := make(chan *loadWindow, 1)
 	go func() { loaded <- runClosedLoop(ctx, profileProposers, op) }()
+	fwd0 := forwardCounts(nodes[0].node)
 	cpu0, self0 := agentsCPU(nodes), selfCPU()
 	start := time.Now()
 	errs := make([]error, len(nodes))
@@ -180,12 +182,39 @@ func profileUnderLoad(b *testing.B, nodes []profiled, token, pattern string, op 
 		b.ReportMetric(float64((cpu1[i]-cpu0[i]).Microseconds())/notes, n.role+"-cpu-µs/note")
 	}
 	b.ReportMetric(float64((self1-self0).Microseconds())/notes, "client-cpu-µs/note")
+	if fwd1 := forwardCounts(nodes[0].node); fwd1.requests > fwd0.requests { // the entry is a follower of a build that counts its forwards
+		b.ReportMetric((fwd1.proposals-fwd0.proposals)/(fwd1.requests-fwd0.requests), "notes/forward-request")
+	}
 	slices.Sort(w.lat)
 	b.Logf("CPU profiles (%d s, %d notes, %d clients): %s", profileSeconds, len(w.lat), profileProposers, fmt.Sprintf(pattern, "*")+".pprof")
 	b.ReportMetric(notes/elapsed.Seconds(), "records/s")
 	b.ReportMetric(float64(w.lat[len(w.lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(w.lat[len(w.lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// forwarded counts the proposals a follower forwarded, and the requests
+// that carried them (ovi_forward_*_total over both wires).
+type forwarded struct{ requests, proposals float64 }
+
+// forwardCounts reads n's forwarding counters (zero when it has none).
+func forwardCounts(n *clustertest.Node) forwarded {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	text, err := n.Client.Metrics(ctx)
+	if err != nil {
+		return forwarded{}
+	}
+	var out forwarded
+	for _, m := range regexp.MustCompile(`(?m)^ovi_forward_(requests|proposals)_total\{wire="\w+"\} (\S+)$`).FindAllStringSubmatch(text, -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		if m[1] == "requests" {
+			out.requests += v
+		} else {
+			out.proposals += v
+		}
+	}
+	return out
 }
 
 // agentsCPU is the CPU time (user + system) each agent process has used.
