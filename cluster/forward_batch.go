@@ -111,20 +111,40 @@ func (f *forwarder) forward(ctx context.Context, deadline time.Time, addr string
 	if start {
 		go f.send()
 	}
+	var expired <-chan time.Time // the deadline, for a call still waiting for a sender
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
+	var why error
 	select {
 	case ans := <-c.done:
 		return ans.rev, ans.err
 	case <-ctx.Done():
+		why = ctx.Err()
+	case <-expired:
+		why = context.DeadlineExceeded
 	}
 	if f.withdraw(c) {
-		return 0, fmt.Errorf("cluster: propose: %w (not sent to the leader at %s)", ctx.Err(), addr)
+		return 0, notSent(addr, why)
+	}
+	if why == context.DeadlineExceeded && ctx.Err() == nil {
+		ans := <-c.done // sent: its request is bounded by this deadline too, and answers soon
+		return ans.rev, ans.err
 	}
 	select {
 	case ans := <-c.done: // answered meanwhile
 		return ans.rev, ans.err
 	default:
 	}
-	return 0, fmt.Errorf("%w: forwarded to the leader at %s: %w", ErrOutcomeUnknown, addr, ctx.Err())
+	return 0, fmt.Errorf("%w: forwarded to the leader at %s: %w", ErrOutcomeUnknown, addr, why)
+}
+
+// notSent is the error of a proposal given up (why) before any request
+// carried it: certainly not appended.
+func notSent(addr string, why error) error {
+	return fmt.Errorf("cluster: propose: %w (not sent to the leader at %s)", why, addr)
 }
 
 // withdraw takes c out of the queue if no sender has taken it yet.
@@ -189,6 +209,10 @@ func (f *forwarder) take() []*forwardCall {
 // request is bounded by the earliest deadline among them (each caller's
 // write deadline; peerCallTimeout when none has one).
 func (f *forwarder) sendBatch(batch []*forwardCall) {
+	batch = dropExpired(batch)
+	if len(batch) == 0 {
+		return
+	}
 	deadline := time.Now().Add(peerCallTimeout)
 	in := transport.ProposeBatchRequest{Proposals: make([]transport.ProposeRequest, len(batch))}
 	for i, c := range batch {
@@ -210,6 +234,21 @@ func (f *forwarder) sendBatch(batch []*forwardCall) {
 	for i, c := range batch {
 		c.done <- batchAnswer(addr, out, i, err)
 	}
+}
+
+// dropExpired answers the calls whose deadline passed while they waited
+// for a sender (not sent: nothing was appended) and returns the others.
+func dropExpired(batch []*forwardCall) []*forwardCall {
+	now := time.Now()
+	live := batch[:0]
+	for _, c := range batch {
+		if !c.deadline.IsZero() && !now.Before(c.deadline) {
+			c.done <- forwardAnswer{err: notSent(c.addr, context.DeadlineExceeded)}
+			continue
+		}
+		live = append(live, c)
+	}
+	return live
 }
 
 // batchAnswer is proposal i's answer: the request's failure (read as

@@ -90,9 +90,14 @@ type forwarded struct {
 
 // forwardAsync forwards a note with text through f and delivers its answer.
 func forwardAsync(ctx context.Context, f *forwarder, bl *batchLeader, c *transport.Client, text string) <-chan forwarded {
+	return forwardWithin(ctx, f, bl, c, text, 10*time.Second)
+}
+
+// forwardWithin is forwardAsync with the write's deadline d from now.
+func forwardWithin(ctx context.Context, f *forwarder, bl *batchLeader, c *transport.Client, text string, d time.Duration) <-chan forwarded {
 	ch := make(chan forwarded, 1)
 	go func() {
-		rev, err := f.forward(ctx, time.Now().Add(10*time.Second), bl.srv.Listener.Addr().String(), c, []wal.Record{note("k", text)})
+		rev, err := f.forward(ctx, time.Now().Add(d), bl.srv.Listener.Addr().String(), c, []wal.Record{note("k", text)})
 		ch <- forwarded{rev, err}
 	}()
 	return ch
@@ -182,6 +187,12 @@ func TestForwarderWithdrawsOnlyUnsentProposals(t *testing.T) {
 	if a := <-queued; !errors.Is(a.err, context.Canceled) || errors.Is(a.err, ErrOutcomeUnknown) {
 		t.Fatalf("withdrawn before it was sent: %v, want context.Canceled, not outcome unknown", a.err)
 	}
+	const bound = 200 * time.Millisecond // a write deadline passing while it waits for a sender
+	start := time.Now()
+	late := forwardWithin(context.Background(), f, bl, c, "98", bound)
+	if a := <-late; !errors.Is(a.err, context.DeadlineExceeded) || errors.Is(a.err, ErrOutcomeUnknown) || time.Since(start) > bound+time.Second {
+		t.Fatalf("deadline passed while queued: %v after %s, want the deadline, not sent", a.err, time.Since(start))
+	}
 	cancelSent()
 	for i, ch := range sent {
 		if a := <-ch; !errors.Is(a.err, ErrOutcomeUnknown) {
@@ -193,7 +204,7 @@ func TestForwarderWithdrawsOnlyUnsentProposals(t *testing.T) {
 	defer bl.mu.Unlock()
 	for _, b := range bl.batches {
 		for _, text := range b {
-			if text == "99" {
+			if text == "99" || text == "98" {
 				t.Fatalf("the withdrawn proposal reached the leader: %v", bl.batches)
 			}
 		}
