@@ -36,6 +36,7 @@ func storeAgent(t *testing.T, dir, boot string) *Agent {
 	cfg.NodeName, cfg.DataDir, cfg.BootID = "ovi-1", dir, boot
 	cfg.StoreSyncInterval = time.Hour // synced only at Open and Close: the test decides when it is dirty
 	a := &Agent{cfg: cfg, logger: slog.New(slog.DiscardHandler)}
+	a.prom = newPromMetrics(nil, a) // openStore hands the FSM its apply observer
 	if err := a.openStore(); err != nil {
 		t.Fatalf("open store: %v", err)
 	}
