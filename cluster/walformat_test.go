@@ -89,17 +89,7 @@ func TestAuditRecordsWaitForEveryServer(t *testing.T) {
 // commits without its API budget (that cycle shows none); once every
 // server reads format 5 the budget is committed with the summary.
 func TestBudgetWaitsForFormat5(t *testing.T) {
-	agents := startThree(t)
-	leader := waitLeaderReady(t, agents)
-	waitFor(t, "gossip to know every server's format", 10*time.Second, func() bool {
-		return leader.walFormat() == wal.FormatCurrent
-	})
-	old := followerOf(agents).cfg.NodeName
-	setFormat := func(f byte) {
-		leader.members.mu.Lock()
-		leader.members.table[old].meta.WAL = f
-		leader.members.mu.Unlock()
-	}
+	_, leader, setFormat := formatCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	propose := func(cycle string) *wal.CycleSummary {
@@ -141,17 +131,7 @@ func TestBudgetWaitsForFormat5(t *testing.T) {
 // server reads format 6 it is kept on every node, so a new leader
 // recovers an interrupted start.
 func TestStartKeptOnceEveryServerReadsFormat6(t *testing.T) {
-	agents := startThree(t)
-	leader := waitLeaderReady(t, agents)
-	waitFor(t, "gossip to know every server's format", 10*time.Second, func() bool {
-		return leader.walFormat() == wal.FormatCurrent
-	})
-	old := followerOf(agents).cfg.NodeName
-	setFormat := func(f byte) {
-		leader.members.mu.Lock()
-		leader.members.table[old].meta.WAL = f
-		leader.members.mu.Unlock()
-	}
+	agents, leader, setFormat := formatCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	start := func(id string) uint64 {
@@ -184,5 +164,23 @@ func TestStartKeptOnceEveryServerReadsFormat6(t *testing.T) {
 		if got := open(a); len(got) != 1 || got[0] != "c-1-2" {
 			t.Fatalf("%s open decisions %v, want only the start written in format 6", a.cfg.NodeName, got)
 		}
+	}
+}
+
+// formatCluster starts three agents, waits until the leader knows every
+// server reads the current format, and returns setFormat, which makes the
+// leader believe one follower reads only format f (its gossip meta).
+func formatCluster(t *testing.T) ([]*Agent, *Agent, func(f byte)) {
+	t.Helper()
+	agents := startThree(t)
+	leader := waitLeaderReady(t, agents)
+	waitFor(t, "gossip to know every server's format", 10*time.Second, func() bool {
+		return leader.walFormat() == wal.FormatCurrent
+	})
+	old := followerOf(agents).cfg.NodeName
+	return agents, leader, func(f byte) {
+		leader.members.mu.Lock()
+		leader.members.table[old].meta.WAL = f
+		leader.members.mu.Unlock()
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"maps"
 	"testing"
 
-	"github.com/yairfalse/ovi/aws"
-	"github.com/yairfalse/ovi/aws/ec2sim"
 	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
 )
@@ -63,21 +61,8 @@ resources:
 // budget counted the same calls with its middleware.
 func TestBudgetPredictsTheCalls(t *testing.T) {
 	isolateAWS(t)
-	sim := ec2sim.New(ec2sim.Options{Seed: 1, Lifecycle: &ec2sim.Lifecycle{}})
-	url, stop, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	p, err := aws.New(context.Background(), aws.Options{Region: "us-east-1", Endpoint: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := reconcile.NewMemoryLog()
-	eng, err := reconcile.New(reconcile.Options{Provider: p, Log: log, State: log, Confirmations: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, url := startSim(t)
+	eng, _ := simEngine(t, url)
 	run(t, eng, budgetBefore, false)
 	plan := run(t, eng, budgetAfter, true)
 	sim.ResetCounts()

@@ -1,12 +1,15 @@
 package reconcile
 
-// NewMemoryLog gives external tests (the simulator benchmark in package
-// reconcile_test) the in-memory fake log, which implements Log and State.
-func NewMemoryLog() interface {
+// MemoryLog is the in-memory fake log as external tests see it.
+type MemoryLog interface {
 	Log
 	State
 	RecordCount() int
-} {
+}
+
+// NewMemoryLog gives external tests (the simulator benchmark in package
+// reconcile_test) the in-memory fake log, which implements Log and State.
+func NewMemoryLog() MemoryLog {
 	return newFakeLog()
 }
 

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/yairfalse/ovi/aws"
-	"github.com/yairfalse/ovi/aws/ec2sim"
 	"github.com/yairfalse/ovi/reconcile"
 	"github.com/yairfalse/ovi/wal"
 )
@@ -28,21 +26,8 @@ resources:
 // on every cycle); nothing fails.
 func TestAttachAcrossZonesIsARecordedRefusal(t *testing.T) {
 	isolateAWS(t)
-	sim := ec2sim.New(ec2sim.Options{Seed: 1, Lifecycle: &ec2sim.Lifecycle{}})
-	url, stop, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	p, err := aws.New(context.Background(), aws.Options{Region: "us-east-1", Endpoint: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := reconcile.NewMemoryLog()
-	eng, err := reconcile.New(reconcile.Options{Provider: p, Log: log, State: log, Confirmations: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, url := startSim(t)
+	eng, _ := simEngine(t, url)
 	cfg, err := reconcile.ParseConfig("infrastructure.yaml", []byte(zoneYAML))
 	if err != nil {
 		t.Fatal(err)

@@ -20,12 +20,7 @@ import (
 // the simulator counts them through the real SDK client — not 2,100.
 func TestRecoverBatchesTagUpdates(t *testing.T) {
 	isolateAWS(t)
-	sim := ec2sim.New(ec2sim.Options{Seed: 1, Lifecycle: &ec2sim.Lifecycle{}})
-	url, stop, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	sim, url := startSim(t)
 	ids := launchFleet(t, sim, url, 2100)
 	log := reconcile.NewMemoryLog()
 	changes := map[string]map[string]string{"web": {"team": "b"}, "api": {"env": "x"}}

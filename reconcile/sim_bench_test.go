@@ -29,15 +29,7 @@ func BenchmarkReconcile10000(b *testing.B) {
 		b.StopTimer()
 		sim, url := startSim(b)
 		populate(b, sim, url)
-		p, err := aws.New(context.Background(), aws.Options{Region: "us-east-1", Endpoint: url})
-		if err != nil {
-			b.Fatal(err)
-		}
-		log := reconcile.NewMemoryLog()
-		eng, err := reconcile.New(reconcile.Options{Provider: p, Log: log, State: log, Confirmations: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
+		eng, log := simEngine(b, url)
 		sim.ResetCounts()
 		b.StartTimer()
 		rep, err := eng.Run(context.Background(), reconcile.Request{Config: &cfg})
@@ -91,7 +83,7 @@ func simConfig(b *testing.B) wal.ConfigApplied {
 }
 
 // startSim runs a simulator whose instances are running at once.
-func startSim(b *testing.B) (*ec2sim.Server, string) {
+func startSim(b testing.TB) (*ec2sim.Server, string) {
 	sim := ec2sim.New(ec2sim.Options{Seed: 1, Lifecycle: &ec2sim.Lifecycle{}})
 	url, stop, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -99,6 +91,22 @@ func startSim(b *testing.B) (*ec2sim.Server, string) {
 	}
 	b.Cleanup(stop)
 	return sim, url
+}
+
+// simEngine is an engine over the real aws provider talking to the
+// simulator at url, with an in-memory log, confirming in one cycle.
+func simEngine(tb testing.TB, url string) (*reconcile.Engine, reconcile.MemoryLog) {
+	tb.Helper()
+	p, err := aws.New(context.Background(), aws.Options{Region: "us-east-1", Endpoint: url})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	log := reconcile.NewMemoryLog()
+	eng, err := reconcile.New(reconcile.Options{Provider: p, Log: log, State: log, Confirmations: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return eng, log
 }
 
 // populate launches the starting fleet with throttling off, then puts
