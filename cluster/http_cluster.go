@@ -59,7 +59,7 @@ func (a *Agent) Members() []transport.Member {
 	for _, p := range a.raftPeers().Peers {
 		peers[p.ID] = p
 	}
-	lost := a.raft.State() != raft.Leader && leaderContactLost(a.raft.LastContact(), time.Now())
+	lost := a.raft.State() != raft.Leader && leaderContactLost(a.raft.LastContact(), time.Now(), leaderSilence(a.cfg.Raft.Timeouts().Heartbeat))
 	var out []transport.Member
 	for _, m := range a.members.list() {
 		mem := transport.Member{Name: m.meta.Name, GossipAddr: m.gossipAddr, RaftAddr: m.meta.RaftAddr,
@@ -78,16 +78,18 @@ func (a *Agent) Members() []transport.Member {
 }
 
 // leaderSilence is how long a follower may go without hearing from the
-// leader before Members stops showing it as "alive, leader": five of the
-// heartbeats Raft sends every HeartbeatTimeout/10 (100 ms by default).
-// Gossip takes seconds to suspect a node killed with -9; Raft knows in
-// half a second, well before it starts an election.
-const leaderSilence = 500 * time.Millisecond
+// leader before Members stops showing it as "alive, leader": half the
+// heartbeat timeout, five of the heartbeats Raft sends every
+// HeartbeatTimeout/10. A follower campaigns only after a full heartbeat
+// timeout (and a random part of another) without contact, so the row
+// turns suspect before any election; gossip takes seconds to suspect a
+// node killed with -9.
+func leaderSilence(heartbeat time.Duration) time.Duration { return heartbeat / 2 }
 
 // leaderContactLost reports whether the last contact with the leader is
-// older than leaderSilence (never contacted: not lost, just unknown).
-func leaderContactLost(last, now time.Time) bool {
-	return !last.IsZero() && now.Sub(last) > leaderSilence
+// older than silence (never contacted: not lost, just unknown).
+func leaderContactLost(last, now time.Time, silence time.Duration) bool {
+	return !last.IsZero() && now.Sub(last) > silence
 }
 
 // unreachedLeader is the leader's row when this follower has lost

@@ -65,8 +65,12 @@ func TestLeaveLogsEachEventOnce(t *testing.T) {
 
 func TestMembersShowALeaderOutOfContactAsSuspect(t *testing.T) {
 	now := time.Now()
-	if leaderContactLost(time.Time{}, now) || leaderContactLost(now.Add(-leaderSilence/2), now) || !leaderContactLost(now.Add(-2*leaderSilence), now) {
-		t.Fatal("leaderContactLost: want lost only past leaderSilence since a real contact")
+	silence := leaderSilence(DefaultHeartbeatTimeout)
+	if silence >= DefaultHeartbeatTimeout {
+		t.Fatalf("leaderSilence %s: want under the heartbeat timeout %s, which is when a follower may campaign", silence, DefaultHeartbeatTimeout)
+	}
+	if leaderContactLost(time.Time{}, now, silence) || leaderContactLost(now.Add(-silence/2), now, silence) || !leaderContactLost(now.Add(-2*silence), now, silence) {
+		t.Fatal("leaderContactLost: want lost only past the silence since a real contact")
 	}
 	leader := transport.Member{Name: "n1", Status: transport.MemberAlive, RaftRole: "leader", Voter: true}
 	if got := unreachedLeader(leader, false); got != leader {

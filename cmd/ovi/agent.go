@@ -165,7 +165,6 @@ func agentAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cluster.ApplyGCPolicy(os.Getenv, logger)
 	providers, reload := engine.AWSProviders("", logger), func() (cluster.Config, error) { return agentConfig(c) }
 	if c.Bool("dev") {
 		dev, err := startDev(c.Context, &cfg, logger)
@@ -178,6 +177,9 @@ func agentAction(c *cli.Context) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// Only a configuration that passed validation gets the GC policy and
+	// its log line: bad input answers in exactly one line.
+	cluster.ApplyGCPolicy(os.Getenv, logger)
 	agent, err := startAgent(cfg, providers, logger, true)
 	if err != nil {
 		return err
