@@ -39,3 +39,9 @@ func (c privateBody) Do(req *http.Request) (*http.Response, error) {
 	out.ContentLength = int64(len(body))
 	return c.next.Do(out)
 }
+
+// PrivateBodyClient wraps next so that net/http gets its own copy of each
+// request body, as the provider's client does (see privateBody); the
+// simulator's tests give their SDK clients the same, so a fast answer
+// never races the SDK's close of the body.
+func PrivateBodyClient(next awssdk.HTTPClient) awssdk.HTTPClient { return privateBody{next: next} }
