@@ -25,7 +25,7 @@ const (
 	LogStoreWAL    LogStoreKind = "wal"
 	LogStoreBoltDB LogStoreKind = "boltdb"
 	// DefaultLogStore is the log store of a new data dir.
-	DefaultLogStore = LogStoreBoltDB
+	DefaultLogStore = LogStoreWAL
 )
 
 // logStoreMarker, in data_dir/raft, records the store a data dir was
