@@ -29,9 +29,11 @@ import (
 //     term and vote (8 bytes each), read with faults turned into errors;
 //   - every sealed segment: its header, every append's CRC, the index
 //     frame where wal-meta.db says, as many entries as it records;
-//   - the tail: every append raft-wal keeps must pass its CRC, and no
-//     append past what it keeps may (a committed append after damage is
-//     not a torn write).
+//   - the tail: every append raft-wal keeps must pass its CRC, no append
+//     past what it keeps may (a committed append after damage is not a
+//     torn write), and it holds no index frame (a stop between sealing
+//     it and listing the next segment: raft-wal recovers it sealed and
+//     refuses every append with ErrSealed).
 //
 // A torn last append (a crash or power loss before its fsync returned)
 // stays what raft-wal recovers from. What no check here can tell from a
@@ -178,6 +180,10 @@ func checkWALTail(data []byte, si raftwaltypes.SegmentInfo) error {
 				ErrRaftLogCorrupt, first, first+uint64(b.entries)-1, b.start)
 		}
 		first += uint64(b.entries)
+	}
+	if s.indexStart > 0 {
+		return fmt.Errorf("%w: the last segment holds an index frame at offset %d but wal-meta.db lists it unsealed "+
+			"(a stop between sealing it and listing the next): raft-wal would refuse every append to it", ErrRaftLogCorrupt, s.indexStart-walFrameLen)
 	}
 	if at, ok := committedAfter(data, s.keptEnd()); ok {
 		return fmt.Errorf("%w: damage at offset %d ends the entries raft-wal reads at index %d, but a committed append ends at offset %d: "+

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftwal "github.com/hashicorp/raft-wal"
+	walfs "github.com/hashicorp/raft-wal/fs"
 	"github.com/hashicorp/raft-wal/metadb"
 	"github.com/hashicorp/raft-wal/segment"
 	raftwaltypes "github.com/hashicorp/raft-wal/types"
@@ -427,4 +428,37 @@ func (f walFixture) peek(t *testing.T, i int, off int64) byte {
 		t.Fatal(err)
 	}
 	return data[off]
+}
+
+// TestRaftWALSealedTailIsRefused: kill -9 after raft-wal sealed its last
+// segment (index frame written and synced) and before its background
+// rotation listed the next one in wal-meta.db leaves an unsealed segment
+// holding an index frame. raft-wal recovers it and then refuses every
+// append with ErrSealed, for good; checkRaftWAL refuses it at start
+// instead, naming the segment.
+func TestRaftWALSealedTailIsRefused(t *testing.T) {
+	f := writeRaftWAL(t)
+	tail := f.segs[len(f.segs)-1]
+	filer := segment.NewFiler(f.dir, walfs.New())
+	w, err := filer.RecoverTail(tail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ForceSeal(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := raftwal.Open(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.StoreLogs([]*raft.Log{{Index: walFixtureEntries + 1, Term: 2, Data: []byte("next")}})
+	_ = raw.Close()
+	if !errors.Is(err, raftwal.ErrSealed) {
+		t.Fatalf("raft-wal's append after the crash: %v", err)
+	}
+	t.Logf("raft-wal alone: opens, then every append fails: %v", err)
+	wantRefused(t, f, f.path(-1), "raft-wal would refuse every append")
 }
