@@ -126,7 +126,11 @@ func TestLeaderKillFailoverAndCatchUp(t *testing.T) {
 
 func TestLateJoinerCatchesUpFromSnapshotAndLeave(t *testing.T) {
 	bin := clustertest.Binary(t)
-	nodes, l := clustertest.StartCluster(t, bin, "--snapshot-threshold", "16", "--trailing-logs", "4", "--snapshot-interval", "200ms")
+	// On boltdb: raft-wal v0.4.2 keeps serving entries compacted away
+	// inside its last segment (its writer's index is not trimmed), so a
+	// late joiner of a wal leader catches up from the log, not a snapshot.
+	nodes, l := clustertest.StartCluster(t, bin, "--snapshot-threshold", "16", "--trailing-logs", "4", "--snapshot-interval", "200ms",
+		"--raft-log-store", "boltdb")
 	ctx := clustertest.Context(t, 90*time.Second)
 	var last uint64
 	for i := range 60 {
