@@ -69,12 +69,16 @@ func OpenLogStore(kind LogStoreKind, dir string, logger hclog.Logger) (LogStore,
 		return s, nil
 	case LogStoreWAL:
 		walDir := filepath.Join(dir, "wal")
-		if err := os.MkdirAll(walDir, 0o700); err != nil {
+		if err := os.MkdirAll(walDir, privateDirMode); err != nil {
 			return nil, fmt.Errorf("cluster: create raft log %s: %w", walDir, err)
 		}
-		w, err := raftwal.Open(walDir, raftwal.WithLogger(logger))
+		w, err := raftwal.Open(walDir, raftwal.WithLogger(logger), raftwal.WithSegmentFiler(privateSegmentFiler(walDir)))
 		if err != nil {
 			return nil, fmt.Errorf("cluster: open raft log %s: %w", walDir, err)
+		}
+		if err := makeWALPrivate(walDir); err != nil {
+			_ = w.Close()
+			return nil, err
 		}
 		return w, nil
 	}
