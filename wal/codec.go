@@ -181,7 +181,7 @@ func DecodeBatchEncoded(data []byte) (Batch, [][]byte, error) {
 		return Batch{}, nil, fmt.Errorf("%w: batch format byte %d (this build reads %d to %d)",
 			ErrUnknownVersion, data[0], FormatV1, FormatCurrent)
 	}
-	d := newDecoder(data[1:], 1)
+	d := newFrameDecoder(data[1:], 1)
 	n := d.count("batch records", minRecordLen+1)
 	var b Batch
 	var raws [][]byte

@@ -414,3 +414,20 @@ func TestFormatGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeBatchCopiesOnlyTheRecords: decoding a batch allocates what
+// decoding its records does plus the two slices it returns — its framing
+// is not copied a second time (the FSM decodes every committed entry).
+func TestDecodeBatchCopiesOnlyTheRecords(t *testing.T) {
+	recs := fullRecords()[:1]
+	data, err := EncodeBatch(&Batch{Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := mustEncode(t, &recs[0])
+	perRecord := testing.AllocsPerRun(50, func() { _, _ = DecodeRecord(rec) })
+	perBatch := testing.AllocsPerRun(50, func() { _, _, _ = DecodeBatchEncoded(data) })
+	if perBatch > perRecord+2 {
+		t.Fatalf("a one-record batch takes %v allocations, its record %v: want at most 2 more (Records, raws)", perBatch, perRecord)
+	}
+}

@@ -29,6 +29,13 @@ func newDecoder(b []byte, base int) decoder {
 	return decoder{b: b, s: string(b), base: base}
 }
 
+// newFrameDecoder reads only numbers and byte slices from b (a batch's
+// framing: its count and length-prefixed records), so it skips newDecoder's
+// copy of b into s; reading a string from it would be a bug.
+func newFrameDecoder(b []byte, base int) decoder {
+	return decoder{b: b, base: base}
+}
+
 // fail records the first error, naming the field and the input offset.
 func (d *decoder) fail(field, msg string) {
 	if d.err == nil {
