@@ -56,13 +56,13 @@ func (a *Agent) handleRestore(w http.ResponseWriter, r *http.Request) error {
 		transport.WriteJSON(w, http.StatusOK, &out)
 		return nil
 	}
-	path, size, digest, err := a.receiveSnapshot(body)
+	path, snap, err := a.receiveSnapshot(body)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.Remove(path) }()
-	audit := a.beforeRestore(r, digest)
-	if err := a.restore(path, size); err != nil {
+	audit := a.beforeRestore(r, snap.digest)
+	if err := a.restore(path, snap); err != nil {
 		return err
 	}
 	a.recordRestore(r.Context(), audit)
@@ -87,12 +87,20 @@ func (a *Agent) beforeRestore(r *http.Request, digest string) restoreAudit {
 	return in
 }
 
+// spooledSnapshot is what restore needs to know of a received snapshot.
+type spooledSnapshot struct {
+	size    int64
+	digest  string // hex SHA-256
+	applied uint64 // the last revision the snapshot holds
+}
+
 // receiveSnapshot spools the body to a file in data_dir, checks it
-// restores into a scratch store and returns its hex SHA-256.
-func (a *Agent) receiveSnapshot(body io.Reader) (string, int64, string, error) {
+// restores into a scratch store and returns its size, hex SHA-256 and
+// last revision.
+func (a *Agent) receiveSnapshot(body io.Reader) (string, spooledSnapshot, error) {
 	f, err := os.CreateTemp(a.cfg.DataDir, "restore-*.snap")
 	if err != nil {
-		return "", 0, "", fmt.Errorf("cluster: restore: %w", err)
+		return "", spooledSnapshot{}, fmt.Errorf("cluster: restore: %w", err)
 	}
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(f, h), body)
@@ -101,48 +109,62 @@ func (a *Agent) receiveSnapshot(body io.Reader) (string, int64, string, error) {
 		_ = os.Remove(f.Name())
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return "", 0, "", transport.Errorf(transport.CodeTooLarge, "snapshot over %d bytes", tooLarge.Limit)
+			return "", spooledSnapshot{}, transport.Errorf(transport.CodeTooLarge, "snapshot over %d bytes", tooLarge.Limit)
 		}
-		return "", 0, "", transport.Errorf(transport.CodeBadRequest, "restore: reading the snapshot: %v", err)
+		return "", spooledSnapshot{}, transport.Errorf(transport.CodeBadRequest, "restore: reading the snapshot: %v", err)
 	}
-	if err := validateSnapshot(f.Name()); err != nil {
+	applied, err := validateSnapshot(f.Name())
+	if err != nil {
 		_ = os.Remove(f.Name())
-		return "", 0, "", transport.Errorf(transport.CodeBadRequest, "restore: not a valid Ovi snapshot: %v", err)
+		return "", spooledSnapshot{}, transport.Errorf(transport.CodeBadRequest, "restore: not a valid Ovi snapshot: %v", err)
 	}
-	return f.Name(), size, hex.EncodeToString(h.Sum(nil)), nil
+	return f.Name(), spooledSnapshot{size: size, digest: hex.EncodeToString(h.Sum(nil)), applied: applied}, nil
 }
 
-// validateSnapshot restores path into a throwaway store.
-func validateSnapshot(path string) error {
+// validateSnapshot restores path into a throwaway store and returns the
+// last revision (applied index) it holds.
+func validateSnapshot(path string) (uint64, error) {
 	dir, err := os.MkdirTemp(filepath.Dir(path), "validate-")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	scratch, err := mvcc.Open(filepath.Join(dir, "state.db"), mvcc.Options{NoSync: true})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() { _ = scratch.Close() }()
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() { _ = f.Close() }()
-	return scratch.Restore(f)
+	if err := scratch.Restore(f); err != nil {
+		return 0, err
+	}
+	applied, _ := scratch.AppliedIndex()
+	return applied, nil
 }
 
-// restore hands the spooled snapshot to raft.Restore.
-func (a *Agent) restore(path string, size int64) error {
+// restore hands the spooled snapshot to raft.Restore with the snapshot's
+// last revision as its index: Raft installs it at the index after the
+// greater of that and its own last index, so the log goes on after every
+// revision the restored history holds. With index 0, a snapshot of a
+// longer history than this cluster's log (a backup restored into a new
+// cluster) was installed at the log's next index, and the FSM skipped
+// every later entry up to the snapshot's revision (already applied, by
+// its store) — acknowledged writes lost, their revisions and event ids
+// those of the restored history's records.
+func (a *Agent) restore(path string, snap spooledSnapshot) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("cluster: restore: %w", err)
 	}
 	defer func() { _ = f.Close() }()
-	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: size}
+	meta := &raft.SnapshotMeta{Version: raft.SnapshotVersionMax, Size: snap.size, Index: snap.applied}
 	if err := a.raft.Restore(meta, f, restoreTimeout); err != nil {
 		return applyError(err)
 	}
-	a.logger.Info("snapshot restored through raft", "bytes", size)
+	a.logger.Info("snapshot restored through raft", "bytes", snap.size, "snapshot_revision", snap.applied)
 	return nil
 }
