@@ -27,9 +27,7 @@ func BenchmarkReconcile10000(b *testing.B) {
 	var records int
 	for range b.N {
 		b.StopTimer()
-		sim, url := startSim(b)
-		f.populate(b, sim, url)
-		eng, log := simEngine(b, url)
+		sim, eng, log := f.start(b)
 		sim.ResetCounts()
 		b.StartTimer()
 		rep, err := eng.Run(context.Background(), reconcile.Request{Config: &cfg})
@@ -39,11 +37,7 @@ func BenchmarkReconcile10000(b *testing.B) {
 		}
 		f.checkConverged(b, sim, rep)
 		calls, records = sim.Counts(), log.RecordCount()
-		again, err := eng.Run(context.Background(), reconcile.Request{})
-		if err != nil {
-			b.Fatalf("second cycle: %v", err)
-		}
-		f.checkSettled(b, sim, log, records, again)
+		f.settle(b, sim, eng, log)
 	}
 	total := 0
 	for action, n := range calls {

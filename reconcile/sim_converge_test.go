@@ -21,21 +21,14 @@ func TestFleetConvergesInOneCycle(t *testing.T) {
 	isolateAWS(t)
 	f := fleet{Groups: 4, Have: 45, Want: 50, Old: 20}
 	cfg := f.config(t)
-	sim, url := startSim(t)
-	f.populate(t, sim, url)
-	eng, log := simEngine(t, url)
+	sim, eng, log := f.start(t)
 	rep, err := eng.Run(context.Background(), reconcile.Request{Config: &cfg})
 	if err != nil || rep.Failures != 0 {
 		t.Fatalf("first cycle: %v (failures %d)", err, rep.Failures)
 	}
 	f.checkConverged(t, sim, rep)
+	f.settle(t, sim, eng, log)
 	records := log.RecordCount()
-	again, err := eng.Run(context.Background(), reconcile.Request{})
-	if err != nil {
-		t.Fatalf("second cycle: %v", err)
-	}
-	f.checkSettled(t, sim, log, records, again)
-	records = log.RecordCount()
 	idle, err := eng.Run(context.Background(), reconcile.Request{})
 	if err != nil || idle.Changes != (reconcile.ObservedChanges{}) || log.RecordCount()-records != 1 {
 		t.Fatalf("third cycle: %v, changes %+v, %d records (want only the summary)", err, idle.Changes, log.RecordCount()-records)

@@ -24,6 +24,28 @@ type fleet struct {
 // instances is how many instances the cloud starts with.
 func (f fleet) instances() int { return f.Groups*f.Have + f.Old }
 
+// start runs a simulator holding the starting fleet, and an engine on
+// it (simEngine).
+func (f fleet) start(tb testing.TB) (*ec2sim.Server, *reconcile.Engine, reconcile.MemoryLog) {
+	tb.Helper()
+	sim, url := startSim(tb)
+	f.populate(tb, sim, url)
+	eng, log := simEngine(tb, url)
+	return sim, eng, log
+}
+
+// settle runs the cycle after the one that converged the fleet and checks
+// it (checkSettled).
+func (f fleet) settle(tb testing.TB, sim *ec2sim.Server, eng *reconcile.Engine, log reconcile.MemoryLog) {
+	tb.Helper()
+	records := log.RecordCount()
+	rep, err := eng.Run(context.Background(), reconcile.Request{})
+	if err != nil {
+		tb.Fatalf("the cycle after convergence: %v", err)
+	}
+	f.checkSettled(tb, sim, log, records, rep)
+}
+
 // config is the file: Groups groups of Want.
 func (f fleet) config(tb testing.TB) wal.ConfigApplied {
 	tb.Helper()
