@@ -30,7 +30,8 @@ const (
 // stable store, the file snapshot store (data_dir/raft, retaining 2, private file
 // modes), the TCP stream layer on ports.raft (mutual TLS when configured),
 // applies a lost-quorum peers.json if there is one, and starts Raft over
-// the FSM.
+// the FSM, with its appends watched and its campaigns gated while they
+// fail (campaign.go).
 func (a *Agent) setupRaft() error {
 	dir := filepath.Join(a.cfg.DataDir, "raft")
 	hlog := newHCLogger("raft", a.logger)
@@ -57,11 +58,13 @@ func (a *Agent) setupRaft() error {
 	if err != nil {
 		return err
 	}
-	cache, err := NewLogCache(logStore)
+	health := newAppendHealth(campaignHold(conf.HeartbeatTimeout), a.logger)
+	cache, err := NewLogCache(healthLogStore{LogStore: logStore, health: health})
 	if err != nil {
 		return fmt.Errorf("cluster: log cache: %w", err)
 	}
-	if a.raft, err = raft.NewRaft(conf, a.fsm, cache, logStore, a.privateSnapshots(), a.trans); err != nil {
+	trans := campaignGate{NetworkTransport: a.trans, health: health}
+	if a.raft, err = raft.NewRaft(conf, a.fsm, cache, logStore, a.privateSnapshots(), trans); err != nil {
 		return fmt.Errorf("cluster: start raft: %w", err)
 	}
 	a.peers.raft.Store(a.raft)

@@ -85,6 +85,7 @@ func leaderDiskFull(t *testing.T, store string) {
 	go func() { defer close(done); w.run(cl.nodes, stop) }()
 	waitFor(t, "writes flowing", 30*time.Second, func() bool { n, _ := w.counts(); return n >= 20 })
 
+	wonAtFill := strings.Count(l.log(), "election won")
 	fault.fill(t, l)
 	full := time.Now()
 	ackedAtFill, _ := w.counts()
@@ -109,6 +110,11 @@ func leaderDiskFull(t *testing.T, store string) {
 	}
 	if up && st.State == "Leader" {
 		t.Fatalf("%s still leads with a full disk", l.name)
+	}
+	// A node whose log refuses appends does not campaign (cluster's
+	// campaign gate): once it stepped down it wins no election.
+	if won := strings.Count(l.log(), "election won") - wonAtFill; up && won > 0 {
+		t.Errorf("%s won %d elections with its disk full (another leads after %s)", l.name, won, failover.Round(time.Millisecond))
 	}
 	fault.release(t, l)
 	// Stepped down, it catches up by itself; stopping, it exits.
