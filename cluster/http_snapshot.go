@@ -61,6 +61,11 @@ func (a *Agent) handleRestore(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	defer func() { _ = os.Remove(path) }()
+	release, err := a.notifier.Hold(r.Context()) // resumed from the restored progress
+	if err != nil {
+		return err
+	}
+	defer release()
 	audit := a.beforeRestore(r, snap.digest)
 	if err := a.restore(path, snap); err != nil {
 		return err

@@ -24,7 +24,10 @@ import (
 // snapshot), and its event reaches the receiver under that id; after the
 // leader stops, the new leader — a node that was restored from the
 // snapshot — does the same. No id reaches the receiver for two different
-// records.
+// records, and none of the restored history: the snapshot records every
+// event of it delivered to "ops", and the notifier resumes from the
+// restored progress, as a new leader would (it used to go on from its own
+// position and send the whole backup's history again).
 func TestRestoreNeverReusesAnEventID(t *testing.T) {
 	snap, history := longerHistory(t, 40)
 	rcv := notifytest.Start(t, "s3cret")
@@ -55,21 +58,38 @@ func TestRestoreNeverReusesAnEventID(t *testing.T) {
 	next := waitLeaderReady(t, rest)
 	decideAfter(ctx, t, next, rest, rcv, "after-failover", rev)
 	checkIDsUnique(t, rcv.Requests())
+	for _, q := range rcv.Requests() {
+		if q.Event.Node == "src" {
+			t.Errorf("event %s (%s %s) of the restored history sent again: the snapshot records it delivered",
+				q.Event.ID, q.Event.Type, q.Event.Decision)
+		}
+	}
 }
 
 // longerHistory is the snapshot of a one-node cluster that recorded n
-// decisions (each its own entry), and the snapshot's revision.
+// decisions (each its own entry) and delivered every event to its own
+// receiver "ops", and the snapshot's revision.
 func longerHistory(t *testing.T, n int) ([]byte, uint64) {
 	t.Helper()
-	src := startAgent(t, testConfig(t, "src", 1))
+	rcv := notifytest.Start(t, "s3cret")
+	cfg := testConfig(t, "src", 1)
+	cfg.Notifications = []notify.Receiver{{Name: "ops", URL: rcv.URL(), Secret: "s3cret"}}
+	src := startAgent(t, cfg)
 	waitLeaderReady(t, []*Agent{src})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var last uint64
 	for i := range n {
-		if _, err := src.Propose(ctx, []wal.Record{decision(fmt.Sprintf("src-%d", i))}); err != nil {
+		rev, err := src.Propose(ctx, []wal.Record{decision(fmt.Sprintf("src-%d", i))})
+		if err != nil {
 			t.Fatal(err)
 		}
+		last = rev
 	}
+	waitFor(t, "every event of the history delivered and recorded", 20*time.Second, func() bool {
+		d, _ := src.fsm.Delivery("ops", 0)
+		return d != nil && d.Revision >= last
+	})
 	sn, err := src.store.BeginSnapshot()
 	if err != nil {
 		t.Fatal(err)

@@ -72,7 +72,10 @@ type Notifier struct {
 
 	mu        sync.Mutex
 	receivers []Receiver
-	changed   chan struct{} // closed by SetReceivers
+	changed   chan struct{} // closed by SetReceivers and Hold: the running term ends
+	holds     int           // Hold calls not released yet: no term sends
+	sending   int           // terms with receivers running (counted by current, uncounted by ended)
+	idle      chan struct{} // closed when sending drops to 0
 }
 
 // New returns a notifier without receivers.
@@ -108,14 +111,74 @@ func (n *Notifier) SetReceivers(rs []Receiver) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.receivers = out
+	n.restartLocked()
+}
+
+// restartLocked ends the running term; Run starts the next one.
+func (n *Notifier) restartLocked() {
 	close(n.changed)
 	n.changed = make(chan struct{})
 }
 
+// current is what the next term serves: no receivers while held. A term
+// with receivers is counted in sending; the caller calls ended once it
+// is over.
 func (n *Notifier) current() ([]Receiver, <-chan struct{}) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.holds > 0 || len(n.receivers) == 0 {
+		return nil, n.changed
+	}
+	if n.sending == 0 {
+		n.idle = make(chan struct{})
+	}
+	n.sending++
 	return n.receivers, n.changed
+}
+
+// ended uncounts a term with receivers that is over.
+func (n *Notifier) ended() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.sending--; n.sending == 0 {
+		close(n.idle)
+	}
+}
+
+// Hold stops the running term's senders — the request in flight is
+// answered and recorded first, as on a reload — and starts none until
+// release is called; the next term then resumes every receiver from its
+// recorded progress, as a new leader does. A snapshot restore holds the
+// notifier while it replaces the state, every receiver's progress with
+// it: a term that went on from its own position would send events the
+// restored state records delivered, or the whole restored history to a
+// receiver it does not know. It returns ctx's error if the senders are
+// still busy when ctx ends (nothing is held then).
+func (n *Notifier) Hold(ctx context.Context) (release func(), err error) {
+	n.mu.Lock()
+	n.holds++
+	n.restartLocked()
+	busy, idle := n.sending > 0, n.idle
+	n.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			n.holds--
+			n.restartLocked()
+		})
+	}
+	if !busy {
+		return release, nil
+	}
+	select {
+	case <-idle: // every term with receivers has ended
+		return release, nil
+	case <-ctx.Done():
+		release()
+		return nil, fmt.Errorf("notify: waiting for the senders to stop: %w", ctx.Err())
+	}
 }
 
 // Run delivers notifications until ctx (the leadership term) ends.
@@ -126,6 +189,9 @@ func (n *Notifier) Run(ctx context.Context) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
+			if len(rs) > 0 {
+				defer n.ended()
+			}
 			n.term(ctx, soft, rs)
 		}()
 		select {
