@@ -6,17 +6,15 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/yairfalse/ovi/cluster/notify"
 	"github.com/yairfalse/ovi/cluster/notify/notifytest"
 	"github.com/yairfalse/ovi/wal"
 )
 
-// TestHoldResumesFromTheRecordedProgress: Hold returns only once the
-// request in flight was answered and its delivery recorded; while held,
-// the state is replaced as a snapshot restore replaces it (the receiver's
-// progress now says a later event was delivered); after release the
-// notifier resumes from that progress, not from where it was — the event
-// the restored state records delivered is not sent.
-func TestHoldResumesFromTheRecordedProgress(t *testing.T) {
+// inFlight is a term sending to "ops" whose first event's request waits
+// for its answer (the receiver holds it).
+func inFlight(t *testing.T) (*harness, *notifytest.Receiver, *notify.Notifier, notify.Position) {
+	t.Helper()
 	h := newHarness(t)
 	rcv := notifytest.Start(t, "s3cret")
 	n, _ := h.term(receiverFor(rcv, "ops"))
@@ -26,6 +24,17 @@ func TestHoldResumesFromTheRecordedProgress(t *testing.T) {
 	if err := rcv.Wait(waitLong, func(reqs []notifytest.Request) bool { return len(reqs) == 1 }); err != nil {
 		t.Fatal(err)
 	}
+	return h, rcv, n, first
+}
+
+// TestHoldResumesFromTheRecordedProgress: Hold returns only once the
+// request in flight was answered and its delivery recorded; while held,
+// the state is replaced as a snapshot restore replaces it (the receiver's
+// progress now says a later event was delivered); after release the
+// notifier resumes from that progress, not from where it was — the event
+// the restored state records delivered is not sent.
+func TestHoldResumesFromTheRecordedProgress(t *testing.T) {
+	h, rcv, n, first := inFlight(t)
 	held := make(chan func())
 	go func() {
 		release, err := n.Hold(context.Background())
@@ -57,15 +66,7 @@ func TestHoldResumesFromTheRecordedProgress(t *testing.T) {
 // answer returns ctx's error and holds nothing: the request is answered
 // and recorded, and later events are sent.
 func TestHoldGivesUpWithItsContext(t *testing.T) {
-	h := newHarness(t)
-	rcv := notifytest.Start(t, "s3cret")
-	n, _ := h.term(receiverFor(rcv, "ops"))
-	h.started("ops")
-	rcv.Hold()
-	h.log.append(event(1))
-	if err := rcv.Wait(waitLong, func(reqs []notifytest.Request) bool { return len(reqs) == 1 }); err != nil {
-		t.Fatal(err)
-	}
+	h, rcv, n, _ := inFlight(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if release, err := n.Hold(ctx); !errors.Is(err, context.Canceled) || release != nil {
