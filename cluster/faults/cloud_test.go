@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -31,6 +30,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/yairfalse/ovi/aws/ec2sim"
+	"github.com/yairfalse/ovi/cluster/clustertest"
 )
 
 // cloud is the simulated EC2 region: an `ovi ec2sim --state FILE` process,
@@ -78,26 +78,9 @@ func startCloud(t *testing.T, bin string) *cloud {
 	port := freePort(t, false, "127.0.0.1")
 	c := &cloud{t: t, state: filepath.Join(dir, "cloud.json"), simURL: fmt.Sprintf("http://127.0.0.1:%d", port),
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
-	logPath := filepath.Join(dir, "ec2sim.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "ec2sim", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--state", c.state)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); _ = logf.Close(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		<-done
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("--- ec2sim log (last 2000 bytes) ---\n%s", tail(string(b), 2000))
-		}
-	})
+	sim := clustertest.NewProc(t, "ec2sim", dir, bin, "ec2sim", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--state", c.state)
+	sim.Start()
+	t.Cleanup(func() { sim.Stop(syscall.SIGTERM) }) // before Start's cleanup, which kills it and shows its log
 	waitFor(t, "the simulator to listen", 20*time.Second, func() bool {
 		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
 		if err == nil {

@@ -195,18 +195,18 @@ func refuseCorruptRaftLog(t *testing.T, f *node, damage logDamage) {
 	if !ok {
 		t.Fatalf("%s: no status", f.name)
 	}
-	f.kill()
+	f.Kill()
 	file, what := damage(t, f, st.AppliedIndex)
 	start := time.Now()
 	f.start()
 	select {
-	case <-f.exited:
+	case <-f.Exited():
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s: the agent started on a damaged log (%s)", f.name, what)
 	}
-	out := f.log()
+	out := f.Log()
 	lines := grepLines(out, "ovi: ")
-	if code := f.cmd.ProcessState.ExitCode(); code != 1 || len(lines) != 1 || !strings.Contains(lines[0], file) ||
+	if code := f.ExitCode(); code != 1 || len(lines) != 1 || !strings.Contains(lines[0], file) ||
 		!strings.Contains(lines[0], "raft log is corrupt") || !strings.Contains(lines[0], "remove-peer "+f.name) ||
 		strings.Contains(out, "panic") || strings.Contains(out, "bug in ovi") || strings.Contains(out, "goroutine ") {
 		t.Fatalf("%s: %s; want exit 1 and one line naming %s, got exit %d and:\n%s", f.name, what, file, code, headOf(out))

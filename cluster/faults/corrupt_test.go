@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/transport"
 )
 
@@ -100,17 +101,17 @@ func refusedAndResynced(t *testing.T, cr corruption) {
 	waitFor(t, "every node caught up", 30*time.Second, func() bool { return caughtUp(cl.nodes, l) })
 	w := newWitness()
 	w.add(l.name, mustWAL(t, l))
-	f.kill()
+	f.Kill()
 	cr.do(t, db)
 	f.start()
 	select {
-	case <-f.exited:
+	case <-f.Exited():
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s: the agent started on a state store %s", f.name, cr.name)
 	}
-	lines := grepLines(f.log(), db)
-	if f.cmd.ProcessState.Success() || len(lines) == 0 || strings.Contains(f.log(), "panic:") {
-		t.Fatalf("%s: want a failed start with one line naming %s, got %v and log:\n%s", cr.name, db, f.cmd.ProcessState, headOf(f.log()))
+	lines := grepLines(f.Log(), db)
+	if f.ExitErr() == nil || len(lines) == 0 || strings.Contains(f.Log(), "panic:") {
+		t.Fatalf("%s: want a failed start with one line naming %s, got %v and log:\n%s", cr.name, db, f.ExitErr(), headOf(f.Log()))
 	}
 	t.Logf("%s: refused: %s", cr.name, lines[len(lines)-1])
 	if err := os.Remove(db); err != nil {
@@ -128,7 +129,7 @@ func headOf(s string) string {
 	if i := strings.Index(s, "goroutine "); i >= 0 {
 		s = s[:i]
 	}
-	return tail(s, 3000)
+	return clustertest.Tail(s, 3000)
 }
 
 func mustWAL(t *testing.T, n *node) []transport.WALEntry {

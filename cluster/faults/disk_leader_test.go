@@ -85,7 +85,7 @@ func leaderDiskFull(t *testing.T, store string) {
 	go func() { defer close(done); w.run(cl.nodes, stop) }()
 	waitFor(t, "writes flowing", 30*time.Second, func() bool { n, _ := w.counts(); return n >= 20 })
 
-	wonAtFill := strings.Count(l.log(), "election won")
+	wonAtFill := strings.Count(l.Log(), "election won")
 	fault.fill(t, l)
 	full := time.Now()
 	ackedAtFill, _ := w.counts()
@@ -113,16 +113,16 @@ func leaderDiskFull(t *testing.T, store string) {
 	}
 	// A node whose log refuses appends does not campaign (cluster's
 	// campaign gate): once it stepped down it wins no election.
-	if won := strings.Count(l.log(), "election won") - wonAtFill; up && won > 0 {
+	if won := strings.Count(l.Log(), "election won") - wonAtFill; up && won > 0 {
 		t.Errorf("%s won %d elections with its disk full (another leads after %s)", l.name, won, failover.Round(time.Millisecond))
 	}
 	fault.release(t, l)
 	// Stepped down, it catches up by itself; stopping, it exits.
 	waitFor(t, l.name+" caught up or exited", 60*time.Second, func() bool {
-		return !l.running() || caughtUp([]*node{l}, nl)
+		return !l.Running() || caughtUp([]*node{l}, nl)
 	})
-	if !l.running() {
-		t.Logf("%s stopped with its disk full: %s", l.name, lastLine(l.log()))
+	if !l.Running() {
+		t.Logf("%s stopped with its disk full: %s", l.name, lastLine(l.Log()))
 		cl.restart(l)
 	}
 	close(stop)
@@ -137,7 +137,7 @@ func leaderDiskFull(t *testing.T, store string) {
 	if missing != 0 {
 		t.Errorf("%d of %d acknowledged notes missing on some node", missing, acked)
 	}
-	errs := grepLines(l.log(), fault.errText())
+	errs := grepLines(l.Log(), fault.errText())
 	t.Logf("%s (leader): %s; %s after %s (state %s), %s leads; %d writes acknowledged (%d after the fill), %d failed or refused; first error: %s; acknowledged notes missing: %d",
 		l.name, fault.name(), "another leader acknowledging", failover.Round(time.Millisecond), oldState, nl.name,
 		acked, acked-ackedAtFill, failed, firstOr(errs, "-"), missing)

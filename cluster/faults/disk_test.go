@@ -139,7 +139,7 @@ func (f *rlimitFault) fill(t *testing.T, n *node) {
 		size = walWrittenEnd(t, n)
 	}
 	lim := unix.Rlimit{Cur: uint64(size), Max: unix.RLIM_INFINITY}
-	if err := unix.Prlimit(n.cmd.Process.Pid, unix.RLIMIT_FSIZE, &lim, nil); err != nil {
+	if err := unix.Prlimit(n.Pid(), unix.RLIMIT_FSIZE, &lim, nil); err != nil {
 		t.Fatalf("prlimit RLIMIT_FSIZE of %s: %v", n.name, err)
 	}
 }
@@ -148,7 +148,7 @@ func (f *rlimitFault) fill(t *testing.T, n *node) {
 func (*rlimitFault) release(t *testing.T, n *node) {
 	t.Helper()
 	lim := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
-	if err := unix.Prlimit(n.cmd.Process.Pid, unix.RLIMIT_FSIZE, &lim, nil); err != nil && (n.running() || !errors.Is(err, unix.ESRCH)) {
+	if err := unix.Prlimit(n.Pid(), unix.RLIMIT_FSIZE, &lim, nil); err != nil && (n.Running() || !errors.Is(err, unix.ESRCH)) {
 		t.Fatalf("prlimit RLIMIT_FSIZE of %s: %v", n.name, err)
 	}
 }
@@ -207,12 +207,12 @@ func followerDiskFull(t *testing.T, store string) {
 		}
 	}
 	outcome := followerFullOutcome(t, f, l, fault)
-	if store == "boltdb" && !f.running() {
+	if store == "boltdb" && !f.Running() {
 		t.Fatalf("%s stopped instead of waiting for space (raft.db's append fails first): %s", f.name, outcome)
 	}
 	fault.release(t, f)
 	released := time.Now()
-	if !f.running() {
+	if !f.Running() {
 		l = cl.restart(f)
 	}
 	waitFor(t, f.name+" caught up after space returned", 60*time.Second, func() bool { return caughtUp(cl.nodes, l) })
@@ -237,11 +237,11 @@ func followerDiskFull(t *testing.T, store string) {
 // (see TestFollowerDiskFull) and describes it.
 func followerFullOutcome(t *testing.T, f, l *node, fault diskFault) string {
 	t.Helper()
-	errs := grepLines(f.log(), fault.errText())
-	if !f.running() {
-		lines := grepLines(f.log(), "ovi: ")
-		out := f.log()
-		if code := f.cmd.ProcessState.ExitCode(); code != 1 || len(lines) != 1 || !strings.Contains(lines[0], fault.errText()) ||
+	errs := grepLines(f.Log(), fault.errText())
+	if !f.Running() {
+		lines := grepLines(f.Log(), "ovi: ")
+		out := f.Log()
+		if code := f.ExitCode(); code != 1 || len(lines) != 1 || !strings.Contains(lines[0], fault.errText()) ||
 			!strings.Contains(lines[0], f.dataDir) || strings.Contains(out, "panic") || strings.Contains(out, "goroutine ") {
 			t.Fatalf("%s stopped with exit %d; want exit 1 and one line naming a file under %s:\n%s", f.name, code, f.dataDir, headOf(out))
 		}

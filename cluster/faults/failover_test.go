@@ -115,7 +115,7 @@ func (cl *cluster) disarmFollowers(l *node) *node {
 		if f == l {
 			continue
 		}
-		f.kill()
+		f.Kill()
 		if nl := cl.restart(f); nl != l {
 			cl.t.Fatalf("leadership moved from %s to %s while restarting a follower", l.name, nl.name)
 		}
@@ -351,7 +351,7 @@ func TestKillDuringRecovery(t *testing.T) {
 	var second *node
 	waitFor(t, "the second leader to die in its recovery", 60*time.Second, func() bool {
 		for _, n := range others(cl.nodes, first) {
-			if !n.running() {
+			if !n.Running() {
 				second = n
 				return true
 			}
@@ -465,7 +465,7 @@ func (cl *cluster) killAndTime(l *node) gapPhases {
 	t.Helper()
 	surv := others(cl.nodes, l)
 	killed := time.Now()
-	l.kill()
+	l.Kill()
 	commits := probeUntilCommit(t, surv, killed)
 	var p gapPhases
 	var timeouts []time.Duration

@@ -13,10 +13,8 @@ package faults
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,26 +22,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yairfalse/ovi/cluster/clustertest"
 	"github.com/yairfalse/ovi/transport"
 )
 
-// binary returns the ovi binary to test.
-func binary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("OVI_BIN"); b != "" {
-		abs, err := filepath.Abs(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	out := filepath.Join(t.TempDir(), "ovi")
-	cmd := exec.Command("go", "build", "-o", out, "github.com/yairfalse/ovi/cmd/ovi")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build ovi: %v\n%s", err, msg)
-	}
-	return out
-}
+// binary returns the ovi binary to test ($OVI_BIN, or one built now).
+func binary(t *testing.T) string { return clustertest.Binary(t) }
 
 // nodeIP is the loopback address node i binds (127.0.0.2, .3, .4).
 func nodeIP(i int) string { return fmt.Sprintf("127.0.0.%d", i+2) }
@@ -91,40 +75,41 @@ func portFree(port int, udp bool, ips ...string) bool {
 	return true
 }
 
-// node is one agent process: its addresses, ports, data dir and the
-// environment it is started with.
+// node is one agent process (the harnesses' shared process core,
+// clustertest.Proc: its log, running state, kill and signals): its
+// addresses, ports, data dir and the environment it is started with.
 type node struct {
-	t        *testing.T
-	bin      string
-	name     string
-	bindIP   string
-	advIP    string
-	dataDir  string
-	logDir   string
-	http     int
-	raft     int
-	gossip   int
-	flags    []string // extra agent flags
-	env      []string // environment of every start (credentials)
-	fpFile   string   // OVI_FAILPOINT_FILE of this node
-	cmd      *exec.Cmd
-	logPath  string
-	exited   chan struct{}
-	restarts int
-	client   *transport.Client
+	*clustertest.Proc
+	t       *testing.T
+	bin     string
+	name    string
+	bindIP  string
+	advIP   string
+	dataDir string
+	http    int
+	raft    int
+	gossip  int
+	flags   []string // extra agent flags
+	env     []string // environment of every start (credentials)
+	fpFile  string   // OVI_FAILPOINT_FILE of this node
+	client  *transport.Client
 }
 
 func newNode(t *testing.T, bin string, i int, behindProxy bool) *node {
 	t.Helper()
-	n := &node{t: t, bin: bin, name: fmt.Sprintf("ovi-%d", i+1), bindIP: nodeIP(i), advIP: nodeIP(i),
-		dataDir: t.TempDir(), logDir: t.TempDir()}
+	n := &node{t: t, bin: bin, name: fmt.Sprintf("ovi-%d", i+1), bindIP: nodeIP(i), advIP: nodeIP(i), dataDir: t.TempDir()}
+	logDir := t.TempDir()
+	n.Proc = clustertest.NewProc(t, n.name, logDir)
+	// Through a pipe, not the file itself: a disk fault on the process
+	// (RLIMIT_FSIZE) must not silence its log.
+	n.LogViaPipe = true
 	ips := []string{n.bindIP}
 	if behindProxy {
 		n.advIP = proxyIP(i)
 		ips = append(ips, n.advIP)
 	}
 	n.http, n.raft, n.gossip = freePort(t, false, ips...), freePort(t, false, ips...), freePort(t, true, ips...)
-	n.fpFile = filepath.Join(n.logDir, "failpoint")
+	n.fpFile = filepath.Join(logDir, "failpoint")
 	n.env = []string{
 		"AWS_ACCESS_KEY_ID=" + accessKey(n.name), "AWS_SECRET_ACCESS_KEY=fault-suite-secret",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
@@ -148,101 +133,20 @@ func (n *node) httpAddr() string   { return net.JoinHostPort(n.bindIP, strconv.I
 func (n *node) gossipAddr() string { return net.JoinHostPort(n.advIP, strconv.Itoa(n.gossip)) }
 
 func (n *node) args() []string {
-	a := []string{"agent", "--node-name", n.name, "--data-dir", n.dataDir,
+	a := []string{n.bin, "agent", "--node-name", n.name, "--data-dir", n.dataDir,
 		"--bind-addr", n.bindIP, "--advertise-addr", n.advIP,
 		"--http-port", strconv.Itoa(n.http), "--raft-port", strconv.Itoa(n.raft), "--gossip-port", strconv.Itoa(n.gossip)}
 	return append(a, n.flags...)
 }
 
-// start launches the process with extraEnv added to the node's
-// environment; its output goes to a log file shown when the test fails.
+// start launches the agent with extraEnv added to the node's environment.
+// Its output goes to a log file of this start, shown when the test fails;
+// the test's cleanup kills it.
 func (n *node) start(extraEnv ...string) {
 	n.t.Helper()
-	n.logPath = filepath.Join(n.logDir, fmt.Sprintf("agent-%d.log", n.restarts))
-	n.restarts++
-	logf, err := os.Create(n.logPath)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	n.cmd = exec.Command(n.bin, n.args()...)
-	n.cmd.Env = append(append(os.Environ(), n.env...), extraEnv...)
-	// Through a pipe, not the file itself: a disk fault on the process
-	// (RLIMIT_FSIZE) must not silence its log.
-	n.cmd.Stdout = struct{ io.Writer }{logf}
-	n.cmd.Stderr = n.cmd.Stdout
-	if err := n.cmd.Start(); err != nil {
-		n.t.Fatalf("start %s: %v", n.name, err)
-	}
-	exited := make(chan struct{})
-	n.exited = exited
-	cmd := n.cmd
-	go func() {
-		_ = cmd.Wait()
-		_ = logf.Close()
-		close(exited)
-	}()
-	logPath := n.logPath
-	n.t.Cleanup(func() {
-		n.signal(cmd, exited, syscall.SIGKILL)
-		if n.t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				n.t.Logf("--- log of %s (%s, last 4000 bytes) ---\n%s", n.name, filepath.Base(logPath), tail(string(b), 4000))
-			}
-		}
-	})
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-// signal sends sig to one process and waits for it to exit.
-func (n *node) signal(cmd *exec.Cmd, exited chan struct{}, sig syscall.Signal) {
-	select {
-	case <-exited:
-		return
-	default:
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-exited:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-}
-
-// kill is kill -9 of the running process.
-func (n *node) kill() { n.signal(n.cmd, n.exited, syscall.SIGKILL) }
-
-func (n *node) running() bool {
-	if n.exited == nil {
-		return false
-	}
-	select {
-	case <-n.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// killedBySIGKILL reports whether the last process ended by SIGKILL.
-func (n *node) killedBySIGKILL() bool {
-	if n.running() || n.cmd.ProcessState == nil {
-		return false
-	}
-	ws, ok := n.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
-}
-
-// log returns the current process's log.
-func (n *node) log() string {
-	b, _ := os.ReadFile(n.logPath)
-	return string(b)
+	n.Args = n.args()
+	n.Env = append(append(os.Environ(), n.env...), extraEnv...)
+	n.Start() // clustertest.Proc's: fails the test if it cannot start
 }
 
 // arm writes spec ("after-call", "after-intent:2", "" to disarm) to the
@@ -261,18 +165,12 @@ func (n *node) arm(spec string) {
 // waitFor polls cond every 25 ms until it holds or d passes.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	clustertest.WaitFor(t, what, d, cond)
 }
 
 // status returns a node's status, or false if it does not answer.
 func (n *node) status() (transport.StatusResponse, bool) {
-	if !n.running() {
+	if !n.Running() {
 		return transport.StatusResponse{}, false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -367,14 +265,14 @@ func (cl *cluster) restart(n *node) *node {
 func (cl *cluster) waitDeath(n *node, d time.Duration) {
 	cl.t.Helper()
 	select {
-	case <-n.exited:
+	case <-n.Exited():
 	case <-time.After(d):
 		cl.t.Fatalf("%s did not die at its failpoint within %s", n.name, d)
 	}
-	if !n.killedBySIGKILL() {
-		cl.t.Fatalf("%s exited, but not by SIGKILL: %v", n.name, n.cmd.ProcessState)
+	if !n.KilledBy(syscall.SIGKILL) {
+		cl.t.Fatalf("%s exited, but not by SIGKILL: %v", n.name, n.ExitErr())
 	}
-	if !strings.Contains(n.log(), "failpoint reached") {
+	if !strings.Contains(n.Log(), "failpoint reached") {
 		cl.t.Fatalf("%s was killed, but its log has no \"failpoint reached\" line", n.name)
 	}
 }

@@ -200,7 +200,7 @@ func TestNotificationsLeaderKillMidDelivery(t *testing.T) {
 		t.Fatalf("no request reached the receiver: %v", err)
 	}
 	inFlight := rcv.Requests()[before].Event.ID
-	l.kill()
+	l.Kill()
 	rcv.Release()
 	nl := cl.waitLeader(60 * time.Second)
 	if nl == l {

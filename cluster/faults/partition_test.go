@@ -118,7 +118,7 @@ func TestPartitionLeaderIsolated(t *testing.T) {
 	for _, bad := range uncoveredBefore(after, entries, old, cut) {
 		t.Errorf("after the cut: %s", bad)
 	}
-	if !strings.Contains(old.log(), "leadership lost") {
+	if !strings.Contains(old.Log(), "leadership lost") {
 		t.Errorf("%s's log does not say it lost leadership", old.name)
 	}
 	checkInFlightRecovered(t, inFlight, entries, old)

@@ -42,11 +42,11 @@ const (
 // condition) and continues it.
 func (n *node) stall(d time.Duration) {
 	n.t.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := n.Signal(syscall.SIGSTOP); err != nil {
 		n.t.Fatalf("SIGSTOP %s: %v", n.name, err)
 	}
 	time.Sleep(d)
-	if err := n.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := n.Signal(syscall.SIGCONT); err != nil {
 		n.t.Fatalf("SIGCONT %s: %v", n.name, err)
 	}
 }
@@ -55,7 +55,7 @@ func (n *node) stall(d time.Duration) {
 // contain what (slog's time= field).
 func logTimes(t *testing.T, n *node, what string) []time.Time {
 	t.Helper()
-	f, err := os.Open(n.logPath)
+	f, err := os.Open(n.LogPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,14 +186,14 @@ func TestStallShorterThanHeartbeatTimeout(t *testing.T) {
 func TestLeaderStallLongerThanHeartbeatTimeout(t *testing.T) {
 	cl, old := stallCluster(t)
 	mark := time.Now()
-	if err := old.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := old.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
 	var nl *node
 	waitFor(t, "a leader among the others", 30*time.Second, func() bool { nl = leader(others(cl.nodes, old), 3); return nl != nil })
 	elected := time.Since(stopped)
-	if err := old.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := old.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	resumed := time.Now()
@@ -211,7 +211,7 @@ func TestLeaderStallLongerThanHeartbeatTimeout(t *testing.T) {
 	if l := leader(cl.nodes, 3); l != nl {
 		t.Errorf("leader %v after convergence, want %s (elected during the stall)", l, nl.name)
 	}
-	if !strings.Contains(old.log(), "leadership lost") {
+	if !strings.Contains(old.Log(), "leadership lost") {
 		t.Errorf("%s's log does not say it lost leadership", old.name)
 	}
 	t.Logf("leader %s stopped; %s elected %s after (heartbeat timeout %s); %s continued and follows; one election, converged to %d instances",
@@ -229,14 +229,14 @@ func TestFollowerStallLongerThanHeartbeatTimeout(t *testing.T) {
 	f := others(cl.nodes, l)[0]
 	before := cl.terms()
 	mark := time.Now()
-	if err := f.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := f.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
 	for i := 0; time.Since(stopped) < longStall; i++ {
 		noteThrough(t, l, fmt.Sprintf("during the stall %d", i)) // the majority commits meanwhile
 	}
-	if err := f.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := f.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	cl.settled(l, time.Now())

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,7 +71,7 @@ func killMidVolumeCreate(t *testing.T, bin, point string) {
 	l = cl.disarmFollowers(l)
 	cl.write(infra{web: 0, volume: true})
 	cl.waitDeath(l, 60*time.Second)
-	if !l.killedBySIGKILL() {
+	if !l.KilledBy(syscall.SIGKILL) {
 		t.Fatalf("the leader %s was not killed at %s", l.name, point)
 	}
 	nl := cl.waitLeader(60 * time.Second)

@@ -131,7 +131,7 @@ func (w *witness) watch(nodes []*node, stop <-chan struct{}) {
 	defer t.Stop()
 	for {
 		for _, n := range nodes {
-			if n.running() {
+			if n.Running() {
 				w.poll(n)
 			}
 		}
@@ -159,7 +159,7 @@ func (w *witness) verify(t *testing.T, nodes []*node) (int, []string) {
 	w.mu.Unlock()
 	waitFor(t, fmt.Sprintf("every running node to apply revision %d", last), 30*time.Second, func() bool {
 		for _, n := range nodes {
-			if st, ok := n.status(); n.running() && (!ok || st.AppliedIndex < last) {
+			if st, ok := n.status(); n.Running() && (!ok || st.AppliedIndex < last) {
 				return false
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,10 @@ type Proc struct {
 	// DieWithParent makes the kernel kill the process when this one
 	// exits, however it exits (Linux only: elsewhere it is ignored).
 	DieWithParent bool
+	// LogViaPipe hands the process a pipe that this one copies into the
+	// log, instead of the log file itself: a process whose file-size
+	// limit (RLIMIT_FSIZE) a fault test lowers keeps logging.
+	LogViaPipe bool
 
 	starts  int
 	cmd     *exec.Cmd
@@ -51,7 +56,8 @@ func (p *Proc) Start() error {
 	}
 	cmd := exec.CommandContext(context.Background(), p.Args[0], p.Args[1:]...) //nolint:gosec // the harness's own processes; Stop ends them
 	cmd.Env, cmd.Dir = p.Env, p.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Stdout = p.output(logf)
+	cmd.Stderr = cmd.Stdout
 	if p.DieWithParent {
 		cmd.SysProcAttr = dieWithParent()
 	}
@@ -67,6 +73,16 @@ func (p *Proc) Start() error {
 		close(exited)
 	}()
 	return nil
+}
+
+// output is what the process writes its output to: the log file, or with
+// LogViaPipe the file behind a plain io.Writer, for which exec makes a
+// pipe and copies (Wait returns once the copy is done).
+func (p *Proc) output(logf *os.File) io.Writer {
+	if p.LogViaPipe {
+		return struct{ io.Writer }{logf}
+	}
+	return logf
 }
 
 // Running reports whether the last start has not exited.

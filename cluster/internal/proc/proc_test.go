@@ -38,10 +38,13 @@ func TestKillRestartAndALogPerStart(t *testing.T) {
 	if !p.Running() || p.Check() != nil || p.ExitErr() != nil || first == 0 {
 		t.Fatalf("after start: running %v, check %v, exit %v, pid %d", p.Running(), p.Check(), p.ExitErr(), first)
 	}
+	if p.ExitCode() != -1 {
+		t.Fatalf("ExitCode of a running process = %d, want -1", p.ExitCode())
+	}
 	p.Kill()
 	if p.Running() || !errors.Is(p.Check(), ErrExited) || !strings.Contains(p.Check().Error(), "killed") ||
-		!p.KilledBy(syscall.SIGKILL) || p.ExitErr() == nil {
-		t.Fatalf("after kill -9: running %v, check %v, exit %v", p.Running(), p.Check(), p.ExitErr())
+		!p.KilledBy(syscall.SIGKILL) || p.ExitErr() == nil || p.ExitCode() != -1 {
+		t.Fatalf("after kill -9: running %v, check %v, exit %v (code %d)", p.Running(), p.Check(), p.ExitErr(), p.ExitCode())
 	}
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
@@ -56,8 +59,8 @@ func TestKillRestartAndALogPerStart(t *testing.T) {
 
 func TestCheckSeesAnEarlyExit(t *testing.T) {
 	p := &Proc{Name: "quitter", LogDir: t.TempDir(), Args: []string{"/bin/sh", "-c", "exit 3"}}
-	if err := p.Check(); err != nil {
-		t.Fatalf("Check before Start = %v", err)
+	if err := p.Check(); err != nil || p.ExitCode() != -1 {
+		t.Fatalf("before Start: Check = %v, exit code %d", err, p.ExitCode())
 	}
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
@@ -66,6 +69,9 @@ func TestCheckSeesAnEarlyExit(t *testing.T) {
 	err := p.Check()
 	if !errors.Is(err, ErrExited) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), p.LogPath()) {
 		t.Fatalf("Check = %v", err)
+	}
+	if p.ExitCode() != 3 {
+		t.Fatalf("ExitCode = %d, want 3", p.ExitCode())
 	}
 	if p.KilledBy(syscall.SIGKILL) {
 		t.Fatal("an exit counted as a kill")
@@ -109,5 +115,29 @@ func TestStartFailures(t *testing.T) {
 	}
 	if err := (&Proc{Name: "nolog", LogDir: filepath.Join(dir, "absent"), Args: []string{"/bin/true"}}).Start(); err == nil {
 		t.Fatal("Start with a missing log directory succeeded")
+	}
+}
+
+// TestLogViaPipeSurvivesAFileSizeLimit: a process whose RLIMIT_FSIZE is 0
+// cannot write to its log file itself (EFBIG, SIGXFSZ), but writes to the
+// pipe of LogViaPipe, which this process copies into the same file.
+func TestLogViaPipeSurvivesAFileSizeLimit(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"/bin/sh", "-c", "ulimit -f 0; echo over the limit; echo and to stderr >&2"}
+	direct := &Proc{Name: "direct", LogDir: dir, Args: args}
+	piped := &Proc{Name: "piped", LogDir: dir, Args: args, LogViaPipe: true}
+	for _, p := range []*Proc{direct, piped} {
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Kill)
+		<-p.Exited()
+	}
+	if strings.Contains(direct.Log(), "over the limit") || direct.ExitCode() == 0 {
+		t.Fatalf("writing its log file itself, a process at RLIMIT_FSIZE 0 logged %q and exited %d",
+			direct.Log(), direct.ExitCode())
+	}
+	if got := piped.Log(); got != "over the limit\nand to stderr\n" || piped.ExitCode() != 0 {
+		t.Fatalf("through the pipe: log %q, exit code %d (%v)", got, piped.ExitCode(), piped.ExitErr())
 	}
 }

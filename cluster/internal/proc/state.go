@@ -19,6 +19,15 @@ func (p *Proc) ExitErr() error {
 	return p.exitErr
 }
 
+// ExitCode is the exit status of the last start, or -1 while it runs,
+// before the first start, and when a signal ended it.
+func (p *Proc) ExitCode() int {
+	if p.exited == nil || p.Running() {
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
 // KilledBy reports whether the last start ended by signal sig.
 func (p *Proc) KilledBy(sig syscall.Signal) bool {
 	if p.exited == nil || p.Running() || p.cmd.ProcessState == nil {
