@@ -12,12 +12,17 @@ import (
 // privateBody is an HTTP client that gives net/http its own in-memory copy
 // of each request body.
 //
-// The SDK closes the request body as soon as the response arrives. When
-// the endpoint answers before net/http's write loop has finished with the
-// body (it reads once more past Content-Length), that read fails, the
-// transport closes the connection under the response being read, and the
-// SDK retries a call the endpoint already executed ("use of closed network
-// connection", aws/aws-sdk-go-v2#2737). EC2 Query bodies are small form
+// The SDK closes the request body as soon as the response arrives. Its
+// body is no reader net/http knows to be in memory, so net/http flushes
+// the headers, writes the body to the socket and only then reads it once
+// more past Content-Length. When the endpoint has answered in between,
+// that read finds the body closed (its WriteTo says io.EOF), net/http
+// takes it for a failed write, closes the connection under the response
+// being read, and the SDK retries a call the endpoint already executed
+// ("use of closed network connection", aws/aws-sdk-go-v2#2737;
+// TestTheSDKsBodyCloseTearsDownAFastAnswer in aws/ec2sim replays it). A
+// copy in a bytes.Reader goes out with its headers in one write, and
+// nothing closes it under net/http. EC2 Query bodies are small form
 // documents (under 100 KB for 1000 ids), so a copy is cheap, and it keeps
 // every call counted once against EC2's buckets.
 type privateBody struct {

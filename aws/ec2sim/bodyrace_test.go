@@ -40,7 +40,7 @@ func TestTheSDKsBodyCloseTearsDownAFastAnswer(t *testing.T) {
 	h.run(t, 40, "") // an answer of some 40 KB: more than net/http reads ahead
 	ctx := context.Background()
 
-	g := &writeGate{responded: make(chan struct{}), closed: make(chan struct{})}
+	g := newWriteGate()
 	_, err := gatedClient(h.url, g, false).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	if !g.wasHeld() {
 		t.Fatal("the SDK's body was written with its headers: the interleaving did not happen")
@@ -51,7 +51,7 @@ func TestTheSDKsBodyCloseTearsDownAFastAnswer(t *testing.T) {
 	}
 	t.Logf("SDK client: %v", err)
 
-	g = &writeGate{responded: make(chan struct{}), closed: make(chan struct{})}
+	g = newWriteGate()
 	out, err := gatedClient(h.url, g, true).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	if err != nil {
 		t.Fatalf("private body: %v", err)
@@ -97,10 +97,14 @@ type writeGate struct {
 	responded chan struct{} // closed when the SDK's HTTP client has returned
 	closed    chan struct{} // closed when net/http closes the connection
 
-	mu      sync.Mutex
-	head    bool // the last write was a request's first
-	held    bool // a body write was held
-	closeMu sync.Once
+	mu        sync.Mutex
+	head      bool // the last write was a request's headers alone
+	held      bool // a body write was held
+	closeOnce sync.Once
+}
+
+func newWriteGate() *writeGate {
+	return &writeGate{responded: make(chan struct{}), closed: make(chan struct{})}
 }
 
 func (g *writeGate) dial(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -162,6 +166,6 @@ func (c *gatedConn) Write(b []byte) (int, error) {
 }
 
 func (c *gatedConn) Close() error {
-	c.g.closeMu.Do(func() { close(c.g.closed) })
+	c.g.closeOnce.Do(func() { close(c.g.closed) })
 	return c.Conn.Close()
 }
