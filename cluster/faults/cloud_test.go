@@ -212,20 +212,27 @@ func (in simInstance) live() bool { return in.State != "shutting-down" && in.Sta
 // the simulator rewrites atomically after every mutating call.
 func (c *cloud) instances() []simInstance {
 	c.t.Helper()
+	var doc struct {
+		Instances []simInstance `json:"instances"`
+	}
+	c.readState(&doc)
+	return doc.Instances
+}
+
+// readState decodes the simulator's state file into doc; before the
+// simulator has written it, doc stays as it is.
+func (c *cloud) readState(doc any) {
+	c.t.Helper()
 	data, err := os.ReadFile(c.state)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return
 	}
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	var doc struct {
-		Instances []simInstance `json:"instances"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if err := json.Unmarshal(data, doc); err != nil {
 		c.t.Fatalf("simulator state file: %v", err)
 	}
-	return doc.Instances
 }
 
 // liveIn counts the live instances of a managed group.

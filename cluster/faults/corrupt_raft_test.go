@@ -82,17 +82,7 @@ func corruptRaftLogRefused(t *testing.T, store string) {
 	cl.write(infra{web: 1})
 	l := cl.start()
 	cl.waitConverged(l, 1, 0, 90*time.Second)
-	for j := range 200 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := l.client.Note(ctx, transport.NoteRequest{ResourceID: "raftdb", Text: fmt.Sprint(j, strings.Repeat(" x", 100))})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitFor(t, "every node caught up", 30*time.Second, func() bool { return caughtUp(cl.nodes, l) })
-	w := newWitness()
-	w.add(l.name, mustWAL(t, l))
+	w := notesWitnessed(t, cl, l, "raftdb", 200, func(j int) string { return fmt.Sprint(j, strings.Repeat(" x", 100)) })
 	for i, f := range others(cl.nodes, l) {
 		damage := raftDBDamage(i == 1)
 		if store == "wal" {

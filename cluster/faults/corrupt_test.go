@@ -82,25 +82,10 @@ func TestTruncatedStateFileRefusedAtStart(t *testing.T) {
 // restart to fail with one line naming the file, then removes the file
 // and expects a full resync.
 func refusedAndResynced(t *testing.T, cr corruption) {
-	bin := binary(t)
-	c := startCloud(t, bin)
-	cl := newCluster(t, bin, c, false)
-	cl.write(infra{web: 1})
-	l := cl.start()
-	cl.waitConverged(l, 1, 0, 90*time.Second)
+	cl, l := webCluster(t)
 	f := others(cl.nodes, l)[0]
 	db := filepath.Join(f.dataDir, "state.db")
-	for j := range 20 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := l.client.Note(ctx, transport.NoteRequest{ResourceID: "corrupt", Text: fmt.Sprint(j)})
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	waitFor(t, "every node caught up", 30*time.Second, func() bool { return caughtUp(cl.nodes, l) })
-	w := newWitness()
-	w.add(l.name, mustWAL(t, l))
+	w := notesWitnessed(t, cl, l, "corrupt", 20, func(j int) string { return fmt.Sprint(j) })
 	f.Kill()
 	cr.do(t, db)
 	f.start()
@@ -122,6 +107,25 @@ func refusedAndResynced(t *testing.T, cr corruption) {
 		t.Fatalf("%s: after the resync, %d records missing:\n%s", cr.name, lost, strings.Join(msgs, "\n"))
 	}
 	t.Logf("%s: state.db removed, the agent resynced %d records from its Raft log and peers", cr.name, len(mustWAL(t, f)))
+}
+
+// notesWitnessed writes n notes on resource id (text(j) the j-th) through
+// l, waits until every node has applied them and returns a witness of l's
+// WAL.
+func notesWitnessed(t *testing.T, cl *cluster, l *node, id string, n int, text func(j int) string) *witness {
+	t.Helper()
+	for j := range n {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := l.client.Note(ctx, transport.NoteRequest{ResourceID: id, Text: text(j)})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "every node caught up", 30*time.Second, func() bool { return caughtUp(cl.nodes, l) })
+	w := newWitness()
+	w.add(l.name, mustWAL(t, l))
+	return w
 }
 
 // headOf is a log up to its first goroutine dump.

@@ -272,11 +272,7 @@ func startDiskCluster(t *testing.T, store string) (*cluster, diskFault, *node, *
 	cl.write(infra{web: 1})
 	l := cl.start()
 	cl.waitConverged(l, 1, 0, 90*time.Second)
-	w := newWitness()
-	stop := make(chan struct{})
-	go w.watch(cl.nodes, stop)
-	t.Cleanup(func() { close(stop) })
-	return cl, fault, l, w
+	return cl, fault, l, cl.watchWitness()
 }
 
 // logStore makes every node run on the Raft log store named (its

@@ -196,10 +196,7 @@ func TestRepeatedLeaderKills(t *testing.T) {
 	cl.write(cur)
 	cl.waitConverged(cl.start(), cur.web, 2, 90*time.Second)
 	blessed := idsOf(c.instances(), "keep")
-	w := newWitness()
-	stop := make(chan struct{})
-	go w.watch(cl.nodes, stop)
-	defer close(stop)
+	w := cl.watchWitness()
 	tl := tally{byPoint: map[string]int{}}
 	for i := range kills {
 		point := failpoints()[i%4]
@@ -338,10 +335,7 @@ func TestKillDuringRecovery(t *testing.T) {
 	cl := newCluster(t, bin, c, false)
 	cl.write(infra{web: 0})
 	first := cl.start()
-	w := newWitness()
-	stop := make(chan struct{})
-	go w.watch(cl.nodes, stop)
-	defer close(stop)
+	w := cl.watchWitness()
 	first.arm("after-intent")
 	cl.write(infra{web: want})
 	cl.waitDeath(first, 60*time.Second)

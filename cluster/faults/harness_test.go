@@ -276,3 +276,15 @@ func (cl *cluster) waitDeath(n *node, d time.Duration) {
 		cl.t.Fatalf("%s was killed, but its log has no \"failpoint reached\" line", n.name)
 	}
 }
+
+// webCluster starts the cloud and three agents reconciling one instance
+// of web, and waits until it runs; it returns the cluster and its leader.
+func webCluster(t *testing.T) (*cluster, *node) {
+	t.Helper()
+	bin := binary(t)
+	cl := newCluster(t, bin, startCloud(t, bin), false)
+	cl.write(infra{web: 1})
+	l := cl.start()
+	cl.waitConverged(l, 1, 0, 90*time.Second)
+	return cl, l
+}

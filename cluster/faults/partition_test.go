@@ -67,10 +67,7 @@ func TestPartitionLeaderIsolated(t *testing.T) {
 	cl.write(infra{web: 1})
 	old := cl.start()
 	cl.waitConverged(old, 1, 0, 90*time.Second)
-	w := newWitness()
-	stop := make(chan struct{})
-	go w.watch(cl.nodes, stop)
-	defer close(stop)
+	w := cl.watchWitness()
 
 	c.latency.Store(int64(300 * time.Millisecond))
 	mark := time.Now()
@@ -219,10 +216,7 @@ func TestPartitionMinorityIsolated(t *testing.T) {
 	cl.write(infra{web: 2})
 	l := cl.start()
 	cl.waitConverged(l, 2, 0, 90*time.Second)
-	w := newWitness()
-	stop := make(chan struct{})
-	go w.watch(cl.nodes, stop)
-	defer close(stop)
+	w := cl.watchWitness()
 
 	f := others(cl.nodes, l)[0]
 	before, _ := f.status()

@@ -93,19 +93,6 @@ func eventsSince(t *testing.T, nodes []*node, what string, since time.Time) int 
 	return c
 }
 
-// stallCluster starts three agents reconciling one instance of web and
-// waits for it.
-func stallCluster(t *testing.T) (*cluster, *node) {
-	t.Helper()
-	bin := binary(t)
-	c := startCloud(t, bin)
-	cl := newCluster(t, bin, c, false)
-	cl.write(infra{web: 1})
-	l := cl.start()
-	cl.waitConverged(l, 1, 0, 90*time.Second)
-	return cl, l
-}
-
 // noteThrough writes a note through n (forwarded when n follows).
 func noteThrough(t *testing.T, n *node, text string) {
 	t.Helper()
@@ -154,7 +141,7 @@ func (cl *cluster) terms() []uint64 {
 // for a quarter of the heartbeat timeout: no node may start an election,
 // the term and the leader stay, and writes through every node commit.
 func TestStallShorterThanHeartbeatTimeout(t *testing.T) {
-	cl, l := stallCluster(t)
+	cl, l := webCluster(t)
 	before := cl.terms()
 	mark := time.Now()
 	for _, n := range []*node{l, others(cl.nodes, l)[0]} {
@@ -184,7 +171,7 @@ func TestStallShorterThanHeartbeatTimeout(t *testing.T) {
 // stopped; once continued, the old leader follows it, nobody elects again,
 // and the cluster converges on a change of the desired state.
 func TestLeaderStallLongerThanHeartbeatTimeout(t *testing.T) {
-	cl, old := stallCluster(t)
+	cl, old := webCluster(t)
 	mark := time.Now()
 	if err := old.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -225,7 +212,7 @@ func TestLeaderStallLongerThanHeartbeatTimeout(t *testing.T) {
 // that still hears from the leader: no election is won, the term stays,
 // and the follower catches up.
 func TestFollowerStallLongerThanHeartbeatTimeout(t *testing.T) {
-	cl, l := stallCluster(t)
+	cl, l := webCluster(t)
 	f := others(cl.nodes, l)[0]
 	before := cl.terms()
 	mark := time.Now()

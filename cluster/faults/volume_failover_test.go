@@ -3,11 +3,7 @@
 package faults
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -30,21 +26,12 @@ type simVolume struct {
 // volumes reads every volume the simulator holds (deleting ones included).
 func (c *cloud) volumes() []simVolume {
 	c.t.Helper()
-	data, err := os.ReadFile(c.state)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		c.t.Fatal(err)
-	}
 	var doc struct {
 		Volumes *struct {
 			Volumes []simVolume `json:"volumes"`
 		} `json:"volumes"`
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		c.t.Fatalf("simulator state file: %v", err)
-	}
+	c.readState(&doc)
 	if doc.Volumes == nil {
 		return nil
 	}

@@ -125,6 +125,16 @@ func (w *witness) poll(n *node) {
 	}
 }
 
+// watchWitness starts a witness that polls every node of cl (watch) until
+// the test ends.
+func (cl *cluster) watchWitness() *witness {
+	w := newWitness()
+	stop := make(chan struct{})
+	go w.watch(cl.nodes, stop)
+	cl.t.Cleanup(func() { close(stop) })
+	return w
+}
+
 // watch polls the given nodes every 50 ms until stop is closed.
 func (w *witness) watch(nodes []*node, stop <-chan struct{}) {
 	t := time.NewTicker(50 * time.Millisecond)
