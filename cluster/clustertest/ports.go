@@ -5,7 +5,6 @@ package clustertest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -34,6 +33,14 @@ const (
 // claimed for this test until it ends.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	return FreePortOn(t, true, "127.0.0.1")
+}
+
+// FreePortOn returns a port free for TCP (and UDP if udp) on every one of
+// ips (the fault suite binds each node on its own loopback address, and
+// its proxy on another), claimed for this test until it ends.
+func FreePortOn(t testing.TB, udp bool, ips ...string) int {
+	t.Helper()
 	dir := filepath.Join(os.TempDir(), "ovi-test-ports")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -49,29 +56,35 @@ func FreePort(t testing.TB) int {
 			t.Fatal(err)
 		}
 		_ = f.Close()
-		if portFree(port) {
+		if portFree(port, udp, ips) {
 			t.Cleanup(func() { _ = os.Remove(claim) })
 			return port
 		}
 		_ = os.Remove(claim)
 	}
-	t.Fatalf("no free port in %d–%d after %d tries", portLow, portHigh, portTries)
+	t.Fatalf("no free port on %v in %d–%d after %d tries", ips, portLow, portHigh, portTries)
 	return 0
 }
 
-// portFree reports whether 127.0.0.1:port can be bound for TCP and UDP.
-func portFree(port int) bool {
+// portFree reports whether port can be bound for TCP (and UDP if udp) on
+// every one of ips.
+func portFree(port int, udp bool, ips []string) bool {
 	var lc net.ListenConfig
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
-	if err != nil {
-		return false
+	for _, ip := range ips {
+		addr := net.JoinHostPort(ip, strconv.Itoa(port))
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		if err != nil {
+			return false
+		}
+		_ = ln.Close()
+		if !udp {
+			continue
+		}
+		pc, err := lc.ListenPacket(context.Background(), "udp", addr)
+		if err != nil {
+			return false
+		}
+		_ = pc.Close()
 	}
-	defer func() { _ = ln.Close() }()
-	pc, err := lc.ListenPacket(context.Background(), "udp", addr)
-	if err != nil {
-		return false
-	}
-	_ = pc.Close()
 	return true
 }

@@ -38,41 +38,13 @@ func proxyIP(i int) string { return fmt.Sprintf("127.0.1.%d", i+2) }
 
 // freePort returns a port that is free, for TCP (and UDP if udp) on every
 // one of ips: a node binds it on its own address and, in partition tests,
-// its proxy on the advertised address.
+// its proxy on the advertised address. It is clustertest's claimed pick
+// below the ephemeral range: a port the kernel handed out for :0 and took
+// back may be given to an outgoing connection before the agent binds it
+// ("bind: address already in use", seen in TestLeaderKillAtFailpoint).
 func freePort(t *testing.T, udp bool, ips ...string) int {
 	t.Helper()
-	for range 100 {
-		ln, err := net.Listen("tcp", net.JoinHostPort(ips[0], "0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		_ = ln.Close()
-		if portFree(port, udp, ips...) {
-			return port
-		}
-	}
-	t.Fatalf("no port free on %v", ips)
-	return 0
-}
-
-func portFree(port int, udp bool, ips ...string) bool {
-	for _, ip := range ips {
-		addr := net.JoinHostPort(ip, strconv.Itoa(port))
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return false
-		}
-		_ = ln.Close()
-		if udp {
-			pc, err := net.ListenPacket("udp", addr)
-			if err != nil {
-				return false
-			}
-			_ = pc.Close()
-		}
-	}
-	return true
+	return clustertest.FreePortOn(t, udp, ips...)
 }
 
 // node is one agent process (the harnesses' shared process core,
