@@ -31,17 +31,13 @@ func (a *arena) rev(rev Revision) []byte { return putRev(a.take(revLen)[:0], rev
 // u64 is v as 8 big-endian bytes.
 func (a *arena) u64(v uint64) []byte { return binary.BigEndian.AppendUint64(a.take(8)[:0], v) }
 
-// kvKey is kvKey(key, rev).
-func (a *arena) kvKey(key string, rev Revision) []byte {
-	b := append(a.take(len(key) + 1 + revLen)[:0], key...)
-	return putRev(append(b, keySep), rev)
-}
-
-// kvValue encodes a version: flag + create revision + version + value.
-func (a *arena) kvValue(flag byte, create Revision, version int64, value []byte) []byte {
-	b := putRev(append(a.take(kvHeaderLen + len(value))[:0], flag), create)
+// row encodes a versions row: flag + create revision + version + key
+// length + key + value.
+func (a *arena) row(flag byte, create Revision, version int64, key string, value []byte) []byte {
+	b := putRev(append(a.take(verHeaderLen + len(key) + len(value))[:0], flag), create)
 	b = binary.BigEndian.AppendUint64(b, uint64(version))
-	return append(b, value...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(key)))
+	return append(append(b, key...), value...)
 }
 
 // resIndexKey is resIndexKey(id, rev).

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -407,4 +408,34 @@ func benchCommitNotes(b *testing.B, batch int) {
 	delta := after.Sub(&before)
 	b.ReportMetric(float64(delta.TxStats.GetPageAlloc())/records, "dirty-B/record")
 	b.ReportMetric(float64(delta.TxStats.GetWrite())/records, "pwrites/record")
+}
+
+// BenchmarkOpenLarge: Open (and Close) of the 1,000,000-version fixture:
+// bbolt's freelist rebuild and the key index built from the versions
+// bucket. It reports the heap the open store holds (the key index, mostly)
+// per version.
+func BenchmarkOpenLarge(b *testing.B) {
+	s := largeStore(b)
+	path := s.path
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	var heap uint64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s2, err := Open(path, Options{NoSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+		if err := s2.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(heap)/fixRevisions, "heap-B/version")
+	bigFixture.store, bigFixture.err = Open(path, Options{NoSync: true}) // for the benchmarks after this one
 }

@@ -34,8 +34,9 @@ func (s *Store) Commit(entries []Entry) error {
 	}
 	var st metaState
 	applied := false
-	err := s.update(func(tx *bolt.Tx) error {
-		w := newWriter(tx, arenaHint(entries))
+	var w *writer
+	err := s.updateThen(func(tx *bolt.Tx) error {
+		w = newWriter(tx, s.idx, arenaHint(entries))
 		st = readMeta(w.meta)
 		for i := range entries {
 			e := &entries[i]
@@ -51,6 +52,10 @@ func (s *Store) Commit(entries []Entry) error {
 			return nil
 		}
 		return w.writeMeta(st)
+	}, func(err error) {
+		if err != nil && w != nil {
+			s.idx.rollback(w.undo) // the versions bbolt did not commit
+		}
 	})
 	if err != nil {
 		return err
@@ -92,9 +97,10 @@ func validateEntries(entries []Entry) error {
 
 // writer applies entries inside one read-write transaction.
 type writer struct {
-	meta, kv, keys, revs, wal, idxRes, idxKind, idxTime *bolt.Bucket
-	kvCur                                               *bolt.Cursor
-	mem                                                 arena // keys and values handed to Put
+	meta, versions, wal, idxRes, idxKind, idxTime *bolt.Bucket
+	idx                                           *index
+	undo                                          []indexUndo // the versions added to idx
+	mem                                           arena       // keys and values handed to Put
 }
 
 // arenaHint is about the bytes a commit of entries puts: each op's kv key
@@ -110,16 +116,15 @@ func arenaHint(entries []Entry) int {
 	return n
 }
 
-func newWriter(tx *bolt.Tx, hint int) *writer {
+func newWriter(tx *bolt.Tx, idx *index, hint int) *writer {
 	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
 	w := &writer{
-		meta: b(bucketMeta), kv: b(bucketKV), keys: b(bucketKeys), revs: b(bucketRevs), wal: b(bucketWAL),
-		idxRes: b(bucketIdxRes), idxKind: b(bucketIdxKind), idxTime: b(bucketIdxTime),
+		meta: b(bucketMeta), versions: b(bucketVersions), wal: b(bucketWAL),
+		idxRes: b(bucketIdxRes), idxKind: b(bucketIdxKind), idxTime: b(bucketIdxTime), idx: idx,
 	}
-	for _, bk := range []*bolt.Bucket{w.revs, w.wal, w.idxKind, w.idxTime} {
+	for _, bk := range []*bolt.Bucket{w.versions, w.wal, w.idxKind, w.idxTime} {
 		bk.FillPercent = appendFillPercent
 	}
-	w.kvCur = w.kv.Cursor()
 	w.mem.buf = make([]byte, 0, hint)
 	return w
 }
@@ -153,54 +158,32 @@ func (w *writer) apply(e *Entry, st *metaState) error {
 	return nil
 }
 
-// applyOp writes one put or tombstone at rev.
+// applyOp writes one put or tombstone at rev: one row appended to the
+// versions bucket, and the version added to the key index. What the key
+// holds now (live or not, its create revision and version) comes from the
+// index, which already holds the earlier entries of the batch.
 func (w *writer) applyOp(op *Op, rev Revision) error {
-	latest, exists, live, err := w.latest(op.Key)
-	if err != nil {
-		return err
-	}
-	if !exists && op.Type == OpPut { // first retained version: enter the key directory
-		if err := w.keys.Put([]byte(op.Key), []byte{}); err != nil {
-			return fmt.Errorf("put keys: %w", err)
-		}
-	}
-	var v []byte
+	ki := w.idx.lookup(op.Key)
+	live := ki != nil && !ki.vers[len(ki.vers)-1].tomb()
+	flag, create, version := flagPut, rev, int64(1)
 	switch {
 	case op.Type == OpDelete && !live:
 		return nil // nothing to delete
 	case op.Type == OpDelete:
-		v = w.mem.kvValue(flagTombstone, Revision{}, 0, nil)
+		flag, create, version = flagTombstone, Revision{}, 0
 	case live:
-		v = w.mem.kvValue(flagPut, latest.CreateRevision, latest.Version+1, op.Value)
-	default:
-		v = w.mem.kvValue(flagPut, rev, 1, op.Value)
+		create, version = ki.create, ki.ver+1
 	}
-	if err := w.kv.Put(w.mem.kvKey(op.Key, rev), v); err != nil {
-		return fmt.Errorf("put kv: %w", err)
+	var value []byte
+	if flag == flagPut {
+		value = op.Value
 	}
-	if err := w.revs.Put(w.mem.rev(rev), []byte(op.Key)); err != nil {
-		return fmt.Errorf("put revs: %w", err)
+	k, v := w.mem.rev(rev), w.mem.row(flag, create, version, op.Key, value)
+	if err := w.versions.Put(k, v); err != nil {
+		return fmt.Errorf("put versions: %w", err)
 	}
+	w.undo = append(w.undo, w.idx.add(op.Key, ki, refOf(rev, k, v), create, version))
 	return nil
-}
-
-// latest returns the newest version of key, whether there is one and
-// whether it is live (a put).
-func (w *writer) latest(key string) (kv KeyValue, exists, live bool, err error) {
-	var v []byte
-	k, _ := w.kvCur.Seek(kvKeyPastVersions(key))
-	if k == nil {
-		k, v = w.kvCur.Last()
-	} else {
-		k, v = w.kvCur.Prev()
-	}
-	if k == nil || !sameKey(k, key) {
-		return KeyValue{}, false, false, nil
-	}
-	if kv, err = decodeKVHeader(k, v); err != nil {
-		return KeyValue{}, false, false, err
-	}
-	return kv, true, !kv.Deleted, nil
 }
 
 // putRecord writes an audit record (enc, its encoding; nil: encode r) and

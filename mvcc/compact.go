@@ -1,7 +1,6 @@
 package mvcc
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 
@@ -88,11 +87,10 @@ func (s *Store) compactor() {
 
 // compaction is the progress of one phase-2 run.
 type compaction struct {
-	gen    uint64 // file generation the progress refers to
-	target uint64 // scheduled revision being compacted to
-	kvFrom []byte // next kv key to visit
-	kvDone bool   // kv bucket finished; revs bucket in progress
-	chunk  int
+	gen     uint64 // file generation the progress refers to
+	target  uint64 // scheduled revision being compacted to
+	keyFrom string // next key of the index to visit
+	chunk   int
 }
 
 // runCompaction is phase 2: it runs chunks until the finished revision
@@ -130,7 +128,8 @@ func (s *Store) compactChunk(p *compaction) (bool, error) {
 	}
 	var st metaState
 	finished := false
-	err := s.update(func(tx *bolt.Tx) error {
+	var drops []indexDrop
+	err := s.updateThen(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
 		st = readMeta(meta)
 		if st.finished >= st.scheduled {
@@ -141,13 +140,16 @@ func (s *Store) compactChunk(p *compaction) (bool, error) {
 			*p = compaction{gen: s.gen, target: st.scheduled, chunk: p.chunk}
 		}
 		var err error
-		if !p.kvDone {
-			err = compactKV(tx, p)
-		} else if finished, err = compactRevs(tx.Bucket([]byte(bucketRevs)), p); finished {
+		drops, finished, err = compactVersions(tx.Bucket([]byte(bucketVersions)), s.idx, p)
+		if err == nil && finished {
 			st.finished = p.target
 			err = putMeta(meta, map[string]uint64{metaCompactFinished: p.target})
 		}
 		return err
+	}, func(err error) {
+		if err == nil {
+			s.idx.drop(drops)
+		}
 	})
 	if err != nil {
 		return false, fmt.Errorf("mvcc: compact to %d: %w", p.target, err)
@@ -159,87 +161,41 @@ func (s *Store) compactChunk(p *compaction) (bool, error) {
 	return finished, nil
 }
 
-// kvCompactor is the state of one compactKV chunk.
-type kvCompactor struct {
-	del, gone   [][]byte // kv entries to delete; keys left with no version
-	cur         string   // key being visited
-	pending     []byte   // newest version <= target of cur seen so far
-	pendingTomb bool
-}
-
-// finishKey settles cur once its versions <= target are all seen: the
-// newest of them goes if it is a tombstone, and with it the key's directory
-// entry unless a version above target remains.
-func (kc *kvCompactor) finishKey(hasLater bool) {
-	if kc.pending != nil && kc.pendingTomb {
-		kc.del = append(kc.del, kc.pending)
-		if !hasLater {
-			kc.gone = append(kc.gone, []byte(kc.cur))
+// compactVersions visits the keys of the index from p.keyFrom, up to
+// p.chunk keys and versions, and deletes from the versions bucket every
+// version with Main <= target but the newest of them, and that one too if
+// it is a tombstone (then the key leaves the index unless a later version
+// remains). It returns what to drop from the index once the transaction
+// has committed, and whether the walk is finished. It runs as the store's
+// only writer, so it reads the index without its lock.
+func compactVersions(b *bolt.Bucket, idx *index, p *compaction) ([]indexDrop, bool, error) {
+	var drops []indexDrop
+	visited, done := 0, true
+	var err error
+	idx.tree.AscendGreaterOrEqual(&keyIndex{key: p.keyFrom}, func(ki *keyIndex) bool {
+		if visited >= p.chunk {
+			p.keyFrom, done = ki.key, false
+			return false
 		}
-	}
-	kc.pending = nil
-}
-
-// compactKV visits up to p.chunk kv entries from p.kvFrom. For each key it
-// keeps the newest version with Main <= target unless it is a tombstone,
-// and deletes the older ones. Versions above target are skipped by seeking
-// past the key.
-func compactKV(tx *bolt.Tx, p *compaction) error {
-	b := tx.Bucket([]byte(bucketKV))
-	c := b.Cursor()
-	var kc kvCompactor
-	var k, v []byte
-	if p.kvFrom == nil {
-		k, v = c.First()
-	} else {
-		k, v = c.Seek(p.kvFrom)
-	}
-	for visited := 0; k != nil && visited < p.chunk; visited++ {
-		key, rev, ok := splitKVKey(k)
-		if !ok || len(v) == 0 {
-			return fmt.Errorf("%w: kv entry %q", ErrCorrupt, k)
+		n := ki.upto(p.target)
+		if n > 0 && !ki.vers[n-1].tomb() {
+			n-- // the version readers at target see
 		}
-		if key != kc.cur {
-			kc.finishKey(false) // reached by Next: cur had nothing above target
-			kc.cur = key
+		for _, ref := range ki.vers[:n] {
+			if err = b.Delete(revBytes(ref.rev())); err != nil {
+				return false
+			}
 		}
-		if rev.Main > p.target {
-			kc.finishKey(true)
-			k, v = c.Seek(kvKeyPastVersions(key))
-			continue
+		if n > 0 {
+			drops = append(drops, indexDrop{ki: ki, n: n})
 		}
-		if kc.pending != nil {
-			kc.del = append(kc.del, kc.pending)
-		}
-		kc.pending, kc.pendingTomb = bytes.Clone(k), v[0] == flagTombstone
-		k, v = c.Next()
+		visited += 1 + n
+		return true
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("delete version: %w", err)
 	}
-	if k == nil {
-		kc.finishKey(false)
-		p.kvDone = true
-	} else if key, _, _ := splitKVKey(k); key == kc.cur && kc.pending != nil {
-		p.kvFrom = kc.pending // resume on the kept version: it may not be the last
-	} else {
-		kc.finishKey(false)
-		p.kvFrom = bytes.Clone(k)
-	}
-	if err := deleteAll(b, kc.del); err != nil {
-		return err
-	}
-	return deleteAll(tx.Bucket([]byte(bucketKeys)), kc.gone)
-}
-
-// compactRevs deletes up to p.chunk revs entries with Main <= target and
-// reports whether none is left.
-func compactRevs(b *bolt.Bucket, p *compaction) (bool, error) {
-	c := b.Cursor()
-	var del [][]byte
-	k, _ := c.First()
-	for ; k != nil && len(del) < p.chunk && parseRev(k).Main <= p.target; k, _ = c.Next() {
-		del = append(del, bytes.Clone(k))
-	}
-	done := k == nil || parseRev(k).Main > p.target
-	return done, deleteAll(b, del)
+	return drops, done, nil
 }
 
 // deleteAll deletes keys from b.

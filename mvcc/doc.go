@@ -5,8 +5,9 @@
 // orders the changes inside one entry. Every version of every key is kept
 // until compaction, so any revision can be read back ("time travel").
 //
-// The history of one key, as stored in the kv bucket (key + 0x00 + Main +
-// Sub, so bbolt order is key order, then revision order):
+// The history of one key, as the key index (in memory, index.go) holds it;
+// each version is one row of the versions bucket, keyed by its revision
+// (Main + Sub, so a commit appends):
 //
 //	rev {3,0}   put    resources/i-1 = A   create {3,0}  version 1
 //	rev {7,1}   put    resources/i-1 = B   create {3,0}  version 2

@@ -162,7 +162,11 @@ func syncDirErr(dir string) error {
 // update runs fn in a write transaction. With deferred sync, the first
 // write after the store was last made durable first marks it dirty,
 // durably. The caller holds s.mu (shared) and has checked s.db.
-func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+func (s *Store) update(fn func(tx *bolt.Tx) error) error { return s.updateThen(fn, nil) }
+
+// updateThen is update, then hands the transaction's outcome to then (if
+// not nil), still as the only writer: the key index follows the file.
+func (s *Store) updateThen(fn func(tx *bolt.Tx) error, then func(err error)) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	if s.syncErr != nil {
@@ -173,7 +177,11 @@ func (s *Store) update(fn func(tx *bolt.Tx) error) error {
 			return err
 		}
 	}
-	return s.db.Update(fn)
+	err := s.db.Update(fn)
+	if then != nil {
+		then(err)
+	}
+	return err
 }
 
 // markDirtyLocked writes the dirty marker unless it is already on disk.

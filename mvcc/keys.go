@@ -16,25 +16,34 @@ const (
 	flagPut       byte = 1
 	flagTombstone byte = 2
 
-	kvHeaderLen = 1 + revLen + 8 // flag + create revision + version
-	timeLen     = 8
+	kvHeaderLen  = 1 + revLen + 8  // flag + create revision + version
+	verHeaderLen = kvHeaderLen + 2 // + key length (2)
+	timeLen      = 8
 )
 
 // bucket names.
 const (
-	bucketMeta    = "meta"
-	bucketKV      = "kv"
-	bucketKeys    = "keys"
-	bucketRevs    = "revs"
-	bucketWAL     = "wal"
-	bucketIdxRes  = "idx_res"
-	bucketIdxKind = "idx_kind"
-	bucketIdxTime = "idx_time"
+	bucketMeta     = "meta"
+	bucketVersions = "versions" // format 2: every version, keyed by revision
+	bucketWAL      = "wal"
+	bucketIdxRes   = "idx_res"
+	bucketIdxKind  = "idx_kind"
+	bucketIdxTime  = "idx_time"
+
+	// Format 1 only (migrate.go): versions key-major, the key directory
+	// and the revision → key list.
+	bucketKV   = "kv"
+	bucketKeys = "keys"
+	bucketRevs = "revs"
 )
 
-// allBuckets lists every bucket a store file must hold.
-func allBuckets() []string {
-	return []string{bucketMeta, bucketKV, bucketKeys, bucketRevs, bucketWAL, bucketIdxRes, bucketIdxKind, bucketIdxTime}
+// allBuckets lists every bucket a store file of the given format must
+// hold.
+func allBuckets(format uint64) []string {
+	if format == formatV1 {
+		return []string{bucketMeta, bucketKV, bucketKeys, bucketRevs, bucketWAL, bucketIdxRes, bucketIdxKind, bucketIdxTime}
+	}
+	return []string{bucketMeta, bucketVersions, bucketWAL, bucketIdxRes, bucketIdxKind, bucketIdxTime}
 }
 
 // putRev appends the 12-byte encoding of rev to dst.
@@ -51,23 +60,8 @@ func parseRev(b []byte) Revision {
 	return Revision{Main: binary.BigEndian.Uint64(b[:8]), Sub: binary.BigEndian.Uint32(b[8:revLen])}
 }
 
-// kvKey is the kv-bucket key of key at rev: key + 0x00 + rev.
-func kvKey(key string, rev Revision) []byte {
-	b := make([]byte, 0, len(key)+1+revLen)
-	b = append(b, key...)
-	b = append(b, keySep)
-	return putRev(b, rev)
-}
-
-// kvKeyPastVersions sorts after every version of key and before any other
-// key that sorts after key.
-func kvKeyPastVersions(key string) []byte {
-	b := make([]byte, 0, len(key)+1)
-	b = append(b, key...)
-	return append(b, keyAfter)
-}
-
-// splitKVKey splits a kv-bucket key into the user key and the revision.
+// splitKVKey splits a format-1 kv-bucket key (key + 0x00 + rev) into the
+// user key and the revision.
 func splitKVKey(k []byte) (string, Revision, bool) {
 	n := len(k) - 1 - revLen
 	if n < 1 || k[n] != keySep {
@@ -76,34 +70,39 @@ func splitKVKey(k []byte) (string, Revision, bool) {
 	return string(k[:n]), parseRev(k[n+1:]), true
 }
 
-// sameKey reports whether the kv-bucket key k is a version of key.
-func sameKey(k []byte, key string) bool {
-	n := len(k) - 1 - revLen
-	return n == len(key) && k[n] == keySep && string(k[:n]) == key
-}
+// A row of the versions bucket: key REV, value flag (1) + create REV (12)
+// + version (8) + key length (2) + key + value. A tombstone has a zero
+// create revision, version 0 and no value.
 
-// decodeKV decodes a kv-bucket key and value into a KeyValue (the value
-// copied out of the transaction's memory).
-func decodeKV(k, v []byte) (KeyValue, error) {
-	kv, err := decodeKVHeader(k, v)
-	if err == nil && !kv.Deleted {
-		kv.Value = append([]byte{}, v[kvHeaderLen:]...)
+// rowKey returns the user key a versions row holds (memory of the
+// transaction), or false if the row is malformed.
+func rowKey(v []byte) ([]byte, bool) {
+	if len(v) < verHeaderLen || (v[0] != flagPut && v[0] != flagTombstone) {
+		return nil, false
 	}
-	return kv, err
+	n := int(binary.BigEndian.Uint16(v[kvHeaderLen:verHeaderLen]))
+	if n == 0 || len(v) < verHeaderLen+n {
+		return nil, false
+	}
+	return v[verHeaderLen : verHeaderLen+n], true
 }
 
-// decodeKVHeader decodes everything but the value.
-func decodeKVHeader(k, v []byte) (KeyValue, error) {
-	key, rev, ok := splitKVKey(k)
-	if !ok || len(v) < kvHeaderLen || (v[0] != flagPut && v[0] != flagTombstone) {
-		return KeyValue{}, fmt.Errorf("%w: kv entry %q", ErrCorrupt, k)
+// decodeRow decodes a versions row into a KeyValue, the value copied out
+// of the transaction's memory.
+func decodeRow(k, v []byte) (KeyValue, error) {
+	key, ok := rowKey(v)
+	if !ok || len(k) != revLen {
+		return KeyValue{}, fmt.Errorf("%w: versions row %x", ErrCorrupt, k)
 	}
 	kv := KeyValue{
-		Key:            key,
-		ModRevision:    rev,
+		Key:            string(key),
+		ModRevision:    parseRev(k),
 		CreateRevision: parseRev(v[1 : 1+revLen]),
 		Version:        int64(binary.BigEndian.Uint64(v[1+revLen : kvHeaderLen])),
 		Deleted:        v[0] == flagTombstone,
+	}
+	if !kv.Deleted {
+		kv.Value = append([]byte{}, v[verHeaderLen+len(key):]...)
 	}
 	return kv, nil
 }

@@ -279,17 +279,15 @@ func checkHistory(t *testing.T, s *Store, m *model, keys []string) {
 	}
 }
 
-// checkKeyDirectory checks the key directory lists exactly the keys with a
-// retained version.
+// checkKeyDirectory checks the key index lists exactly the keys with a
+// retained version, and holds what the file holds.
 func checkKeyDirectory(t *testing.T, s *Store, m *model) {
 	t.Helper()
+	checkIndexMatchesFile(t, s)
 	var got []string
-	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(bucketKeys)).ForEach(func(k, _ []byte) error {
-			got = append(got, string(k))
-			return nil
-		})
-	})
+	s.idx.mu.RLock()
+	s.idx.tree.Ascend(func(ki *keyIndex) bool { got = append(got, ki.key); return true })
+	s.idx.mu.RUnlock()
 	var want []string
 	for k, vs := range m.versions {
 		if len(vs) > 0 {
@@ -297,8 +295,36 @@ func checkKeyDirectory(t *testing.T, s *Store, m *model) {
 		}
 	}
 	slices.Sort(want)
-	if err != nil || !slices.Equal(got, want) {
-		t.Fatalf("key directory = %q, %v; want %q", got, err, want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("key index = %q; want %q", got, want)
+	}
+}
+
+// checkIndexMatchesFile rebuilds the key index from the file, as Open
+// does, and compares it with the one the store kept up to date.
+func checkIndexMatchesFile(t *testing.T, s *Store) {
+	t.Helper()
+	var built *index
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		built, err = buildIndex(tx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := func(ix *index) []string {
+		ix.mu.RLock()
+		defer ix.mu.RUnlock()
+		var out []string
+		ix.tree.Ascend(func(ki *keyIndex) bool {
+			out = append(out, fmt.Sprintf("%s %v create %v version %d", ki.key, ki.vers, ki.create, ki.ver))
+			return true
+		})
+		return append(out, fmt.Sprint(ix.versions, " versions"))
+	}
+	if got, want := dump(s.idx), dump(built); !slices.Equal(got, want) {
+		t.Fatalf("key index kept by the store:\n%s\nrebuilt from the file:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -3,7 +3,6 @@ package mvcc
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -27,6 +26,56 @@ func resolveRev(tx *bolt.Tx, rev uint64) (uint64, error) {
 	return rev, nil
 }
 
+// checkCompacted fails a read at revision at once a compaction above it
+// has been scheduled: the key index may have dropped versions the read's
+// transaction still holds (see index.go). Reads call it after their index
+// lookups.
+func (s *Store) checkCompacted(at uint64) error {
+	if c := s.CompactedRevision(); at < c {
+		return fmt.Errorf("%w: revision %d (compacted %d)", ErrCompacted, at, c)
+	}
+	return nil
+}
+
+// reader reads versions rows for one read transaction.
+type reader struct {
+	s  *Store
+	b  *bolt.Bucket
+	at uint64
+}
+
+func (s *Store) newReader(tx *bolt.Tx, at uint64) reader {
+	return reader{s: s, b: tx.Bucket([]byte(bucketVersions)), at: at}
+}
+
+// row reads the version ref names. A row the index names but the file
+// does not hold was compacted under the read; past a compaction check it
+// is corruption.
+func (r reader) row(key string, ref verRef) (KeyValue, error) {
+	k := putRev(make([]byte, 0, revLen), ref.rev())
+	v := r.b.Get(k)
+	if v == nil {
+		if err := r.s.checkCompacted(r.at); err != nil {
+			return KeyValue{}, err
+		}
+		return KeyValue{}, fmt.Errorf("%w: the key index names %q at %v, which the file does not hold", ErrCorrupt, key, ref.rev())
+	}
+	return decodeRow(k, v)
+}
+
+// versionAt returns key's live version at at, if any.
+func (r reader) versionAt(key string, at uint64) (KeyValue, bool, error) {
+	ref, ok := r.s.idx.versionAt(key, at)
+	if err := r.s.checkCompacted(at); err != nil {
+		return KeyValue{}, false, err
+	}
+	if !ok || ref.tomb() {
+		return KeyValue{}, false, nil
+	}
+	kv, err := r.row(key, ref)
+	return kv, err == nil, err
+}
+
 // Get returns key as of revision rev (0 = current): the newest version with
 // Main <= rev. ErrKeyNotFound if the key is absent or deleted at rev.
 func (s *Store) Get(key string, rev uint64) (KeyValue, error) {
@@ -40,7 +89,7 @@ func (s *Store) Get(key string, rev uint64) (KeyValue, error) {
 			return err
 		}
 		var found bool
-		kv, found, err = versionAt(tx.Bucket([]byte(bucketKV)).Cursor(), key, at)
+		kv, found, err = s.newReader(tx, at).versionAt(key, at)
 		if err == nil && !found {
 			err = fmt.Errorf("%w: %q at revision %d", ErrKeyNotFound, key, at)
 		}
@@ -49,35 +98,10 @@ func (s *Store) Get(key string, rev uint64) (KeyValue, error) {
 	return kv, err
 }
 
-// versionAt returns the newest version of key with Main <= at, if it is
-// live: one seek to key+0x00+(at+1) and one step back.
-func versionAt(c *bolt.Cursor, key string, at uint64) (KeyValue, bool, error) {
-	var after []byte
-	if at == math.MaxUint64 {
-		after, _ = c.Seek(kvKeyPastVersions(key))
-	} else {
-		after, _ = c.Seek(kvKey(key, Revision{Main: at + 1}))
-	}
-	var k, v []byte
-	if after == nil {
-		k, v = c.Last()
-	} else {
-		k, v = c.Prev()
-	}
-	if k == nil || !sameKey(k, key) {
-		return KeyValue{}, false, nil
-	}
-	kv, err := decodeKV(k, v)
-	if err != nil || kv.Deleted {
-		return KeyValue{}, false, err
-	}
-	return kv, true, nil
-}
-
 // List returns the live keys with the given prefix as of revision rev (0 =
-// current), in key order. It walks the key directory under prefix and
-// seeks once per key to its version at rev, so the cost does not grow with
-// the number of versions per key.
+// current), in key order: the key index gives each key's version at rev,
+// and one row is read per key, so the cost does not grow with the number
+// of versions per key.
 func (s *Store) List(prefix string, rev uint64) ([]KeyValue, error) {
 	if len(prefix) > MaxKeyLen || strings.IndexByte(prefix, keySep) >= 0 {
 		return nil, fmt.Errorf("%w: prefix %q", ErrInvalidInput, prefix)
@@ -88,29 +112,22 @@ func (s *Store) List(prefix string, rev uint64) ([]KeyValue, error) {
 		if err != nil {
 			return err
 		}
-		out, err = listAt(tx, prefix, at)
-		return err
-	})
-	return out, err
-}
-
-// listAt collects the live versions at revision at of keys under prefix:
-// it walks the key directory (one entry per key, densely packed) and seeks
-// once per key into kv.
-func listAt(tx *bolt.Tx, prefix string, at uint64) ([]KeyValue, error) {
-	var out []KeyValue
-	c := tx.Bucket([]byte(bucketKV)).Cursor()
-	kc := tx.Bucket([]byte(bucketKeys)).Cursor()
-	for k, _ := kc.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = kc.Next() {
-		kv, found, err := versionAt(c, string(k), at)
-		if err != nil {
-			return nil, err
+		refs := s.idx.liveAt(prefix, at)
+		if err := s.checkCompacted(at); err != nil {
+			return err
 		}
-		if found {
+		r := s.newReader(tx, at)
+		out = make([]KeyValue, 0, len(refs))
+		for _, kr := range refs {
+			kv, err := r.row(kr.key, kr.ref)
+			if err != nil {
+				return err
+			}
 			out = append(out, kv)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // History returns every retained version of key, oldest first, tombstones
@@ -121,9 +138,15 @@ func (s *Store) History(key string) ([]KeyValue, error) {
 	}
 	var out []KeyValue
 	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket([]byte(bucketKV)).Cursor()
-		for k, v := c.Seek(kvKey(key, Revision{})); k != nil && sameKey(k, key); k, v = c.Next() {
-			kv, err := decodeKV(k, v)
+		applied := readMeta(tx.Bucket([]byte(bucketMeta))).applied
+		b := tx.Bucket([]byte(bucketVersions))
+		for _, ref := range s.idx.history(key, applied) {
+			k := putRev(make([]byte, 0, revLen), ref.rev())
+			v := b.Get(k)
+			if v == nil {
+				continue // compacted since the transaction began
+			}
+			kv, err := decodeRow(k, v)
 			if err != nil {
 				return err
 			}
@@ -155,33 +178,37 @@ func (s *Store) Diff(fromRev, toRev uint64) ([]Change, error) {
 		if from > to {
 			return fmt.Errorf("%w: diff from revision %d after to revision %d", ErrInvalidInput, from, to)
 		}
-		out, err = diffAt(tx, from, to)
+		out, err = s.diffAt(tx, from, to)
 		return err
 	})
 	return out, err
 }
 
-// diffAt compares the keys changed in (from, to] (found through the revs
-// bucket) at both revisions.
-func diffAt(tx *bolt.Tx, from, to uint64) ([]Change, error) {
+// diffAt compares the keys changed in (from, to] (the rows of the versions
+// bucket in that range) at both revisions.
+func (s *Store) diffAt(tx *bolt.Tx, from, to uint64) ([]Change, error) {
 	var keys []string
 	seen := make(map[string]struct{})
-	rc := tx.Bucket([]byte(bucketRevs)).Cursor()
-	for k, v := rc.Seek(revBytes(Revision{Main: from + 1})); k != nil && parseRev(k).Main <= to; k, v = rc.Next() {
-		if _, ok := seen[string(v)]; !ok {
-			seen[string(v)] = struct{}{}
-			keys = append(keys, string(v))
+	c := tx.Bucket([]byte(bucketVersions)).Cursor()
+	for k, v := c.Seek(revBytes(Revision{Main: from + 1})); k != nil && parseRev(k).Main <= to; k, v = c.Next() {
+		key, ok := rowKey(v)
+		if !ok {
+			return nil, fmt.Errorf("%w: versions row %x", ErrCorrupt, k)
+		}
+		if _, ok := seen[string(key)]; !ok {
+			seen[string(key)] = struct{}{}
+			keys = append(keys, string(key))
 		}
 	}
 	slices.Sort(keys)
-	c := tx.Bucket([]byte(bucketKV)).Cursor()
+	r := s.newReader(tx, from)
 	var out []Change
 	for _, key := range keys {
-		before, hadBefore, err := versionAt(c, key, from)
+		before, hadBefore, err := r.versionAt(key, from)
 		if err != nil {
 			return nil, err
 		}
-		after, hasAfter, err := versionAt(c, key, to)
+		after, hasAfter, err := r.versionAt(key, to)
 		if err != nil {
 			return nil, err
 		}

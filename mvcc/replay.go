@@ -164,15 +164,7 @@ func (r *replayer) byResourceOrName(b *bolt.Bucket, id string, after Revision) (
 		r.m.byName[rev] = true
 	}
 	revs = append(revs, named...)
-	slices.SortFunc(revs, func(a, b Revision) int {
-		switch {
-		case a.Less(b):
-			return -1
-		case b.Less(a):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(revs, compareRev)
 	revs = slices.Compact(revs)
 	return r.load(revs)
 }

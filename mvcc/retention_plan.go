@@ -10,9 +10,9 @@ import (
 )
 
 // Usage counts what one side of a compaction holds. Bytes are the keys
-// and values the store keeps for it (kv, keys and revs entries for key
-// history; the record and its idx_res, idx_kind and idx_time entries for
-// the audit log), before bbolt's page overhead.
+// and values the store keeps for it (the versions rows for key history;
+// the record and its idx_res, idx_kind and idx_time entries for the audit
+// log), before bbolt's page overhead and the key index's memory.
 type Usage struct {
 	Keys       int   `json:"keys"`     // keys with at least one version (dropped: keys left with none)
 	Versions   int   `json:"versions"` // key versions, tombstones included
@@ -61,9 +61,7 @@ func (s *Store) PlanCompaction(rev, audit uint64) (CompactionPlan, error) {
 				return err
 			}
 		}
-		if err := planKV(tx, p.Revision, &p); err != nil {
-			return err
-		}
+		s.planKV(p.Revision, st.applied, &p)
 		return planAudit(tx, p.Audit, st.records, &p)
 	})
 	if err != nil {
@@ -84,83 +82,38 @@ func checkTarget(what string, rev, current, compacted uint64) error {
 	return nil
 }
 
-// kvPlanner walks the key history in order, deciding per version what
-// compactKV would do with it.
-type kvPlanner struct {
-	target      uint64
-	p           *CompactionPlan
-	cur         string
-	pending     int64 // bytes of the newest version <= target of cur (-1: none)
-	pendingTomb bool
-	keptAny     bool // cur keeps a version
-}
-
-// planKV fills the key-history side of p for a compaction to target.
-func planKV(tx *bolt.Tx, target uint64, p *CompactionPlan) error {
-	kp := kvPlanner{target: target, p: p, pending: -1}
-	c := tx.Bucket([]byte(bucketKV)).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		key, rev, ok := splitKVKey(k)
-		if !ok || len(v) == 0 {
-			return fmt.Errorf("%w: kv entry %q", ErrCorrupt, k)
+// planKV fills the key-history side of p for a compaction to target,
+// from the key index: per key, the versions with Main <= target but the
+// newest of them go, and that one too if it is a tombstone; a key left
+// with no version goes. Versions committed after the plan's transaction
+// began (Main > applied) are not counted.
+func (s *Store) planKV(target, applied uint64, p *CompactionPlan) {
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	s.idx.tree.Ascend(func(ki *keyIndex) bool {
+		vers := ki.vers[:ki.upto(applied)]
+		if len(vers) == 0 {
+			return true
 		}
-		if key != kp.cur {
-			kp.finishKey()
-			kp.cur, kp.keptAny = key, false
+		n := ki.upto(target)
+		if n > 0 && !vers[n-1].tomb() {
+			n--
 		}
-		size := int64(len(k)+len(v)) + revLen + int64(len(key)) // kv entry and its revs entry
-		if rev.Main > target {
-			kp.flushPending()
-			kp.keep(size)
-			continue
+		for i, ref := range vers {
+			u := &p.Kept
+			if i < n {
+				u = &p.Dropped
+			}
+			u.Versions++
+			u.KVBytes += ref.rowBytes()
 		}
-		if kp.pending >= 0 {
-			kp.drop(kp.pending)
+		if n == len(vers) {
+			p.Dropped.Keys++
+		} else {
+			p.Kept.Keys++
 		}
-		kp.pending, kp.pendingTomb = size, v[0] == flagTombstone
-	}
-	kp.finishKey()
-	return nil
-}
-
-// flushPending settles the newest version <= target once a later version
-// of the same key is seen: a tombstone goes, a put stays.
-func (kp *kvPlanner) flushPending() {
-	switch {
-	case kp.pending < 0:
-	case kp.pendingTomb:
-		kp.drop(kp.pending)
-	default:
-		kp.keep(kp.pending)
-	}
-	kp.pending = -1
-}
-
-// finishKey settles the last key visited: with no version left, its key
-// directory entry goes too.
-func (kp *kvPlanner) finishKey() {
-	if kp.cur == "" {
-		return
-	}
-	kp.flushPending()
-	if kp.keptAny {
-		kp.p.Kept.Keys++
-		kp.p.Kept.KVBytes += int64(len(kp.cur))
-	} else {
-		kp.p.Dropped.Keys++
-		kp.p.Dropped.KVBytes += int64(len(kp.cur))
-	}
-}
-
-func (kp *kvPlanner) keep(size int64) {
-	kp.keptAny = true
-	kp.p.Kept.Versions++
-	kp.p.Kept.KVBytes += size
-}
-
-func (kp *kvPlanner) drop(size int64) {
-	kp.p.Dropped.Versions++
-	kp.p.Dropped.KVBytes += size
+		return true
+	})
 }
 
 // planAudit fills the audit side of p: records below target go (all are

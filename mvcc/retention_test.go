@@ -118,8 +118,8 @@ func TestPlanCompactionMatchesCompaction(t *testing.T) {
 	s, _ := openTest(t)
 	m := newModel()
 	buildHistory(t, s, m, 21, 300)
-	before := bucketLen(t, s, bucketKV)
-	keysBefore := bucketLen(t, s, bucketKeys)
+	before := bucketLen(t, s, bucketVersions)
+	keysBefore, _ := s.idx.counts()
 	p, err := s.PlanCompaction(200, 150)
 	if err != nil {
 		t.Fatal(err)
@@ -137,10 +137,10 @@ func TestPlanCompactionMatchesCompaction(t *testing.T) {
 	mustCommit(t, s, Entry{Index: 301, Compact: 200, CompactAudit: 150})
 	waitCompacted(t, s)
 	waitAuditCompacted(t, s)
-	if got := bucketLen(t, s, bucketKV); got != p.Kept.Versions {
+	if got := bucketLen(t, s, bucketVersions); got != p.Kept.Versions {
 		t.Fatalf("after compaction %d versions, plan kept %d", got, p.Kept.Versions)
 	}
-	if got := bucketLen(t, s, bucketKeys); got != p.Kept.Keys {
+	if got, _ := s.idx.counts(); got != p.Kept.Keys {
 		t.Fatalf("after compaction %d keys, plan kept %d", got, p.Kept.Keys)
 	}
 	if n, _ := s.RecordCount(); n != uint64(p.Kept.Records) {

@@ -197,7 +197,7 @@ func validateSnapshot(path string) (err error) {
 		if tx.Size() > fi.Size() {
 			return fmt.Errorf("%w: snapshot truncated: %d bytes, needs %d", ErrCorrupt, fi.Size(), tx.Size())
 		}
-		if _, err := checkLayout(tx); err != nil {
+		if _, err := layoutFormat(tx); err != nil {
 			return fmt.Errorf("mvcc: restore: invalid snapshot: %w", err)
 		}
 		return nil
@@ -231,7 +231,7 @@ func (s *Store) swapIn(path string) error {
 	if err := os.Rename(path, s.path); err != nil {
 		return s.reopenAfter(fmt.Errorf("mvcc: restore: %w", err))
 	}
-	db, st, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, false)
+	db, st, idx, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, s.log)
 	if err != nil {
 		if rerr := os.Rename(backup, s.path); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -239,7 +239,7 @@ func (s *Store) swapIn(path string) error {
 		return s.reopenAfter(fmt.Errorf("mvcc: restore: open new store: %w", err))
 	}
 	syncDir(filepath.Dir(s.path), s.opts.NoSync)
-	s.db, s.gen = db, s.gen+1
+	s.db, s.idx, s.gen = db, idx, s.gen+1
 	if err := s.syncLocked(); err != nil {
 		return err
 	}
@@ -254,12 +254,12 @@ func (s *Store) swapIn(path string) error {
 // reopenAfter reopens the old file after a failed swap and returns cause
 // (joined with a reopen failure, which leaves the store closed).
 func (s *Store) reopenAfter(cause error) error {
-	db, _, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, false)
+	db, _, idx, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, s.log)
 	if err != nil {
 		s.db = nil
 		return errors.Join(cause, err)
 	}
-	s.db = db
+	s.db, s.idx = db, idx
 	return cause
 }
 

@@ -14,9 +14,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// formatVersion is the layout version written to meta; Open and Restore
-// refuse any other.
-const formatVersion uint64 = 1
+// Layout versions written to meta. Open and Restore migrate a format-1
+// file to format 2 (migrate.go) and refuse any other.
+const (
+	formatV1      uint64 = 1 // versions key-major in kv, with the keys and revs buckets
+	formatVersion uint64 = 2 // versions keyed by revision, the key index in memory
+)
 
 // meta bucket keys (values are 8-byte big-endian unsigned integers).
 const (
@@ -43,8 +46,9 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	mu  sync.RWMutex // guards db and gen; Restore and Close hold it exclusively
+	mu  sync.RWMutex // guards db, idx and gen; Restore and Close hold it exclusively
 	db  *bolt.DB
+	idx *index // the key index of db (index.go)
 	gen uint64 // incremented when Restore swaps the file
 
 	stateMu sync.Mutex // guards the cached state below and changed
@@ -105,9 +109,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.startDurability(); err != nil {
 		return nil, err
 	}
-	db, st, err := openDB(path, opts.NoSync || opts.SyncInterval > 0, false)
+	db, st, idx, err := openDB(path, opts.NoSync || opts.SyncInterval > 0, s.log)
 	if err == nil {
-		s.db, s.state = db, st
+		s.db, s.state, s.idx = db, st, idx
 		err = s.syncLocked() // Open's own writes, and the store as it was found
 	}
 	if err != nil {
@@ -137,41 +141,45 @@ func (s *Store) startWorkers(st metaState) {
 	}
 }
 
-// openDB opens a bbolt file, creates the buckets if the file is new and
-// checks the format version.
-func openDB(path string, noSync, readOnly bool) (*bolt.DB, metaState, error) {
+// openDB opens a bbolt file read-write, creates the buckets if the file
+// is new, migrates a format-1 file, checks the layout and builds the key
+// index.
+func openDB(path string, noSync bool, log *slog.Logger) (*bolt.DB, metaState, *index, error) {
 	if err := checkSize(path); err != nil {
-		return nil, metaState{}, err
+		return nil, metaState{}, nil, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: openTimeout, NoSync: noSync, ReadOnly: readOnly,
+		Timeout: openTimeout, NoSync: noSync,
 		FreelistType: bolt.FreelistMapType, NoFreelistSync: true, InitialMmapSize: initialMmapSize,
 	})
 	if err != nil {
-		return nil, metaState{}, fmt.Errorf("mvcc: open %s: %w", path, err)
+		return nil, metaState{}, nil, fmt.Errorf("mvcc: open %s: %w", path, err)
 	}
 	var st metaState
-	if readOnly {
-		err = db.View(func(tx *bolt.Tx) error { st, err = checkLayout(tx); return err })
-	} else {
-		err = db.Update(func(tx *bolt.Tx) error { st, err = initLayout(tx); return err })
-	}
+	var idx *index
+	err = db.Update(func(tx *bolt.Tx) error {
+		if st, err = initLayout(tx, log); err == nil {
+			idx, err = buildIndex(tx)
+		}
+		return err
+	})
 	if err != nil {
 		_ = db.Close()
-		return nil, metaState{}, fmt.Errorf("mvcc: open %s: %w", path, err)
+		return nil, metaState{}, nil, fmt.Errorf("mvcc: open %s: %w", path, err)
 	}
-	return db, st, nil
+	return db, st, idx, nil
 }
 
-// initLayout creates the buckets of a new file, then checks the layout.
-func initLayout(tx *bolt.Tx) (metaState, error) {
+// initLayout creates the buckets of a new file, migrates a format-1 file,
+// then checks the layout.
+func initLayout(tx *bolt.Tx, log *slog.Logger) (metaState, error) {
 	if tx.Bucket([]byte(bucketMeta)) == nil {
 		var other []byte
 		_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error { other = name; return nil })
 		if other != nil {
 			return metaState{}, fmt.Errorf("%w: not an mvcc store (has bucket %q and no %q)", ErrCorrupt, other, bucketMeta)
 		}
-		for _, name := range allBuckets() {
+		for _, name := range allBuckets(formatVersion) {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return metaState{}, fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -180,26 +188,51 @@ func initLayout(tx *bolt.Tx) (metaState, error) {
 			return metaState{}, fmt.Errorf("write format version: %w", err)
 		}
 	}
+	format, err := layoutFormat(tx)
+	if err == nil && format == formatV1 {
+		log.Info("migrating the store to format 2 (versions keyed by revision); one transaction", "from_format", formatV1)
+		err = migrateV1(tx)
+	}
+	if err != nil {
+		return metaState{}, err
+	}
 	return checkLayout(tx)
 }
 
-// checkLayout verifies the buckets and format version and reads the meta
-// state.
+// checkLayout verifies the buckets and the format version (the current
+// one) and reads the meta state.
 func checkLayout(tx *bolt.Tx) (metaState, error) {
-	for _, name := range allBuckets() {
-		if tx.Bucket([]byte(name)) == nil {
-			return metaState{}, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, name)
-		}
+	format, err := layoutFormat(tx)
+	if err == nil && format != formatVersion {
+		err = fmt.Errorf("%w: format version %d where %d was expected", ErrCorrupt, format, formatVersion)
 	}
+	if err != nil {
+		return metaState{}, err
+	}
+	return readMeta(tx.Bucket([]byte(bucketMeta))), nil
+}
+
+// layoutFormat returns the format version of the file (1 or 2) once its
+// buckets check out.
+func layoutFormat(tx *bolt.Tx) (uint64, error) {
 	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		return 0, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, bucketMeta)
+	}
 	v := meta.Get([]byte(metaFormat))
 	if len(v) != 8 {
-		return metaState{}, fmt.Errorf("%w: format version missing", ErrCorrupt)
+		return 0, fmt.Errorf("%w: format version missing", ErrCorrupt)
 	}
-	if got := binary.BigEndian.Uint64(v); got != formatVersion {
-		return metaState{}, fmt.Errorf("%w: unknown format version %d (this build reads %d)", ErrCorrupt, got, formatVersion)
+	format := binary.BigEndian.Uint64(v)
+	if format != formatV1 && format != formatVersion {
+		return 0, fmt.Errorf("%w: unknown format version %d (this build reads %d and %d)", ErrCorrupt, format, formatV1, formatVersion)
 	}
-	return readMeta(meta), nil
+	for _, name := range allBuckets(format) {
+		if tx.Bucket([]byte(name)) == nil {
+			return 0, fmt.Errorf("%w: bucket %q missing", ErrCorrupt, name)
+		}
+	}
+	return format, nil
 }
 
 // readMeta reads the state from the meta bucket.
