@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		os.Exit(runCrashChild(dir))
 	}
+	if path := os.Getenv(migrateChildEnv); path != "" {
+		os.Exit(runMigrateChild(path))
+	}
 	code := m.Run()
 	benchCleanup()
 	os.Exit(code)
