@@ -17,7 +17,8 @@ const appendFillPercent = 0.9
 // Options.NoSync or Options.SyncInterval (then durable at the next Sync). Entries with Index <= AppliedIndex() are skipped, so
 // replaying already-applied entries is a no-op. The applied index and term
 // are written in the same transaction. Entries must have strictly
-// increasing Index. On error nothing is written.
+// increasing Index. On error nothing is written (but for a failure of
+// bbolt's own commit after its meta page was written: see takeBack).
 //
 // Op i of an entry is at revision {Index, i}. A put on a live key bumps its
 // Version and keeps its CreateRevision; a put on an absent or deleted key
@@ -32,41 +33,81 @@ func (s *Store) Commit(entries []Entry) error {
 	if s.db == nil {
 		return ErrClosed
 	}
-	var st metaState
-	applied := false
-	var w *writer
+	var c commitTx
 	err := s.updateThen(func(tx *bolt.Tx) error {
-		w = newWriter(tx, s.idx, arenaHint(entries))
-		st = readMeta(w.meta)
-		for i := range entries {
-			e := &entries[i]
-			if e.Index <= st.applied {
-				continue
-			}
-			if err := w.apply(e, &st); err != nil {
-				return fmt.Errorf("mvcc: commit entry %d: %w", e.Index, err)
-			}
-			applied = true
-		}
-		if !applied {
-			return nil
-		}
-		return w.writeMeta(st)
+		c.err = c.run(tx, s.idx, entries)
+		return c.err
 	}, func(err error) {
-		if err != nil && w != nil {
-			s.idx.rollback(w.undo) // the versions bbolt did not commit
+		if err != nil && c.w != nil {
+			s.takeBack(c.w.undo, c.err == nil)
 		}
 	})
 	if err != nil {
 		return err
 	}
-	if applied {
-		s.mergeState(st, true)
-		if st.compactionPending() {
+	if c.applied {
+		s.mergeState(c.st, true)
+		if c.st.compactionPending() {
 			s.kickCompactor()
 		}
 	}
 	return nil
+}
+
+// commitTx is one Commit's transaction: the writer, the meta state it
+// advances, whether any entry was new, and the error of run itself (nil
+// when only bbolt's commit of the transaction failed).
+type commitTx struct {
+	w       *writer
+	st      metaState
+	applied bool
+	err     error
+}
+
+// run applies the entries not yet applied in tx.
+func (c *commitTx) run(tx *bolt.Tx, idx *index, entries []Entry) error {
+	c.w = newWriter(tx, idx, arenaHint(entries))
+	c.st = readMeta(c.w.meta)
+	for i := range entries {
+		e := &entries[i]
+		if e.Index <= c.st.applied {
+			continue
+		}
+		if err := c.w.apply(e, &c.st); err != nil {
+			return fmt.Errorf("mvcc: commit entry %d: %w", e.Index, err)
+		}
+		c.applied = true
+	}
+	if !c.applied {
+		return nil
+	}
+	return c.w.writeMeta(c.st)
+}
+
+// takeBack puts the key index back in step with the file after a failed
+// commit. When the transaction itself failed, bbolt wrote nothing and
+// undoing the adds is exact. When bbolt's commit of it failed (a page
+// write or an fsync), the commit may be visible all the same: bbolt
+// writes the meta page before its fsync and reads go through the mmap, so
+// the index is rebuilt from what the file holds now. The caller is the
+// store's only writer (syncMu); if the file cannot be read, commits fail
+// from now on, as after a failed fsync.
+func (s *Store) takeBack(undo []indexUndo, bboltCommit bool) {
+	if bboltCommit {
+		err := s.db.View(func(tx *bolt.Tx) error {
+			built, err := buildIndex(tx)
+			if err == nil {
+				s.idx.replace(built)
+			}
+			return err
+		})
+		if err == nil {
+			s.log.Warn("commit failed in bbolt; the key index was rebuilt from the file")
+			return
+		}
+		_ = s.failSyncLocked(fmt.Errorf("mvcc: rebuild the key index after a failed commit: %w", err))
+	}
+	s.idx.rollback(undo)
 }
 
 // validateEntries checks everything that can be checked before writing.

@@ -188,6 +188,13 @@ func (ix *index) rollback(undo []indexUndo) {
 	}
 }
 
+// replace makes ix hold what from holds (from is not used again).
+func (ix *index) replace(from *index) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.tree, ix.versions = from.tree, from.versions
+}
+
 // indexDrop is the oldest n versions of a key, removed by compaction.
 type indexDrop struct {
 	ki *keyIndex
