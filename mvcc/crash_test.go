@@ -154,19 +154,15 @@ func verifyDeferredReopen(t *testing.T, dir string) {
 	}
 }
 
-// crashRound runs the child until it has acknowledged `after` batches, kills
-// it and returns the highest acknowledged index.
-func crashRound(t *testing.T, dir string, after int, delay time.Duration, deferred bool) uint64 {
+// startChild starts this test binary as a child process (running no
+// test; TestMain's hooks act on env) and returns it, a scanner of its
+// stdout and its stderr so far.
+func startChild(ctx context.Context, t *testing.T, env ...string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-	if deferred {
-		cmd.Env = append(cmd.Env, crashDeferredEnv+"=1")
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), env...)
+	stderr := new(strings.Builder)
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +170,20 @@ func crashRound(t *testing.T, dir string, after int, delay time.Duration, deferr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	sc := bufio.NewScanner(out)
+	return cmd, bufio.NewScanner(out), stderr
+}
+
+// crashRound runs the child until it has acknowledged `after` batches, kills
+// it and returns the highest acknowledged index.
+func crashRound(t *testing.T, dir string, after int, delay time.Duration, deferred bool) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	env := []string{crashChildEnv + "=" + dir}
+	if deferred {
+		env = append(env, crashDeferredEnv+"=1")
+	}
+	cmd, sc, stderr := startChild(ctx, t, env...)
 	var acked uint64
 	lines := 0
 	killed := false
@@ -195,7 +204,7 @@ func crashRound(t *testing.T, dir string, after int, delay time.Duration, deferr
 		acked = max(acked, n)
 		lines++
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if !killed {
 		t.Fatalf("child exited by itself: %v, stderr: %s", err, stderr.String())
 	}

@@ -1,13 +1,11 @@
 package mvcc
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -136,18 +134,7 @@ func killMigration(t *testing.T, path string, delay time.Duration) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), migrateChildEnv+"="+path)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
+	cmd, sc, stderr := startChild(ctx, t, migrateChildEnv+"="+path)
 	migrating, opened := false, false
 	for sc.Scan() {
 		switch {
@@ -158,7 +145,7 @@ func killMigration(t *testing.T, path string, delay time.Duration) bool {
 			opened = true
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if !migrating {
 		t.Fatalf("the child never logged the migration: %v, stderr: %s", err, stderr.String())
 	}
