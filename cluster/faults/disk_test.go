@@ -237,6 +237,12 @@ func followerDiskFull(t *testing.T, store string) {
 // (see TestFollowerDiskFull) and describes it.
 func followerFullOutcome(t *testing.T, f, l *node, fault diskFault) string {
 	t.Helper()
+	// An agent whose store failed is still shutting down (gossip leave,
+	// Raft shutdown) for up to a second after it logged why: judge it
+	// once it has exited, not as one that stayed up.
+	if strings.Contains(f.Log(), "agent stopping on a fatal error") {
+		waitFor(t, f.name+" to exit after its fatal error", 30*time.Second, func() bool { return !f.Running() })
+	}
 	errs := grepLines(f.Log(), fault.errText())
 	if !f.Running() {
 		lines := grepLines(f.Log(), "ovi: ")
