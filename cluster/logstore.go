@@ -76,9 +76,11 @@ func OpenLogStore(kind LogStoreKind, dir string, logger hclog.Logger) (LogStore,
 		if err != nil {
 			return nil, fmt.Errorf("cluster: open raft log %s: %w", walDir, err)
 		}
-		if err := makeWALPrivate(walDir); err != nil {
+		// wal-meta.db (raft-wal's bbolt opens it 0644) and any segment an
+		// older agent left looser.
+		if err := tightenTree(walDir); err != nil {
 			_ = w.Close()
-			return nil, err
+			return nil, fmt.Errorf("cluster: raft log %s: %w", walDir, err)
 		}
 		return w, nil
 	}

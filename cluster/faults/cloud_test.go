@@ -75,7 +75,7 @@ func mutating(action string) bool {
 func startCloud(t *testing.T, bin string) *cloud {
 	t.Helper()
 	dir := t.TempDir()
-	port := freePort(t, false, "127.0.0.1")
+	port := clustertest.FreePortOn(t, false, "127.0.0.1")
 	c := &cloud{t: t, state: filepath.Join(dir, "cloud.json"), simURL: fmt.Sprintf("http://127.0.0.1:%d", port),
 		http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}}
 	sim := clustertest.NewProc(t, "ec2sim", dir, bin, "ec2sim", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--state", c.state)

@@ -36,17 +36,6 @@ func nodeIP(i int) string { return fmt.Sprintf("127.0.0.%d", i+2) }
 // through proxies (127.0.1.2, .3, .4).
 func proxyIP(i int) string { return fmt.Sprintf("127.0.1.%d", i+2) }
 
-// freePort returns a port that is free, for TCP (and UDP if udp) on every
-// one of ips: a node binds it on its own address and, in partition tests,
-// its proxy on the advertised address. It is clustertest's claimed pick
-// below the ephemeral range: a port the kernel handed out for :0 and took
-// back may be given to an outgoing connection before the agent binds it
-// ("bind: address already in use", seen in TestLeaderKillAtFailpoint).
-func freePort(t *testing.T, udp bool, ips ...string) int {
-	t.Helper()
-	return clustertest.FreePortOn(t, udp, ips...)
-}
-
 // node is one agent process (the harnesses' shared process core,
 // clustertest.Proc: its log, running state, kill and signals): its
 // addresses, ports, data dir and the environment it is started with.
@@ -80,7 +69,9 @@ func newNode(t *testing.T, bin string, i int, behindProxy bool) *node {
 		n.advIP = proxyIP(i)
 		ips = append(ips, n.advIP)
 	}
-	n.http, n.raft, n.gossip = freePort(t, false, ips...), freePort(t, false, ips...), freePort(t, true, ips...)
+	// Each port free on the node's own address and, in partition tests,
+	// its proxy's (claimed below the ephemeral range, see clustertest).
+	n.http, n.raft, n.gossip = clustertest.FreePortOn(t, false, ips...), clustertest.FreePortOn(t, false, ips...), clustertest.FreePortOn(t, true, ips...)
 	n.fpFile = filepath.Join(logDir, "failpoint")
 	n.env = []string{
 		"AWS_ACCESS_KEY_ID=" + accessKey(n.name), "AWS_SECRET_ACCESS_KEY=fault-suite-secret",
