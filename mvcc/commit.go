@@ -144,13 +144,14 @@ type writer struct {
 	mem                                           arena       // keys and values handed to Put
 }
 
-// arenaHint is about the bytes a commit of entries puts: each op's kv key
-// and value and its revs entry, each record's index keys and the meta.
+// arenaHint is about the bytes a commit of entries puts: each op's
+// versions row (its revision key, header, key and value), each record's
+// index keys and the meta.
 func arenaHint(entries []Entry) int {
 	n := 64
 	for i := range entries {
 		for j := range entries[i].Ops {
-			n += 2*len(entries[i].Ops[j].Key) + len(entries[i].Ops[j].Value) + 2*revLen + kvHeaderLen + 1
+			n += revLen + verHeaderLen + len(entries[i].Ops[j].Key) + len(entries[i].Ops[j].Value)
 		}
 		n += len(entries[i].Records) * (4*revLen + timeLen + 48)
 	}
