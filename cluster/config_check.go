@@ -81,6 +81,9 @@ func (c *Config) checkCounts() error {
 	if c.StoreSyncInterval < 0 {
 		return fmt.Errorf("%w: store_sync_interval %s must not be negative (0 fsyncs every commit)", ErrConfig, c.StoreSyncInterval)
 	}
+	if c.StoreCommitInterval < 0 {
+		return fmt.Errorf("%w: store_commit_interval %s must not be negative (0 writes every apply at once)", ErrConfig, c.StoreCommitInterval)
+	}
 	if c.Raft.LogStore != "" {
 		if _, err := ParseLogStoreKind(string(c.Raft.LogStore)); err != nil {
 			return fmt.Errorf("%w: %w (--raft-log-store)", ErrConfig, err)

@@ -40,10 +40,13 @@ func (m *fsmMetrics) observe(logs int, took time.Duration) {
 	m.logs.Add(float64(logs))
 }
 
-// storeSyncCollector reads the store's durability figures at scrape time.
+// storeSyncCollector reads the store's durability and commit figures at
+// scrape time.
 type storeSyncCollector struct {
 	a                            *Agent
 	syncs, seconds, last, failed *prometheus.Desc
+	commits, entries, commitSecs *prometheus.Desc
+	buffered                     *prometheus.Desc
 }
 
 func newStoreSyncCollector(a *Agent) storeSyncCollector {
@@ -54,15 +57,20 @@ func newStoreSyncCollector(a *Agent) storeSyncCollector {
 		last:    prometheus.NewDesc("ovi_store_last_sync_duration_seconds", "Duration of the last store sync.", nil, nil),
 		failed: prometheus.NewDesc("ovi_store_sync_failed",
 			"1 if a store sync failed: every later commit fails until the node restarts and rebuilds the store.", nil, nil),
+		commits: prometheus.NewDesc("ovi_store_commits_total",
+			"bbolt transactions that wrote the store's buffered entries (store_commit_interval).", nil, nil),
+		entries: prometheus.NewDesc("ovi_store_committed_entries_total",
+			"Entries those transactions wrote (divided by ovi_store_commits_total: entries per bbolt commit).", nil, nil),
+		commitSecs: prometheus.NewDesc("ovi_store_commit_seconds_total", "Time spent writing the buffered entries.", nil, nil),
+		buffered:   prometheus.NewDesc("ovi_store_buffered_entries", "Applied entries the store holds in memory, not yet written.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c storeSyncCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.syncs
-	ch <- c.seconds
-	ch <- c.last
-	ch <- c.failed
+	for _, d := range []*prometheus.Desc{c.syncs, c.seconds, c.last, c.failed, c.commits, c.entries, c.commitSecs, c.buffered} {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -75,4 +83,9 @@ func (c storeSyncCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.seconds, prometheus.CounterValue, st.Total.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.last, prometheus.GaugeValue, st.Last.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.GaugeValue, boolGauge(st.Failed))
+	cs := c.a.store.CommitStats()
+	ch <- prometheus.MustNewConstMetric(c.commits, prometheus.CounterValue, float64(cs.Flushes))
+	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.CounterValue, float64(cs.Entries))
+	ch <- prometheus.MustNewConstMetric(c.commitSecs, prometheus.CounterValue, cs.Total.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.buffered, prometheus.GaugeValue, float64(cs.Buffered))
 }

@@ -11,7 +11,8 @@ import (
 
 // TestMetricsReportFSMAppliesAndStoreSyncs: after proposals, /metrics
 // counts the FSM's applies (a histogram) and the logs they carried, and the
-// store's syncs on its schedule, with none failed.
+// store's syncs on its schedule, with none failed, and the bbolt commits
+// that wrote its buffered entries.
 func TestMetricsReportFSMAppliesAndStoreSyncs(t *testing.T) {
 	cfg := testConfig(t, "fsmmetrics", 1)
 	cfg.StoreSyncInterval = 10 * time.Millisecond
@@ -45,5 +46,12 @@ func TestMetricsReportFSMAppliesAndStoreSyncs(t *testing.T) {
 	}
 	if failed := gaugeValue(text, "ovi_store_sync_failed"); failed != 0 {
 		t.Errorf("ovi_store_sync_failed %v, want 0", failed)
+	}
+	commits, entries := gaugeValue(text, "ovi_store_commits_total"), gaugeValue(text, "ovi_store_committed_entries_total")
+	if commits < 1 || entries < notes || gaugeValue(text, "ovi_store_commit_seconds_total") <= 0 {
+		t.Errorf("store commits %v writing %v entries, want at least one writing the %d notes", commits, entries, notes)
+	}
+	if buffered := gaugeValue(text, "ovi_store_buffered_entries"); buffered != 0 {
+		t.Errorf("ovi_store_buffered_entries %v after a sync with nothing applied since, want 0", buffered)
 	}
 }

@@ -19,11 +19,12 @@ var ErrStoreCannotCatchUp = errors.New("cluster: store cannot be caught up")
 func (a *Agent) storePath() string { return filepath.Join(a.cfg.DataDir, "state.db") }
 
 // openStore opens data_dir/state.db with deferred sync (store_sync_interval)
-// and the FSM over it. A store a power loss may have torn is moved aside
+// and buffered commits (store_commit_interval), and the FSM over it. A store a power loss may have torn is moved aside
 // and rebuilt by Raft from the latest snapshot and the log (see
 // fsm.OpenStore); startRestore then checks that Raft can.
 func (a *Agent) openStore() error {
-	opts := mvcc.Options{Logger: a.logger, SyncInterval: a.cfg.StoreSyncInterval, BootID: a.cfg.BootID}
+	opts := mvcc.Options{Logger: a.logger, SyncInterval: a.cfg.StoreSyncInterval, CommitInterval: a.cfg.StoreCommitInterval,
+		BootID: a.cfg.BootID}
 	store, rebuilt, err := fsm.OpenStore(a.storePath(), opts, a.logger.With("component", "fsm"))
 	if err != nil {
 		return fmt.Errorf("cluster: open store: %w", err)

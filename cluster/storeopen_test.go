@@ -29,6 +29,20 @@ func TestStoreSyncIntervalConfig(t *testing.T) {
 	}
 }
 
+func TestStoreCommitIntervalConfig(t *testing.T) {
+	if got := DefaultConfig().StoreCommitInterval; got != 25*time.Millisecond {
+		t.Fatalf("default store_commit_interval = %s, want 25ms", got)
+	}
+	cfg, err := LoadConfig(writeConfig(t, "node_name: n1\ndata_dir: /tmp/x\nstore_commit_interval: 0s\n"))
+	if err != nil || cfg.StoreCommitInterval != 0 {
+		t.Fatalf("store_commit_interval 0s: %s, %v", cfg.StoreCommitInterval, err)
+	}
+	cfg.StoreCommitInterval = -time.Millisecond
+	if err := cfg.checkCounts(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "store_commit_interval -1ms must not be negative") {
+		t.Fatalf("negative store_commit_interval: %v", err)
+	}
+}
+
 // storeAgent is the part of an agent the store's start path uses.
 func storeAgent(t *testing.T, dir, boot string) *Agent {
 	t.Helper()

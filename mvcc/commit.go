@@ -14,7 +14,9 @@ import (
 const appendFillPercent = 0.9
 
 // Commit applies entries in one bbolt transaction, fsync'd unless
-// Options.NoSync or Options.SyncInterval (then durable at the next Sync). Entries with Index <= AppliedIndex() are skipped, so
+// Options.NoSync or Options.SyncInterval (then durable at the next Sync);
+// with Options.CommitInterval it buffers them and the transaction comes
+// later (pending.go). Entries with Index <= AppliedIndex() are skipped, so
 // replaying already-applied entries is a no-op. The applied index and term
 // are written in the same transaction. Entries must have strictly
 // increasing Index. On error nothing is written (but for a failure of
@@ -33,8 +35,20 @@ func (s *Store) Commit(entries []Entry) error {
 	if s.db == nil {
 		return ErrClosed
 	}
+	if s.opts.CommitInterval > 0 {
+		return s.deferCommit(entries)
+	}
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	return s.commitLocked(entries, true)
+}
+
+// commitLocked writes entries in one transaction. The caller holds s.mu
+// (shared or exclusive) and s.syncMu. notify wakes the waiters on Changed
+// (a deferred commit woke them when it took the entries).
+func (s *Store) commitLocked(entries []Entry, notify bool) error {
 	var c commitTx
-	err := s.updateThen(func(tx *bolt.Tx) error {
+	err := s.updateLocked(func(tx *bolt.Tx) error {
 		c.err = c.run(tx, s.idx, entries)
 		return c.err
 	}, func(err error) {
@@ -46,7 +60,7 @@ func (s *Store) Commit(entries []Entry) error {
 		return err
 	}
 	if c.applied {
-		s.mergeState(c.st, true)
+		s.mergeState(c.st, notify)
 		if c.st.compactionPending() {
 			s.kickCompactor()
 		}

@@ -28,6 +28,10 @@ const (
 	// crashDeferredEnv, when set, makes the child commit without fsync
 	// (Options.SyncInterval), as the FSM's store does.
 	crashDeferredEnv = "OVI_MVCC_CRASH_CHILD_DEFERRED"
+	// crashBufferedEnv, when set as well, makes the child buffer its
+	// commits (Options.CommitInterval), as the FSM's store does.
+	crashBufferedEnv = "OVI_MVCC_CRASH_CHILD_BUFFERED"
+	crashCommitEvery = 2 * time.Millisecond
 	crashMaxBatch    = 16
 	crashSyncEvery   = 20 * time.Millisecond
 )
@@ -71,6 +75,9 @@ func runCrashChild(dir string) int {
 	if os.Getenv(crashDeferredEnv) != "" {
 		opts.SyncInterval = crashSyncEvery
 	}
+	if os.Getenv(crashBufferedEnv) != "" {
+		opts.CommitInterval = crashCommitEvery
+	}
 	s, err := Open(filepath.Join(dir, "state.db"), opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -97,27 +104,49 @@ func runCrashChild(dir string) int {
 // TestCrashKill9 kills a committing child process with SIGKILL at random
 // points and checks the store holds exactly the acknowledged entries (plus
 // at most the one batch in flight), never part of an entry.
-func TestCrashKill9(t *testing.T) { crashTest(t, false) }
+func TestCrashKill9(t *testing.T) { crashTest(t, crashFsync) }
 
 // TestCrashKill9DeferredSync is TestCrashKill9 with commits that do not
 // fsync: a killed process loses nothing the kernel accepted, and the store
 // reopens on the same boot (a later boot would have to rebuild it unless
 // the marker says clean).
-func TestCrashKill9DeferredSync(t *testing.T) { crashTest(t, true) }
+func TestCrashKill9DeferredSync(t *testing.T) { crashTest(t, crashDeferred) }
 
-func crashTest(t *testing.T, deferred bool) {
+// TestCrashKill9BufferedCommit is TestCrashKill9DeferredSync with buffered
+// commits, as the FSM's store runs: a killed process loses the entries it
+// had buffered, never part of one, and what the store holds is a prefix of
+// what was acknowledged; replaying the acknowledged entries after its
+// applied index (as Raft replays its log) brings it to exactly them.
+func TestCrashKill9BufferedCommit(t *testing.T) { crashTest(t, crashBuffered) }
+
+// crashMode is how the crash child commits.
+type crashMode int
+
+const (
+	crashFsync    crashMode = iota // fsync every commit
+	crashDeferred                  // Options.SyncInterval
+	crashBuffered                  // Options.SyncInterval and Options.CommitInterval
+)
+
+func crashTest(t *testing.T, mode crashMode) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(99, 1))
 	var acked uint64
 	for round := range 8 {
 		kills := rng.IntN(40)
+		if mode == crashBuffered {
+			kills = rng.IntN(1200) // past the first writes of the buffer, on schedule and when full
+		}
 		if round%4 == 0 {
 			kills = 0 // kill while opening or in the first commit
 		}
 		delay := time.Duration(rng.IntN(5000)) * time.Microsecond
-		acked = max(acked, crashRound(t, dir, kills, delay, deferred))
-		if deferred {
+		acked = max(acked, crashRound(t, dir, kills, delay, mode))
+		if mode != crashFsync {
 			verifyDeferredReopen(t, dir)
+		}
+		if mode == crashBuffered {
+			verifyCrashPrefix(t, dir, acked)
 		}
 		verifyCrashStore(t, dir, acked)
 	}
@@ -175,13 +204,16 @@ func startChild(ctx context.Context, t *testing.T, env ...string) (*exec.Cmd, *b
 
 // crashRound runs the child until it has acknowledged `after` batches, kills
 // it and returns the highest acknowledged index.
-func crashRound(t *testing.T, dir string, after int, delay time.Duration, deferred bool) uint64 {
+func crashRound(t *testing.T, dir string, after int, delay time.Duration, mode crashMode) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	env := []string{crashChildEnv + "=" + dir}
-	if deferred {
+	if mode != crashFsync {
 		env = append(env, crashDeferredEnv+"=1")
+	}
+	if mode == crashBuffered {
+		env = append(env, crashBufferedEnv+"=1")
 	}
 	cmd, sc, stderr := startChild(ctx, t, env...)
 	var acked uint64
@@ -211,6 +243,32 @@ func crashRound(t *testing.T, dir string, after int, delay time.Duration, deferr
 	return acked
 }
 
+// verifyCrashPrefix reopens a buffered child's store, checks it holds a
+// prefix of the acknowledged entries (a kill loses the buffer, never part
+// of an entry) and replays the acknowledged entries after its applied
+// index, as Raft replays its log at start.
+func verifyCrashPrefix(t *testing.T, dir string, acked uint64) {
+	t.Helper()
+	s, err := Open(filepath.Join(dir, "state.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("reopen after kill: %v", err)
+	}
+	defer func() { _ = s.Close() }()
+	applied, _ := s.AppliedIndex()
+	t.Logf("acknowledged %d, in the store %d (the rest was buffered)", acked, applied)
+	if applied > acked+crashMaxBatch {
+		t.Fatalf("applied index %d beyond what was acknowledged (%d) and in flight", applied, acked)
+	}
+	verifyCrashContent(t, s, applied)
+	var replay []Entry
+	for i := applied + 1; i <= acked; i++ {
+		replay = append(replay, crashEntry(i))
+	}
+	if len(replay) > 0 {
+		mustCommit(t, s, replay...)
+	}
+}
+
 // verifyCrashStore reopens the store and checks its content against the
 // deterministic entries.
 func verifyCrashStore(t *testing.T, dir string, acked uint64) {
@@ -225,6 +283,17 @@ func verifyCrashStore(t *testing.T, dir string, acked uint64) {
 	if applied < acked || applied > acked+crashMaxBatch {
 		t.Fatalf("applied index %d; acknowledged %d (at most one batch of %d may be in flight)", applied, acked, crashMaxBatch)
 	}
+	verifyCrashContent(t, s, applied)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkBoltConsistent(t, filepath.Join(dir, "state.db"))
+}
+
+// verifyCrashContent checks the store holds exactly the deterministic
+// entries 1..applied.
+func verifyCrashContent(t *testing.T, s *Store, applied uint64) {
+	t.Helper()
 	m := newModel()
 	for i := uint64(1); i <= applied; i++ {
 		m.apply(crashEntry(i))
@@ -243,10 +312,6 @@ func verifyCrashStore(t *testing.T, dir string, acked uint64) {
 		}
 	}
 	verifyCrashRecords(t, s, applied)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	checkBoltConsistent(t, filepath.Join(dir, "state.db"))
 }
 
 // verifyCrashRecords checks the audit log holds both records of every

@@ -165,10 +165,20 @@ func syncDirErr(dir string) error {
 func (s *Store) update(fn func(tx *bolt.Tx) error) error { return s.updateThen(fn, nil) }
 
 // updateThen is update, then hands the transaction's outcome to then (if
-// not nil), still as the only writer: the key index follows the file.
+// not nil), still as the only writer: the key index follows the file. It
+// writes the commit buffer first (pending.go): no other transaction ever
+// sees a file without the entries Commit accepted.
 func (s *Store) updateThen(fn func(tx *bolt.Tx) error, then func(err error)) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
+	return s.updateLocked(fn, then)
+}
+
+// updateLocked is updateThen with s.syncMu held and the buffer written.
+func (s *Store) updateLocked(fn func(tx *bolt.Tx) error, then func(err error)) error {
 	if s.syncErr != nil {
 		return s.syncErr
 	}
@@ -196,7 +206,8 @@ func (s *Store) markDirtyLocked() error {
 	return nil
 }
 
-// Sync makes every committed transaction durable: it fsyncs the store file
+// Sync makes every committed transaction durable (writing the commit
+// buffer first, with Options.CommitInterval): it fsyncs the store file
 // and then marks it clean. Commits wait while it runs. Deferred-sync stores
 // call it on their schedule and on Close; the FSM calls it before every
 // Raft snapshot, so the log is never truncated past what the store made
@@ -211,6 +222,9 @@ func (s *Store) Sync() error {
 	}
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	if err := s.flushLocked(); err != nil {
+		return err
+	}
 	return s.syncLocked()
 }
 

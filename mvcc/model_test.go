@@ -154,11 +154,24 @@ func genEntry(rng *rand.Rand, index uint64, m *model, keys []string) Entry {
 
 // TestModelProperty applies random puts, deletes and compactions to the store
 // and to the model, and compares Get and List at every retained revision.
+// Buffered, the store takes the commits into its buffer (Options.
+// CommitInterval) and writes them on its 1 ms schedule, when a read or a
+// compaction comes, or when the buffer is full.
 func TestModelProperty(t *testing.T) {
+	modes := []struct {
+		name string
+		opts Options
+	}{{"direct", Options{NoSync: true}}, {"buffered", Options{NoSync: true, CommitInterval: time.Millisecond}}}
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) { modelProperty(t, mode.opts) })
+	}
+}
+
+func modelProperty(t *testing.T, opts Options) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, seed*7919))
-			s, _ := openTest(t)
+			s := openTestWith(t, opts)
 			s.testChunk.Store(7) // many small compaction transactions
 			m := newModel()
 			keys := modelKeys()

@@ -31,13 +31,16 @@ type Snapshot struct {
 	once sync.Once
 }
 
-// BeginSnapshot opens a read transaction; it is cheap and does not block
-// commits.
+// BeginSnapshot opens a read transaction (after writing the commit
+// buffer); it is cheap and does not block commits.
 func (s *Store) BeginSnapshot() (*Snapshot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.db == nil {
 		return nil, ErrClosed
+	}
+	if err := s.flushForRead(); err != nil {
+		return nil, err
 	}
 	tx, err := s.db.Begin(false)
 	if err != nil {
@@ -216,6 +219,9 @@ func (s *Store) swapIn(path string) error {
 	// file has been synced.
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	if err := s.flushLocked(); err != nil {
+		return err // the old state stays whole: it holds every accepted entry or fails every read
+	}
 	if err := s.markDirtyLocked(); err != nil {
 		return err
 	}

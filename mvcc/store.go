@@ -68,6 +68,13 @@ type Store struct {
 	syncFailed atomic.Bool  // syncErr is set
 	syncerDone chan struct{}
 
+	// Deferred commit (pending.go).
+	pend           pendingBuf
+	flushes        atomic.Int64
+	flushedEntries atomic.Int64
+	flushNanos     atomic.Int64
+	flusherDone    chan struct{}
+
 	compactMu   sync.Mutex    // one compaction runner at a time
 	compactKick chan struct{} // capacity 1: wakes the background compactor
 	done        chan struct{} // closed by Close
@@ -101,7 +108,7 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{
 		path: path, opts: opts, log: logger.With("component", "mvcc"), boot: opts.BootID,
 		changed: make(chan struct{}), compactKick: make(chan struct{}, 1), done: make(chan struct{}),
-		workerDone: make(chan struct{}), syncerDone: make(chan struct{}),
+		workerDone: make(chan struct{}), syncerDone: make(chan struct{}), flusherDone: make(chan struct{}),
 	}
 	if s.boot == "" {
 		s.boot = readBootID()
@@ -133,6 +140,11 @@ func (s *Store) startWorkers(st metaState) {
 		go s.syncer()
 	} else {
 		close(s.syncerDone)
+	}
+	if s.opts.CommitInterval > 0 {
+		go s.flusher()
+	} else {
+		close(s.flusherDone)
 	}
 	if st.compactionPending() {
 		s.log.Info("resuming interrupted compaction", "scheduled", st.scheduled, "finished", st.finished,
@@ -261,6 +273,7 @@ func (s *Store) Close() error {
 	}
 	<-s.workerDone
 	<-s.syncerDone
+	<-s.flusherDone
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stateMu.Lock()
@@ -270,6 +283,7 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.db != nil {
 		s.syncMu.Lock()
+		errs = append(errs, s.flushLocked())
 		errs = append(errs, s.syncLocked(), s.closeMarker())
 		s.syncMu.Unlock()
 		errs = append(errs, s.db.Close())
@@ -281,12 +295,16 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// view runs fn in a read transaction on the current file.
+// view runs fn in a read transaction on the current file, once the file
+// holds every entry Commit accepted (pending.go).
 func (s *Store) view(fn func(tx *bolt.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.db == nil {
 		return ErrClosed
+	}
+	if err := s.flushForRead(); err != nil {
+		return err
 	}
 	return s.db.View(fn)
 }

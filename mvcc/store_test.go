@@ -18,12 +18,23 @@ import (
 func openTest(t testing.TB) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := Open(path, Options{NoSync: true})
+	return openPath(t, path, Options{NoSync: true}), path
+}
+
+// openTestWith opens a new store with opts, closed at the end of the test.
+func openTestWith(t testing.TB, opts Options) *Store {
+	t.Helper()
+	return openPath(t, filepath.Join(t.TempDir(), "state.db"), opts)
+}
+
+func openPath(t testing.TB, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(path, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return s, path
+	return s
 }
 
 // put, del build ops.

@@ -131,6 +131,15 @@ type Options struct {
 	// crash while the store is un-synced makes the next Open return
 	// ErrTorn, and the caller rebuilds the store. 0 fsyncs every commit.
 	SyncInterval time.Duration
+	// CommitInterval, when > 0, takes the bbolt commit off the apply path
+	// as well (pending.go): Commit buffers its entries in memory, the store
+	// writes the buffer in one transaction every CommitInterval (and when
+	// it is full, and before any read, snapshot, Sync or Close), and
+	// AppliedIndex counts the buffer. A process crash loses the buffered
+	// entries from the store: for a store whose entries a durable log
+	// replays after its applied index (the FSM's store under Raft). 0
+	// writes every Commit at once.
+	CommitInterval time.Duration
 	// BootID identifies this boot of the machine (empty: read from
 	// /proc/sys/kernel/random/boot_id). A store found dirty by a later
 	// boot is torn. Tests set it to simulate a machine restart.

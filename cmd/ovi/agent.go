@@ -50,6 +50,7 @@ func agentFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "snapshot-interval", Usage: "how often Raft checks the snapshot threshold", DefaultText: d.SnapshotInterval.String()},
 		&cli.Uint64Flag{Name: "trailing-logs", Usage: "Raft entries kept after a snapshot", DefaultText: fmt.Sprint(d.TrailingLogs)},
 		&cli.DurationFlag{Name: "store-sync-interval", Usage: "how often the store is made durable (the Raft log holds every write; 0 fsyncs every commit)", DefaultText: d.StoreSyncInterval.String()},
+		&cli.DurationFlag{Name: "store-commit-interval", Usage: "how long the store buffers applied entries before one write (reads write it first; 0 writes every apply)", DefaultText: d.StoreCommitInterval.String()},
 		&cli.StringFlag{Name: "raft-log-store", Usage: "Raft log store: wal or boltdb (a data dir keeps the store it was created with)", DefaultText: "the data dir's; " + string(cluster.DefaultLogStore) + " when new"},
 		&cli.DurationFlag{Name: "raft-heartbeat-timeout", Usage: "silence from the leader after which a follower calls an election", DefaultText: cluster.DefaultHeartbeatTimeout.String()},
 		&cli.DurationFlag{Name: "raft-election-timeout", Usage: "how long a candidate waits for votes before trying again", DefaultText: "raft-heartbeat-timeout"},
@@ -153,6 +154,9 @@ func applyNumberFlags(c *cli.Context, cfg *cluster.Config) {
 	}
 	if c.IsSet("store-sync-interval") {
 		cfg.StoreSyncInterval = c.Duration("store-sync-interval")
+	}
+	if c.IsSet("store-commit-interval") {
+		cfg.StoreCommitInterval = c.Duration("store-commit-interval")
 	}
 }
 
