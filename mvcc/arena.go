@@ -40,12 +40,6 @@ func (a *arena) row(flag byte, create Revision, version int64, key string, value
 	return append(append(b, key...), value...)
 }
 
-// resIndexKey is resIndexKey(id, rev).
-func (a *arena) resIndexKey(id string, rev Revision) []byte {
-	b := append(a.take(len(id) + 1 + revLen)[:0], id...)
-	return putRev(append(b, keySep), rev)
-}
-
 // kindIndexKey is kindIndexKey(kind, rev).
 func (a *arena) kindIndexKey(kind byte, rev Revision) []byte {
 	return putRev(append(a.take(1 + revLen)[:0], kind), rev)

@@ -345,7 +345,7 @@ func openNoteStore(b *testing.B) (*Store, uint64) {
 // CPU, the bytes of dirty pages the commits wrote (bbolt's page
 // allocations) and the page writes (one pwrite per dirty page).
 func BenchmarkCommitNotes(b *testing.B) {
-	for _, batch := range []int{1, 32} {
+	for _, batch := range []int{1, 32, 128, 512} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchCommitNotes(b, batch) })
 	}
 }

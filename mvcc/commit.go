@@ -27,6 +27,13 @@ const appendFillPercent = 0.9
 // starts Version at 1. A delete of an absent key changes nothing (it leaves
 // no tombstone).
 func (s *Store) Commit(entries []Entry) error {
+	err := s.commit(entries)
+	s.spillIfDue()
+	return err
+}
+
+// commit is Commit but for the spill of the resource index.
+func (s *Store) commit(entries []Entry) error {
 	if err := validateEntries(entries); err != nil {
 		return err
 	}
@@ -50,10 +57,13 @@ func (s *Store) commitLocked(entries []Entry, notify bool) error {
 	var c commitTx
 	err := s.updateLocked(func(tx *bolt.Tx) error {
 		c.err = c.run(tx, s.idx, entries)
+		if c.err == nil && s.res.add(c.w.resAdds) >= s.spillLimit() {
+			s.spillDue.Store(true)
+		}
 		return c.err
 	}, func(err error) {
 		if err != nil && c.w != nil {
-			s.takeBack(c.w.undo, c.err == nil)
+			s.takeBack(c.w, c.err == nil)
 		}
 	})
 	if err != nil {
@@ -98,7 +108,8 @@ func (c *commitTx) run(tx *bolt.Tx, idx *index, entries []Entry) error {
 	return c.w.writeMeta(c.st)
 }
 
-// takeBack puts the key index back in step with the file after a failed
+// takeBack puts the key index (and the memory part of the resource index)
+// back in step with the file after a failed
 // commit. When the transaction itself failed, bbolt wrote nothing and
 // undoing the adds is exact. When bbolt's commit of it failed (a page
 // write or an fsync), the commit may be visible all the same: bbolt
@@ -106,12 +117,13 @@ func (c *commitTx) run(tx *bolt.Tx, idx *index, entries []Entry) error {
 // the index is rebuilt from what the file holds now. The caller is the
 // store's only writer (syncMu); if the file cannot be read, commits fail
 // from now on, as after a failed fsync.
-func (s *Store) takeBack(undo []indexUndo, bboltCommit bool) {
+func (s *Store) takeBack(w *writer, bboltCommit bool) {
 	if bboltCommit {
 		err := s.db.View(func(tx *bolt.Tx) error {
 			built, err := buildIndex(tx)
 			if err == nil {
 				s.idx.replace(built)
+				s.res, err = buildResIndex(tx)
 			}
 			return err
 		})
@@ -121,7 +133,8 @@ func (s *Store) takeBack(undo []indexUndo, bboltCommit bool) {
 		}
 		_ = s.failSyncLocked(fmt.Errorf("mvcc: rebuild the key index after a failed commit: %w", err))
 	}
-	s.idx.rollback(undo)
+	s.idx.rollback(w.undo)
+	s.res.rollback(w.resAdds)
 }
 
 // validateEntries checks everything that can be checked before writing.
@@ -155,6 +168,7 @@ type writer struct {
 	meta, versions, wal, idxRes, idxKind, idxTime *bolt.Bucket
 	idx                                           *index
 	undo                                          []indexUndo // the versions added to idx
+	resAdds                                       []resAdd    // the resource index entries of the records
 	mem                                           arena       // keys and values handed to Put
 }
 
@@ -254,13 +268,11 @@ func (w *writer) putRecord(r *wal.Record, enc []byte, rev Revision) error {
 	if err := w.wal.Put(w.mem.rev(rev), enc); err != nil {
 		return fmt.Errorf("put wal: %w", err)
 	}
-	for _, id := range r.ResourceIDs() {
-		if err := w.idxRes.Put(w.mem.resIndexKey(id, rev), []byte{}); err != nil {
-			return fmt.Errorf("put idx_res: %w", err)
-		}
-	}
-	if err := w.putName(r, rev); err != nil {
+	if err := w.putDecision(r); err != nil {
 		return err
+	}
+	for _, id := range indexIDs(w.idxRes, r) {
+		w.resAdds = append(w.resAdds, resAdd{id: id, rev: rev})
 	}
 	if err := w.idxKind.Put(w.mem.kindIndexKey(byte(r.Kind), rev), []byte{}); err != nil {
 		return fmt.Errorf("put idx_kind: %w", err)
@@ -296,25 +308,15 @@ func putMeta(meta *bolt.Bucket, vals map[string]uint64) error {
 	return nil
 }
 
-// putName indexes a record under the name of the unit it is about (its
-// group or named resource): observations and decisions by their own name,
-// outcomes (executing, executed, failed) by the name of their decision,
-// which idx_res remembers under decisionKey.
-func (w *writer) putName(r *wal.Record, rev Revision) error {
-	name := r.Name()
-	switch {
-	case r.Kind == wal.KindDecided && name != "" && r.DecisionID != "":
-		if err := w.idxRes.Put(decisionKey(r.DecisionID), []byte(name)); err != nil {
-			return fmt.Errorf("put idx_res decision: %w", err)
-		}
-	case name == "" && r.DecisionID != "" && r.Kind != wal.KindObserved:
-		name = string(w.idxRes.Get(decisionKey(r.DecisionID)))
-	}
-	if name == "" {
+// putDecision remembers the unit a decision is about in idx_res
+// (decisionKey → name), so its outcomes are indexed under the name too
+// (indexIDs; the resource index itself is resindex.go's).
+func (w *writer) putDecision(r *wal.Record) error {
+	if r.Kind != wal.KindDecided || r.Name() == "" || r.DecisionID == "" {
 		return nil
 	}
-	if err := w.idxRes.Put(w.mem.resIndexKey(nameIndexID(name), rev), []byte{}); err != nil {
-		return fmt.Errorf("put idx_res name: %w", err)
+	if err := w.idxRes.Put(decisionKey(r.DecisionID), []byte(r.Name())); err != nil {
+		return fmt.Errorf("put idx_res decision: %w", err)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ const (
 
 // allBuckets lists every bucket a store file of the given format must
 // hold.
-func allBuckets(format uint64) []string {
+func allBuckets(format uint64) []string { // format 2 and 3 hold the same buckets
 	if format == formatV1 {
 		return []string{bucketMeta, bucketKV, bucketKeys, bucketRevs, bucketWAL, bucketIdxRes, bucketIdxKind, bucketIdxTime}
 	}

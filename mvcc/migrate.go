@@ -59,8 +59,21 @@ func migrateV1(tx *bolt.Tx) error {
 			return fmt.Errorf("migrate format 1: drop %s: %w", name, err)
 		}
 	}
-	if err := tx.Bucket([]byte(bucketMeta)).Put([]byte(metaFormat), u64(formatVersion)); err != nil {
+	if err := tx.Bucket([]byte(bucketMeta)).Put([]byte(metaFormat), u64(formatV2)); err != nil {
 		return fmt.Errorf("migrate format 1: %w", err)
+	}
+	return nil
+}
+
+// migrateV2 makes a format-2 file format 3: its idx_res is whole, so it
+// holds every record up to the applied index (idx_res_through).
+func migrateV2(tx *bolt.Tx) error {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if err := meta.Put([]byte(metaResThrough), u64(readU64(meta, metaAppliedIndex))); err != nil {
+		return fmt.Errorf("migrate format 2: %w", err)
+	}
+	if err := meta.Put([]byte(metaFormat), u64(formatVersion)); err != nil {
+		return fmt.Errorf("migrate format 2: %w", err)
 	}
 	return nil
 }

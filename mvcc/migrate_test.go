@@ -134,11 +134,11 @@ func TestRestoreMigratesFormat1Snapshot(t *testing.T) {
 // refused in one line naming the file.
 func TestOpenRefusesUnknownFormat(t *testing.T) {
 	path := copyGolden(t)
-	setMeta(t, path, map[string]uint64{metaFormat: 3})
+	setMeta(t, path, map[string]uint64{metaFormat: 4})
 	_, err := Open(path, Options{NoSync: true})
 	if !errors.Is(err, ErrCorrupt) || !bytes.Contains([]byte(err.Error()), []byte(path)) ||
-		!bytes.Contains([]byte(err.Error()), []byte("unknown format version 3")) {
-		t.Fatalf("Open of format 3 = %v, want ErrCorrupt naming %s and the version", err, path)
+		!bytes.Contains([]byte(err.Error()), []byte("unknown format version 4 (this build reads 1 to 3)")) {
+		t.Fatalf("Open of format 4 = %v, want ErrCorrupt naming %s and the version", err, path)
 	}
 }
 

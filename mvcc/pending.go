@@ -234,6 +234,7 @@ func (s *Store) flusher() {
 			if err := s.flushNow(); err != nil && !errors.Is(err, ErrClosed) {
 				s.log.Error("scheduled write of the buffered entries failed", "err", err)
 			}
+			s.spillIfDue()
 		}
 	}
 }

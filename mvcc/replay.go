@@ -31,7 +31,9 @@ func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
 		r := replayer{wal: tx.Bucket([]byte(bucketWAL)), m: m, limit: f.Limit, last: f.Last}
 		switch {
 		case f.ResourceID != "":
-			out, err = r.byResourceOrName(tx.Bucket([]byte(bucketIdxRes)), f.ResourceID, f.After)
+			ix := resLookup{b: tx.Bucket([]byte(bucketIdxRes)), mem: s.res,
+				upTo: readMeta(tx.Bucket([]byte(bucketMeta))).applied, floor: s.AuditCompactedRevision()}
+			out, err = r.byResourceOrName(ix, f.ResourceID, f.After)
 		case len(f.Kinds) > 0:
 			out, err = r.byKinds(tx.Bucket([]byte(bucketIdxKind)), m.kindList, f.After)
 		case !f.Since.IsZero() || !f.Until.IsZero():
@@ -153,12 +155,12 @@ func next(rev Revision) Revision {
 // byResourceOrName answers a ResourceID that is a cloud id, the name of a
 // unit of the configuration (a named resource, or a count group: every
 // record about its members), or both, in revision order.
-func (r *replayer) byResourceOrName(b *bolt.Bucket, id string, after Revision) ([]RecordAt, error) {
-	named := indexRevs(b, nameIndexID(id), after)
+func (r *replayer) byResourceOrName(ix resLookup, id string, after Revision) ([]RecordAt, error) {
+	named := ix.revs(nameIndexID(id), after)
 	if len(named) == 0 {
-		return r.byResource(b, id, after)
+		return r.byResource(ix, id, after)
 	}
-	revs := indexRevs(b, id, after)
+	revs := ix.revs(id, after)
 	r.m.byName = make(map[Revision]bool, len(named))
 	for _, rev := range named {
 		r.m.byName[rev] = true
@@ -167,6 +169,20 @@ func (r *replayer) byResourceOrName(b *bolt.Bucket, id string, after Revision) (
 	slices.SortFunc(revs, compareRev)
 	revs = slices.Compact(revs)
 	return r.load(revs)
+}
+
+// resLookup is the resource index as one read transaction sees it: idx_res
+// (the records up to idx_res_through) and its memory part (those after),
+// up to the transaction's applied index, above the audit compaction.
+type resLookup struct {
+	b           *bolt.Bucket
+	mem         *resIndex
+	upTo, floor uint64
+}
+
+// revs lists the revisions indexed under id after after, ascending.
+func (ix resLookup) revs(id string, after Revision) []Revision {
+	return append(indexRevs(ix.b, id, after), ix.mem.after(id, after, ix.upTo, ix.floor)...)
 }
 
 // indexRevs lists the revisions idx_res holds for id after after.
@@ -183,9 +199,10 @@ func indexRevs(b *bolt.Bucket, id string, after Revision) []Revision {
 	return revs
 }
 
-// byResource walks idx_res: resource id + 0x00 + revision.
-func (r *replayer) byResource(b *bolt.Bucket, id string, after Revision) ([]RecordAt, error) {
-	c := b.Cursor()
+// byResource walks idx_res (resource id + 0x00 + revision), then the
+// memory part of the index, whose revisions all come after idx_res's.
+func (r *replayer) byResource(ix resLookup, id string, after Revision) ([]RecordAt, error) {
+	c := ix.b.Cursor()
 	want := len(id) + 1 + revLen
 	prefix := resIndexKey(id, Revision{})[:len(id)+1]
 	for k, _ := c.Seek(resIndexKey(id, next(after))); k != nil && !r.full(); k, _ = c.Next() {
@@ -196,6 +213,14 @@ func (r *replayer) byResource(b *bolt.Bucket, id string, after Revision) ([]Reco
 			continue
 		}
 		if err := r.add(parseRev(k[len(prefix):])); err != nil {
+			return nil, err
+		}
+	}
+	for _, rev := range ix.mem.after(id, after, ix.upTo, ix.floor) {
+		if r.full() {
+			break
+		}
+		if err := r.add(rev); err != nil {
 			return nil, err
 		}
 	}

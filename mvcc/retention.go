@@ -84,6 +84,7 @@ func (s *Store) auditChunk(chunk int) (bool, error) {
 		return false, fmt.Errorf("mvcc: compact audit log to %d: %w", st.audit, err)
 	}
 	if finished {
+		s.res.dropBelow(st.audit)
 		s.mergeState(st, false)
 		s.log.Info("audit log compaction finished", "revision", st.auditDone)
 	}
@@ -126,11 +127,8 @@ func newRecordIndexes(tx *bolt.Tx) *recordIndexes {
 
 // collect notes the index entries putRecord wrote for r at rev.
 func (ix *recordIndexes) collect(r *wal.Record, rev Revision) {
-	for _, id := range r.ResourceIDs() {
-		ix.res = append(ix.res, resIndexKey(id, rev))
-	}
-	if name := indexedName(ix.idxRes, r); name != "" {
-		ix.res = append(ix.res, resIndexKey(nameIndexID(name), rev))
+	for _, id := range indexIDs(ix.idxRes, r) {
+		ix.res = append(ix.res, resIndexKey(id, rev)) // absent (a no-op) for a record after idx_res_through
 	}
 	ix.kind = append(ix.kind, kindIndexKey(byte(r.Kind), rev))
 	ix.time = append(ix.time, timeIndexKey(r.Time, rev))

@@ -237,7 +237,7 @@ func (s *Store) swapIn(path string) error {
 	if err := os.Rename(path, s.path); err != nil {
 		return s.reopenAfter(fmt.Errorf("mvcc: restore: %w", err))
 	}
-	db, st, idx, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, s.log)
+	db, st, ix, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, s.log)
 	if err != nil {
 		if rerr := os.Rename(backup, s.path); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -245,7 +245,8 @@ func (s *Store) swapIn(path string) error {
 		return s.reopenAfter(fmt.Errorf("mvcc: restore: open new store: %w", err))
 	}
 	syncDir(filepath.Dir(s.path), s.opts.NoSync)
-	s.db, s.idx, s.gen = db, idx, s.gen+1
+	s.db, s.idx, s.res, s.gen = db, ix.keys, ix.res, s.gen+1
+	s.spillDue.Store(false)
 	if err := s.syncLocked(); err != nil {
 		return err
 	}
@@ -260,12 +261,12 @@ func (s *Store) swapIn(path string) error {
 // reopenAfter reopens the old file after a failed swap and returns cause
 // (joined with a reopen failure, which leaves the store closed).
 func (s *Store) reopenAfter(cause error) error {
-	db, _, idx, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, s.log)
+	db, _, ix, err := openDB(s.path, s.opts.NoSync || s.opts.SyncInterval > 0, s.log)
 	if err != nil {
 		s.db = nil
 		return errors.Join(cause, err)
 	}
-	s.db, s.idx = db, idx
+	s.db, s.idx, s.res = db, ix.keys, ix.res
 	return cause
 }
 

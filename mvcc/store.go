@@ -18,7 +18,8 @@ import (
 // file to format 2 (migrate.go) and refuse any other.
 const (
 	formatV1      uint64 = 1 // versions key-major in kv, with the keys and revs buckets
-	formatVersion uint64 = 2 // versions keyed by revision, the key index in memory
+	formatV2      uint64 = 2 // versions keyed by revision, the key index in memory
+	formatVersion uint64 = 3 // idx_res up to idx_res_through, the records after it indexed in memory
 )
 
 // meta bucket keys (values are 8-byte big-endian unsigned integers).
@@ -31,6 +32,7 @@ const (
 	metaRecordCount      = "record_count"
 	metaAuditScheduled   = "audit_scheduled"
 	metaAuditFinished    = "audit_finished"
+	metaResThrough       = "idx_res_through" // format 3: idx_res holds the records up to this revision
 )
 
 // Tuning constants.
@@ -46,10 +48,12 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	mu  sync.RWMutex // guards db, idx and gen; Restore and Close hold it exclusively
-	db  *bolt.DB
-	idx *index // the key index of db (index.go)
-	gen uint64 // incremented when Restore swaps the file
+	mu       sync.RWMutex // guards db, idx, res and gen; Restore, Close and the index spill hold it exclusively
+	db       *bolt.DB
+	idx      *index      // the key index of db (index.go)
+	res      *resIndex   // the memory part of the resource index (resindex.go)
+	spillDue atomic.Bool // res holds spillAt entries
+	gen      uint64      // incremented when Restore swaps the file
 
 	stateMu sync.Mutex // guards the cached state below and changed
 	state   metaState
@@ -81,6 +85,7 @@ type Store struct {
 	closeOnce   sync.Once
 	workerDone  chan struct{}
 	testChunk   atomic.Int64 // compaction chunk override for tests (0 = default)
+	testSpill   atomic.Int64 // spillAt override for tests (0 = default)
 }
 
 // metaState is what the meta bucket says about the store.
@@ -116,9 +121,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := s.startDurability(); err != nil {
 		return nil, err
 	}
-	db, st, idx, err := openDB(path, opts.NoSync || opts.SyncInterval > 0, s.log)
+	db, st, ix, err := openDB(path, opts.NoSync || opts.SyncInterval > 0, s.log)
 	if err == nil {
-		s.db, s.state, s.idx = db, st, idx
+		s.db, s.state, s.idx, s.res = db, st, ix.keys, ix.res
 		err = s.syncLocked() // Open's own writes, and the store as it was found
 	}
 	if err != nil {
@@ -153,33 +158,42 @@ func (s *Store) startWorkers(st metaState) {
 	}
 }
 
+// indexes are the memory indexes of a store file.
+type indexes struct {
+	keys *index
+	res  *resIndex
+}
+
 // openDB opens a bbolt file read-write, creates the buckets if the file
-// is new, migrates a format-1 file, checks the layout and builds the key
-// index.
-func openDB(path string, noSync bool, log *slog.Logger) (*bolt.DB, metaState, *index, error) {
+// is new, migrates a file of an older format, checks the layout and
+// builds the memory indexes.
+func openDB(path string, noSync bool, log *slog.Logger) (*bolt.DB, metaState, indexes, error) {
 	if err := checkSize(path); err != nil {
-		return nil, metaState{}, nil, err
+		return nil, metaState{}, indexes{}, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: openTimeout, NoSync: noSync,
 		FreelistType: bolt.FreelistMapType, NoFreelistSync: true, InitialMmapSize: initialMmapSize,
 	})
 	if err != nil {
-		return nil, metaState{}, nil, fmt.Errorf("mvcc: open %s: %w", path, err)
+		return nil, metaState{}, indexes{}, fmt.Errorf("mvcc: open %s: %w", path, err)
 	}
 	var st metaState
-	var idx *index
+	var ix indexes
 	err = db.Update(func(tx *bolt.Tx) error {
 		if st, err = initLayout(tx, log); err == nil {
-			idx, err = buildIndex(tx)
+			ix.keys, err = buildIndex(tx)
+		}
+		if err == nil {
+			ix.res, err = buildResIndex(tx)
 		}
 		return err
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, metaState{}, nil, fmt.Errorf("mvcc: open %s: %w", path, err)
+		return nil, metaState{}, indexes{}, fmt.Errorf("mvcc: open %s: %w", path, err)
 	}
-	return db, st, idx, nil
+	return db, st, ix, nil
 }
 
 // initLayout creates the buckets of a new file, migrates a format-1 file,
@@ -203,7 +217,11 @@ func initLayout(tx *bolt.Tx, log *slog.Logger) (metaState, error) {
 	format, err := layoutFormat(tx)
 	if err == nil && format == formatV1 {
 		log.Info("migrating the store to format 2 (versions keyed by revision); one transaction", "from_format", formatV1)
-		err = migrateV1(tx)
+		format, err = formatV2, migrateV1(tx)
+	}
+	if err == nil && format == formatV2 {
+		log.Info("migrating the store to format 3 (the newest records' resource index in memory)", "from_format", formatV2)
+		err = migrateV2(tx)
 	}
 	if err != nil {
 		return metaState{}, err
@@ -236,8 +254,8 @@ func layoutFormat(tx *bolt.Tx) (uint64, error) {
 		return 0, fmt.Errorf("%w: format version missing", ErrCorrupt)
 	}
 	format := binary.BigEndian.Uint64(v)
-	if format != formatV1 && format != formatVersion {
-		return 0, fmt.Errorf("%w: unknown format version %d (this build reads %d and %d)", ErrCorrupt, format, formatV1, formatVersion)
+	if format < formatV1 || format > formatVersion {
+		return 0, fmt.Errorf("%w: unknown format version %d (this build reads %d to %d)", ErrCorrupt, format, formatV1, formatVersion)
 	}
 	for _, name := range allBuckets(format) {
 		if tx.Bucket([]byte(name)) == nil {
@@ -247,14 +265,17 @@ func layoutFormat(tx *bolt.Tx) (uint64, error) {
 	return format, nil
 }
 
+// readU64 reads an 8-byte big-endian meta value (0 if absent).
+func readU64(meta *bolt.Bucket, k string) uint64 {
+	if v := meta.Get([]byte(k)); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
 // readMeta reads the state from the meta bucket.
 func readMeta(meta *bolt.Bucket) metaState {
-	get := func(k string) uint64 {
-		if v := meta.Get([]byte(k)); len(v) == 8 {
-			return binary.BigEndian.Uint64(v)
-		}
-		return 0
-	}
+	get := func(k string) uint64 { return readU64(meta, k) }
 	return metaState{
 		applied: get(metaAppliedIndex), term: get(metaAppliedTerm),
 		scheduled: get(metaCompactScheduled), finished: get(metaCompactFinished),
