@@ -62,7 +62,9 @@ type plNode struct {
 
 func startPowerNode(t *testing.T, path, boot string, st raftStores) (*plNode, bool) {
 	t.Helper()
-	store, rebuilt, err := OpenStore(path, mvcc.Options{SyncInterval: time.Hour, BootID: boot}, nil)
+	// Buffered commits as the agent runs them (store_commit_interval), on a
+	// short schedule so the cuts land both before and after writes of the buffer.
+	store, rebuilt, err := OpenStore(path, mvcc.Options{SyncInterval: time.Hour, CommitInterval: 2 * time.Millisecond, BootID: boot}, nil)
 	if err != nil {
 		t.Fatalf("open store on %s: %v", boot, err)
 	}
