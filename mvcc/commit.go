@@ -123,7 +123,7 @@ func (s *Store) takeBack(w *writer, bboltCommit bool) {
 			built, err := buildIndex(tx)
 			if err == nil {
 				s.idx.replace(built)
-				s.res, err = buildResIndex(tx)
+				err = s.res.rebuild(tx)
 			}
 			return err
 		})

@@ -122,6 +122,19 @@ func (x *resIndex) dropBelow(main uint64) {
 	}
 }
 
+// rebuild replaces the entries with those tx holds (after a failed
+// commit: readers hold s.mu shared, so the index is replaced in place).
+func (x *resIndex) rebuild(tx *bolt.Tx) error {
+	built, err := buildResIndex(tx)
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.revs, x.n, x.through = built.revs, built.n, built.through
+	return nil
+}
+
 // sorted returns every entry in idx_res key order.
 func (x *resIndex) sorted() []resAdd {
 	x.mu.RLock()
