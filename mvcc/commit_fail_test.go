@@ -30,6 +30,26 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// withFileSizeLimit runs fn with the process's file-size limit at the two
+// meta pages of a bbolt file, so every page write past them fails (EFBIG),
+// and returns what fn returned.
+func withFileSizeLimit(t *testing.T, fn func() error) error {
+	t.Helper()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	limit := syscall.Rlimit{Cur: 2 * uint64(os.Getpagesize()), Max: old.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
+		t.Fatal(err)
+	}
+	err := fn()
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
+		t.Fatal(rerr)
+	}
+	return err
+}
+
 // TestCommitFailingInBboltKeepsIndexWithFile: a commit whose transaction
 // succeeds but whose commit by bbolt fails (the process's file-size limit
 // set below the file's data pages: bbolt's page writes get EFBIG) leaves
@@ -46,18 +66,9 @@ func TestCommitFailingInBboltKeepsIndexWithFile(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	mustCommit(t, s, Entry{Index: 1, Ops: []Op{put("a", "1"), put("b", "1")}})
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	limit := syscall.Rlimit{Cur: 2 * uint64(os.Getpagesize()), Max: old.Max} // the two meta pages
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
-		t.Fatal(err)
-	}
-	err = s.Commit([]Entry{{Index: 2, Ops: []Op{put("a", "2"), put("c", "new"), del("b")}}})
-	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
-		t.Fatal(rerr)
-	}
+	err = withFileSizeLimit(t, func() error {
+		return s.Commit([]Entry{{Index: 2, Ops: []Op{put("a", "2"), put("c", "new"), del("b")}}})
+	})
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("Commit beyond the file-size limit = %v, want EFBIG", err)
 	}

@@ -243,18 +243,26 @@ func crashRound(t *testing.T, dir string, after int, delay time.Duration, mode c
 	return acked
 }
 
+// reopenCrashed opens the killed child's store and returns its applied
+// index.
+func reopenCrashed(t *testing.T, dir string) (*Store, uint64) {
+	t.Helper()
+	s, err := Open(filepath.Join(dir, "state.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("reopen after kill: %v", err)
+	}
+	applied, _ := s.AppliedIndex()
+	return s, applied
+}
+
 // verifyCrashPrefix reopens a buffered child's store, checks it holds a
 // prefix of the acknowledged entries (a kill loses the buffer, never part
 // of an entry) and replays the acknowledged entries after its applied
 // index, as Raft replays its log at start.
 func verifyCrashPrefix(t *testing.T, dir string, acked uint64) {
 	t.Helper()
-	s, err := Open(filepath.Join(dir, "state.db"), Options{NoSync: true})
-	if err != nil {
-		t.Fatalf("reopen after kill: %v", err)
-	}
+	s, applied := reopenCrashed(t, dir)
 	defer func() { _ = s.Close() }()
-	applied, _ := s.AppliedIndex()
 	t.Logf("acknowledged %d, in the store %d (the rest was buffered)", acked, applied)
 	if applied > acked+crashMaxBatch {
 		t.Fatalf("applied index %d beyond what was acknowledged (%d) and in flight", applied, acked)
@@ -273,12 +281,8 @@ func verifyCrashPrefix(t *testing.T, dir string, acked uint64) {
 // deterministic entries.
 func verifyCrashStore(t *testing.T, dir string, acked uint64) {
 	t.Helper()
-	s, err := Open(filepath.Join(dir, "state.db"), Options{NoSync: true})
-	if err != nil {
-		t.Fatalf("reopen after kill: %v", err)
-	}
+	s, applied := reopenCrashed(t, dir)
 	defer func() { _ = s.Close() }()
-	applied, _ := s.AppliedIndex()
 	t.Logf("acknowledged %d, applied %d", acked, applied)
 	if applied < acked || applied > acked+crashMaxBatch {
 		t.Fatalf("applied index %d; acknowledged %d (at most one batch of %d may be in flight)", applied, acked, crashMaxBatch)

@@ -286,19 +286,7 @@ func (s *Store) SyncStatus() SyncStatus {
 // syncer makes a deferred-sync store durable every SyncInterval until
 // Close.
 func (s *Store) syncer() {
-	defer close(s.syncerDone)
-	t := time.NewTicker(s.opts.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-			if err := s.Sync(); err != nil && !errors.Is(err, ErrClosed) {
-				s.log.Error("scheduled store sync failed", "err", err)
-			}
-		}
-	}
+	s.every(s.opts.SyncInterval, s.syncerDone, "scheduled store sync failed", s.Sync)
 }
 
 // startDurability prepares the marker before the file is opened: it

@@ -221,20 +221,30 @@ func (s *Store) flushForRead() error {
 	return s.flushSerial(false)
 }
 
-// flusher writes the buffer every CommitInterval until Close.
+// flusher writes the buffer every CommitInterval until Close (and the
+// memory part of the resource index when it is due).
 func (s *Store) flusher() {
-	defer close(s.flusherDone)
-	t := time.NewTicker(s.opts.CommitInterval)
+	s.every(s.opts.CommitInterval, s.flusherDone, "scheduled write of the buffered entries failed", func() error {
+		err := s.flushNow()
+		s.spillIfDue()
+		return err
+	})
+}
+
+// every runs fn every d until Close, logging its failures as what, then
+// closes exited.
+func (s *Store) every(d time.Duration, exited chan struct{}, what string, fn func() error) {
+	defer close(exited)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.done:
 			return
 		case <-t.C:
-			if err := s.flushNow(); err != nil && !errors.Is(err, ErrClosed) {
-				s.log.Error("scheduled write of the buffered entries failed", "err", err)
+			if err := fn(); err != nil && !errors.Is(err, ErrClosed) {
+				s.log.Error(what, "err", err)
 			}
-			s.spillIfDue()
 		}
 	}
 }

@@ -3,7 +3,6 @@ package mvcc
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -157,18 +156,7 @@ func TestBufferedCommitFailureIsSticky(t *testing.T) {
 	mustCommit(t, s, Entry{Index: 1, Ops: []Op{put("a", "1")}})
 	wantValue(t, s, "a", "1")
 	mustCommit(t, s, Entry{Index: 2, Ops: []Op{put("a", "2"), put("b", "big")}})
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	limit := syscall.Rlimit{Cur: 2 * uint64(os.Getpagesize()), Max: old.Max} // the two meta pages
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
-		t.Fatal(err)
-	}
-	_, err := s.Get("a", 0)
-	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
-		t.Fatal(rerr)
-	}
+	err := withFileSizeLimit(t, func() error { _, err := s.Get("a", 0); return err })
 	if !errors.Is(err, syscall.EFBIG) {
 		t.Fatalf("Get with the buffer unwritable = %v, want EFBIG", err)
 	}
