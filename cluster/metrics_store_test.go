@@ -28,10 +28,11 @@ func TestMetricsReportFSMAppliesAndStoreSyncs(t *testing.T) {
 		}
 	}
 	var text string
-	waitFor(t, "a store sync after the notes", 10*time.Second, func() bool {
+	waitFor(t, "the notes written by the store, and a sync", 10*time.Second, func() bool {
 		var err error
 		text, err = client(t, a).Metrics(ctx)
-		return err == nil && gaugeValue(text, "ovi_store_syncs_total") >= 1 && gaugeValue(text, "ovi_store_last_sync_duration_seconds") > 0
+		return err == nil && gaugeValue(text, "ovi_store_syncs_total") >= 1 && gaugeValue(text, "ovi_store_last_sync_duration_seconds") > 0 &&
+			gaugeValue(text, "ovi_store_committed_entries_total") >= notes && gaugeValue(text, "ovi_store_buffered_entries") == 0
 	})
 	applies := gaugeValue(text, "ovi_fsm_apply_duration_seconds_count")
 	logs := gaugeValue(text, "ovi_fsm_applied_logs_total")
@@ -47,11 +48,10 @@ func TestMetricsReportFSMAppliesAndStoreSyncs(t *testing.T) {
 	if failed := gaugeValue(text, "ovi_store_sync_failed"); failed != 0 {
 		t.Errorf("ovi_store_sync_failed %v, want 0", failed)
 	}
-	commits, entries := gaugeValue(text, "ovi_store_commits_total"), gaugeValue(text, "ovi_store_committed_entries_total")
-	if commits < 1 || entries < notes || gaugeValue(text, "ovi_store_commit_seconds_total") <= 0 {
-		t.Errorf("store commits %v writing %v entries, want at least one writing the %d notes", commits, entries, notes)
+	if commits, entries := gaugeValue(text, "ovi_store_commits_total"), gaugeValue(text, "ovi_store_committed_entries_total"); commits < 1 || commits > entries {
+		t.Errorf("store commits %v writing %v entries, want at least one, none empty", commits, entries)
 	}
-	if buffered := gaugeValue(text, "ovi_store_buffered_entries"); buffered != 0 {
-		t.Errorf("ovi_store_buffered_entries %v after a sync with nothing applied since, want 0", buffered)
+	if secs := gaugeValue(text, "ovi_store_commit_seconds_total"); secs <= 0 {
+		t.Errorf("ovi_store_commit_seconds_total %v, want > 0", secs)
 	}
 }
