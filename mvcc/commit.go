@@ -57,7 +57,7 @@ func (s *Store) commitLocked(entries []Entry, notify bool) error {
 	var c commitTx
 	err := s.updateLocked(func(tx *bolt.Tx) error {
 		c.err = c.run(tx, s.idx, entries)
-		if c.err == nil && s.res.add(c.w.resAdds) >= s.spillLimit() {
+		if c.err == nil && s.res.Load().add(c.w.resAdds) >= s.spillLimit() {
 			s.spillDue.Store(true)
 		}
 		return c.err
@@ -123,7 +123,7 @@ func (s *Store) takeBack(w *writer, bboltCommit bool) {
 			built, err := buildIndex(tx)
 			if err == nil {
 				s.idx.replace(built)
-				err = s.res.rebuild(tx)
+				err = s.res.Load().rebuild(tx)
 			}
 			return err
 		})
@@ -134,7 +134,7 @@ func (s *Store) takeBack(w *writer, bboltCommit bool) {
 		_ = s.failSyncLocked(fmt.Errorf("mvcc: rebuild the key index after a failed commit: %w", err))
 	}
 	s.idx.rollback(w.undo)
-	s.res.rollback(w.resAdds)
+	s.res.Load().rollback(w.resAdds)
 }
 
 // validateEntries checks everything that can be checked before writing.

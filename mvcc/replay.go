@@ -3,6 +3,7 @@ package mvcc
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -26,18 +27,43 @@ func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
 	if err != nil {
 		return nil, err
 	}
+	for range maxReplayTries {
+		out, err := s.replayOnce(&f, m)
+		if !errors.Is(err, errResSwapped) {
+			if err != nil {
+				return nil, fmt.Errorf("mvcc: replay: %w", err)
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("mvcc: replay: %w %d times in a row", errResSwapped, maxReplayTries)
+}
+
+// errResSwapped: a spill swapped the memory part of the resource index
+// between the read's look at it and its transaction; the read runs again.
+var errResSwapped = errors.New("the resource index was written while the read began")
+
+// maxReplayTries bounds the reads again after a spill (one every spillAt
+// records: a second in a row is all but impossible).
+const maxReplayTries = 8
+
+// replayOnce is Replay in one read transaction.
+func (s *Store) replayOnce(f *ReplayFilter, m *matcher) ([]RecordAt, error) {
+	mem := s.res.Load() // before the transaction: see resLookup
 	var out []RecordAt
-	err = s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
 		r := replayer{wal: tx.Bucket([]byte(bucketWAL)), m: m, limit: f.Limit, last: f.Last}
 		switch {
 		case f.ResourceID != "":
-			ix := resLookup{b: tx.Bucket([]byte(bucketIdxRes)), mem: s.res,
-				upTo: readMeta(tx.Bucket([]byte(bucketMeta))).applied, floor: s.AuditCompactedRevision()}
-			out, err = r.byResourceOrName(ix, f.ResourceID, f.After)
+			if s.res.Load() != mem {
+				return errResSwapped
+			}
+			out, err = r.byResourceOrName(s.resLookup(tx, mem), f.ResourceID, f.After)
 		case len(f.Kinds) > 0:
 			out, err = r.byKinds(tx.Bucket([]byte(bucketIdxKind)), m.kindList, f.After)
 		case !f.Since.IsZero() || !f.Until.IsZero():
-			out, err = r.byTime(tx.Bucket([]byte(bucketIdxTime)), &f)
+			out, err = r.byTime(tx.Bucket([]byte(bucketIdxTime)), f)
 		case f.Last:
 			out, err = r.scanBack(f.After)
 		default:
@@ -48,10 +74,7 @@ func (s *Store) Replay(f ReplayFilter) ([]RecordAt, error) {
 		}
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("mvcc: replay: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // matcher applies the filters to decoded records.
@@ -172,17 +195,28 @@ func (r *replayer) byResourceOrName(ix resLookup, id string, after Revision) ([]
 }
 
 // resLookup is the resource index as one read transaction sees it: idx_res
-// (the records up to idx_res_through) and its memory part (those after),
-// up to the transaction's applied index, above the audit compaction.
+// (the records up to the transaction's idx_res_through) and the memory
+// part's entries from the revision after it (or from the audit compaction
+// revision, if higher: records below are dropped or being dropped) up to
+// the transaction's applied index. The memory part was loaded before the
+// transaction began and was still current once it had: every entry it
+// lacks is in idx_res, and every record it holds the transaction may not
+// see (committed since) is past upTo.
 type resLookup struct {
-	b           *bolt.Bucket
-	mem         *resIndex
-	upTo, floor uint64
+	b          *bolt.Bucket
+	mem        *resIndex
+	from, upTo uint64
+}
+
+func (s *Store) resLookup(tx *bolt.Tx, mem *resIndex) resLookup {
+	meta := tx.Bucket([]byte(bucketMeta))
+	return resLookup{b: tx.Bucket([]byte(bucketIdxRes)), mem: mem, upTo: readMeta(meta).applied,
+		from: max(readU64(meta, metaResThrough)+1, s.AuditCompactedRevision())}
 }
 
 // revs lists the revisions indexed under id after after, ascending.
 func (ix resLookup) revs(id string, after Revision) []Revision {
-	return append(indexRevs(ix.b, id, after), ix.mem.after(id, after, ix.upTo, ix.floor)...)
+	return append(indexRevs(ix.b, id, after), ix.mem.after(id, after, ix.from, ix.upTo)...)
 }
 
 // indexRevs lists the revisions idx_res holds for id after after.
@@ -216,7 +250,7 @@ func (r *replayer) byResource(ix resLookup, id string, after Revision) ([]Record
 			return nil, err
 		}
 	}
-	for _, rev := range ix.mem.after(id, after, ix.upTo, ix.floor) {
+	for _, rev := range ix.mem.after(id, after, ix.from, ix.upTo) {
 		if r.full() {
 			break
 		}

@@ -81,15 +81,14 @@ func (x *resIndex) rollback(adds []resAdd) {
 	}
 }
 
-// after returns id's revisions in (after, upTo] at or above floor: what a
-// read transaction at applied index upTo may load (floor: the audit
-// compaction, below which records are dropped or being dropped).
-func (x *resIndex) after(id string, after Revision, upTo, floor uint64) []Revision {
+// after returns id's revisions after after, with Main in [from, upTo]
+// (see resLookup).
+func (x *resIndex) after(id string, after Revision, from, upTo uint64) []Revision {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var out []Revision
 	for _, rev := range x.revs[id] {
-		if after.Less(rev) && rev.Main <= upTo && rev.Main >= floor {
+		if after.Less(rev) && rev.Main >= from && rev.Main <= upTo {
 			out = append(out, rev)
 		}
 	}

@@ -159,3 +159,46 @@ func TestFormat2FileMigratesToFormat3(t *testing.T) {
 		t.Fatalf("Replay(i-1) = %d records, %v; want 6", len(recs), err)
 	}
 }
+
+// TestResourceIndexReadsDuringSpills: reads by resource that run while
+// the memory part is written to idx_res and swapped see every record the
+// store had applied when they began, once, with no gap.
+func TestResourceIndexReadsDuringSpills(t *testing.T) {
+	s := openTestWith(t, Options{NoSync: true})
+	s.testSpill.Store(7)
+	const n = 1500
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		for {
+			applied, _ := s.AppliedIndex()
+			recs, err := s.Replay(ReplayFilter{ResourceID: "i-1"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i, r := range recs {
+				if r.Revision.Main != uint64(i+1) {
+					errs <- fmt.Errorf("record %d of the replay is at %v, want %d (applied %d)", i, r.Revision, i+1, applied)
+					return
+				}
+			}
+			if uint64(len(recs)) < applied {
+				errs <- fmt.Errorf("replay of %d records, applied %d when it began", len(recs), applied)
+				return
+			}
+			if applied == n {
+				return
+			}
+		}
+	}()
+	for i := uint64(1); i <= n; i++ {
+		mustCommit(t, s, Entry{Index: i, Records: []wal.Record{note("i-1", "n", time.Unix(int64(i), 0))}})
+	}
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if through := resThrough(t, s); through < n-7 {
+		t.Fatalf("idx_res_through %d after %d records with spills every 7", through, n)
+	}
+}

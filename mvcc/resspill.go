@@ -8,17 +8,18 @@ import (
 )
 
 // spillIfDue writes the memory part of the resource index to idx_res once
-// it holds spillAt entries (resindex.go). It holds the store's lock
-// exclusively: no read straddles the swap of the memory part, and the
-// commits and reads it holds up wait one transaction (tens of
-// milliseconds). A failure leaves the memory part as it was (still
-// right) and is logged; the next commit tries again.
+// it holds spillAt entries (resindex.go), as the store's only writer, and
+// then swaps in an empty memory part. A read that saw the old part keeps
+// it (its transaction's idx_res_through says which entries it needs); one
+// whose transaction began across the swap reads again (Replay). A failure
+// leaves the memory part as it was (still right) and is logged; the next
+// commit tries again.
 func (s *Store) spillIfDue() {
 	if !s.spillDue.Load() {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.db == nil || !s.spillDue.Load() {
 		return
 	}
@@ -41,12 +42,12 @@ func (s *Store) spillLimit() int {
 	return spillAt
 }
 
-// spillLocked is spillIfDue with s.mu held exclusively and s.syncMu held.
+// spillLocked is spillIfDue with s.mu and s.syncMu held.
 func (s *Store) spillLocked() (int, error) {
 	if err := s.flushLocked(); err != nil {
 		return 0, err
 	}
-	adds := s.res.sorted()
+	adds := s.res.Load().sorted()
 	var through uint64
 	err := s.updateLocked(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
@@ -66,7 +67,7 @@ func (s *Store) spillLocked() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("mvcc: write the resource index: %w", err)
 	}
-	s.res = newResIndex(through)
+	s.res.Store(newResIndex(through))
 	s.spillDue.Store(false)
 	return len(adds), nil
 }

@@ -84,7 +84,7 @@ func (s *Store) auditChunk(chunk int) (bool, error) {
 		return false, fmt.Errorf("mvcc: compact audit log to %d: %w", st.audit, err)
 	}
 	if finished {
-		s.res.dropBelow(st.audit)
+		s.res.Load().dropBelow(st.audit)
 		s.mergeState(st, false)
 		s.log.Info("audit log compaction finished", "revision", st.auditDone)
 	}

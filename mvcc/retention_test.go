@@ -82,9 +82,7 @@ func TestAuditCompactionDropsRecordsAndIndexes(t *testing.T) {
 	// by kind and time, the note 1; names 20; resource ids 10; plus the
 	// 20 remembered decisions (in idx_res; the newest records' entries
 	// are in its memory part).
-	s.mu.RLock()
-	mem := s.res.size()
-	s.mu.RUnlock()
+	mem := s.res.Load().size()
 	if k, tm, res := bucketLen(t, s, bucketIdxKind), bucketLen(t, s, bucketIdxTime), bucketLen(t, s, bucketIdxRes)+mem; k != 21 || tm != 21 || res != 20+10+20 {
 		t.Fatalf("index entries: kind %d time %d res %d, want 21 21 50", k, tm, res)
 	}

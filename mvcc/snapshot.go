@@ -245,7 +245,8 @@ func (s *Store) swapIn(path string) error {
 		return s.reopenAfter(fmt.Errorf("mvcc: restore: open new store: %w", err))
 	}
 	syncDir(filepath.Dir(s.path), s.opts.NoSync)
-	s.db, s.idx, s.res, s.gen = db, ix.keys, ix.res, s.gen+1
+	s.db, s.idx, s.gen = db, ix.keys, s.gen+1
+	s.res.Store(ix.res)
 	s.spillDue.Store(false)
 	if err := s.syncLocked(); err != nil {
 		return err
@@ -266,7 +267,8 @@ func (s *Store) reopenAfter(cause error) error {
 		s.db = nil
 		return errors.Join(cause, err)
 	}
-	s.db, s.idx, s.res = db, ix.keys, ix.res
+	s.db, s.idx = db, ix.keys
+	s.res.Store(ix.res)
 	return cause
 }
 

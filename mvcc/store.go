@@ -48,12 +48,12 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	mu       sync.RWMutex // guards db, idx, res and gen; Restore, Close and the index spill hold it exclusively
+	mu       sync.RWMutex // guards db, idx and gen; Restore and Close hold it exclusively
 	db       *bolt.DB
-	idx      *index      // the key index of db (index.go)
-	res      *resIndex   // the memory part of the resource index (resindex.go)
-	spillDue atomic.Bool // res holds spillAt entries
-	gen      uint64      // incremented when Restore swaps the file
+	idx      *index                   // the key index of db (index.go)
+	res      atomic.Pointer[resIndex] // the memory part of the resource index (resindex.go); a spill swaps it
+	spillDue atomic.Bool              // res holds spillAt entries
+	gen      uint64                   // incremented when Restore swaps the file
 
 	stateMu sync.Mutex // guards the cached state below and changed
 	state   metaState
@@ -123,7 +123,8 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db, st, ix, err := openDB(path, opts.NoSync || opts.SyncInterval > 0, s.log)
 	if err == nil {
-		s.db, s.state, s.idx, s.res = db, st, ix.keys, ix.res
+		s.db, s.state, s.idx = db, st, ix.keys
+		s.res.Store(ix.res)
 		err = s.syncLocked() // Open's own writes, and the store as it was found
 	}
 	if err != nil {
