@@ -136,7 +136,7 @@ func copyEntry(e *Entry) (Entry, int) {
 // and has validated the entries.
 func (s *Store) deferCommit(entries []Entry) error {
 	if s.syncFailed.Load() {
-		return s.flushSerial(false) // the sticky sync error
+		return s.flushSerial() // the sticky sync error
 	}
 	applied, _ := s.AppliedIndex()
 	first := 0
@@ -152,7 +152,7 @@ func (s *Store) deferCommit(entries []Entry) error {
 	}
 	s.mergeState(acceptedState(entries[first:]), true)
 	if full {
-		return s.flushSerial(true)
+		return s.flushSerial()
 	}
 	return nil
 }
@@ -171,17 +171,14 @@ func acceptedState(entries []Entry) metaState {
 	return st
 }
 
-// flushSerial writes the buffer as the store's only writer. The caller
-// holds s.mu (shared or exclusive). With always false it only reports a
-// sticky error when the buffer is empty.
-func (s *Store) flushSerial(always bool) error {
+// flushSerial writes the buffer as the store's only writer (an empty
+// buffer only reports a sticky error). The caller holds s.mu (shared or
+// exclusive).
+func (s *Store) flushSerial() error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
 	if s.syncErr != nil {
 		return s.syncErr
-	}
-	if !always && s.pend.n.Load() == 0 {
-		return s.pend.failed()
 	}
 	return s.flushLocked()
 }
@@ -218,7 +215,7 @@ func (s *Store) flushForRead() error {
 	if s.pend.empty() {
 		return s.pend.failed()
 	}
-	return s.flushSerial(false)
+	return s.flushSerial()
 }
 
 // flusher writes the buffer every CommitInterval until Close (and the
@@ -259,7 +256,7 @@ func (s *Store) flushNow() error {
 	if s.db == nil {
 		return ErrClosed
 	}
-	return s.flushSerial(false)
+	return s.flushSerial()
 }
 
 // CommitStats reports the store's bbolt commits of buffered entries (with

@@ -305,8 +305,7 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.db != nil {
 		s.syncMu.Lock()
-		errs = append(errs, s.flushLocked())
-		errs = append(errs, s.syncLocked(), s.closeMarker())
+		errs = append(errs, s.flushLocked(), s.syncLocked(), s.closeMarker())
 		s.syncMu.Unlock()
 		errs = append(errs, s.db.Close())
 	}
