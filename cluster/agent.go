@@ -55,6 +55,7 @@ type Agent struct {
 	conns    listenerCounters
 	clients  *clientPool
 	forwards *forwarder // this node's proposals on their way to the leader
+	merges   *merger    // this node's proposals, as leader, on their way into Raft
 
 	raftAddr string
 	httpAddr string

@@ -146,9 +146,11 @@ func (a *Agent) proposeOnce(ctx context.Context, deadline time.Time, recs []wal.
 }
 
 // applyLocal is the proposer boundary: it stamps the term, validates and
-// encodes the batch (wal's encoder validates every record; the FSM's
-// decoder checks them again only as an invariant) and applies it through
-// Raft, waiting to enqueue it until deadline (zero: defaultApplyTimeout).
+// encodes the records (wal's encoder validates every record; the FSM's
+// decoder checks them again only as an invariant), makes the FSM's own
+// checks (fsm.FSM.CheckRecords), and hands the proposal to the merger,
+// which appends it through Raft, alone or in one entry with others,
+// waiting to enqueue it until deadline (zero: defaultApplyTimeout).
 func (a *Agent) applyLocal(deadline time.Time, recs []wal.Record) (uint64, error) {
 	if len(recs) == 0 || len(recs) > maxBatchRecords {
 		return 0, fmt.Errorf("%w: a proposal holds 1 to %d records, got %d", ErrInvalidProposal, maxBatchRecords, len(recs))
@@ -157,21 +159,20 @@ func (a *Agent) applyLocal(deadline time.Time, recs []wal.Record) (uint64, error
 	for i := range recs {
 		recs[i].Term = term
 	}
-	data, err := wal.EncodeBatchAs(&wal.Batch{Records: recs}, a.walFormat())
+	format := a.walFormat()
+	frames, err := wal.AppendFrames(make([]byte, 0, 256*len(recs)), recs, format)
 	if err != nil {
 		return 0, encodeError(err)
 	}
-	timeout := defaultApplyTimeout
-	if !deadline.IsZero() {
-		timeout = max(time.Until(deadline), time.Millisecond)
+	if err := a.fsm.CheckRecords(recs, format); err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInvalidProposal, err)
 	}
 	start := time.Now()
-	f := a.raft.Apply(data, timeout)
-	if err := f.Error(); err != nil {
-		return 0, applyError(err)
+	rev, err := a.merges.propose(deadline, format, frames, len(recs))
+	if err == nil {
+		a.metrics.observeApply(time.Since(start))
 	}
-	a.metrics.observeApply(time.Since(start))
-	return applyResult(f.Response())
+	return rev, err
 }
 
 // applyResult reads the FSM's answer for one log.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,12 +14,9 @@ import (
 
 // Coalesced forwarding: the proposals waiting on a follower go to the
 // leader together, in one node-to-node request (transport.PathProposeMany)
-// instead of one request each; each is still its own Raft entry, revision,
-// answer and error. No timer gathers them: a proposal that finds fewer
-// than forwardSenders requests in flight is sent at once (with whatever
-// else is waiting), the others wait for the next free sender and go
-// together. One client sees one request's latency; 64 see a few requests
-// carrying many proposals each.
+// instead of one request each (a coalescer: no timer gathers them). On
+// the leader, each is still its own proposal, answer and error (which the
+// leader's merger may commit in one Raft entry with others).
 const (
 	// forwardSenders bounds the batched requests in flight from one
 	// follower: enough to keep the leader's log and store stages both
@@ -39,11 +35,12 @@ type forwardCall struct {
 	deadline time.Time // zero: none beyond the caller's context
 	addr     string
 	client   *transport.Client
-	done     chan forwardAnswer // buffered: the sender never blocks
-	sent     bool               // taken by a sender (under forwarder.mu)
+	done     chan proposalAnswer // buffered: the sender never blocks
 }
 
-type forwardAnswer struct {
+// proposalAnswer is what a queued proposal gets back: its revision, or
+// the error.
+type proposalAnswer struct {
 	rev uint64
 	err error
 }
@@ -51,9 +48,7 @@ type forwardAnswer struct {
 // forwarder queues a follower's proposals for the leader and sends them
 // in batched requests.
 type forwarder struct {
-	mu       sync.Mutex
-	pending  []*forwardCall
-	inflight int
+	queue coalescer[forwardCall]
 
 	requests  *prometheus.CounterVec // ovi_forward_requests_total{wire}
 	proposals *prometheus.CounterVec // ovi_forward_proposals_total{wire}
@@ -75,6 +70,12 @@ func newForwarder(reg prometheus.Registerer) *forwarder {
 			Name: "ovi_forward_proposals_total",
 			Help: "Proposals this follower forwarded to the leader, by wire format (single, batch).",
 		}, []string{"wire"}),
+	}
+	f.queue = coalescer[forwardCall]{
+		senders: forwardSenders, maxCalls: forwardBatchMax, maxSize: maxBatchRecords,
+		size:     func(c *forwardCall) int { return len(c.recs) },
+		together: func(first, c *forwardCall) bool { return c.addr == first.addr },
+		send:     f.sendBatch,
 	}
 	reg.MustRegister(f.requests, f.proposals)
 	for _, w := range []string{wireSingle, wireBatch} {
@@ -100,17 +101,8 @@ func (f *forwarder) forwardSingle(ctx context.Context, addr string, leader *tran
 // Given up before a sender took it (ctx ended), the proposal was never
 // sent; after, its outcome is unknown unless the leader answered.
 func (f *forwarder) forward(ctx context.Context, deadline time.Time, addr string, leader *transport.Client, recs []wal.Record) (uint64, error) {
-	c := &forwardCall{recs: recs, deadline: deadline, addr: addr, client: leader, done: make(chan forwardAnswer, 1)}
-	f.mu.Lock()
-	f.pending = append(f.pending, c)
-	start := f.inflight < forwardSenders
-	if start {
-		f.inflight++
-	}
-	f.mu.Unlock()
-	if start {
-		go f.send()
-	}
+	c := &forwardCall{recs: recs, deadline: deadline, addr: addr, client: leader, done: make(chan proposalAnswer, 1)}
+	f.queue.add(c)
 	var expired <-chan time.Time // the deadline, for a call still waiting for a sender
 	if !deadline.IsZero() {
 		t := time.NewTimer(time.Until(deadline))
@@ -126,7 +118,7 @@ func (f *forwarder) forward(ctx context.Context, deadline time.Time, addr string
 	case <-expired:
 		why = context.DeadlineExceeded
 	}
-	if f.withdraw(c) {
+	if f.queue.withdraw(c) {
 		return 0, notSent(addr, why)
 	}
 	if why == context.DeadlineExceeded && ctx.Err() == nil {
@@ -145,64 +137,6 @@ func (f *forwarder) forward(ctx context.Context, deadline time.Time, addr string
 // carried it: certainly not appended.
 func notSent(addr string, why error) error {
 	return fmt.Errorf("cluster: propose: %w (not sent to the leader at %s)", why, addr)
-}
-
-// withdraw takes c out of the queue if no sender has taken it yet.
-func (f *forwarder) withdraw(c *forwardCall) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if c.sent {
-		return false
-	}
-	for i, p := range f.pending {
-		if p == c {
-			f.pending = append(f.pending[:i], f.pending[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-// send is one sender: it sends what is waiting until nothing is.
-func (f *forwarder) send() {
-	for {
-		batch := f.take()
-		if len(batch) == 0 {
-			return
-		}
-		f.sendBatch(batch)
-	}
-}
-
-// take removes the next batch from the queue: the oldest waiting
-// proposal and those after it bound for the same leader, up to
-// forwardBatchMax proposals and maxBatchRecords records (at least one).
-// With nothing waiting it ends the sender (under the lock, so a proposal
-// queued meanwhile starts another).
-func (f *forwarder) take() []*forwardCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.pending) == 0 {
-		f.inflight--
-		return nil
-	}
-	addr := f.pending[0].addr
-	var batch []*forwardCall
-	rest := f.pending[:0]
-	records := 0
-	for _, c := range f.pending {
-		fits := len(batch) == 0 || (len(batch) < forwardBatchMax && records+len(c.recs) <= maxBatchRecords)
-		if c.addr != addr || !fits {
-			rest = append(rest, c)
-			continue
-		}
-		c.sent = true
-		records += len(c.recs)
-		batch = append(batch, c)
-	}
-	clear(f.pending[len(rest):])
-	f.pending = rest
-	return batch
 }
 
 // sendBatch sends one batch and hands each proposal its answer. The
@@ -243,7 +177,7 @@ func dropExpired(batch []*forwardCall) []*forwardCall {
 	live := batch[:0]
 	for _, c := range batch {
 		if !c.deadline.IsZero() && !now.Before(c.deadline) {
-			c.done <- forwardAnswer{err: notSent(c.addr, context.DeadlineExceeded)}
+			c.done <- proposalAnswer{err: notSent(c.addr, context.DeadlineExceeded)}
 			continue
 		}
 		live = append(live, c)
@@ -253,15 +187,15 @@ func dropExpired(batch []*forwardCall) []*forwardCall {
 
 // batchAnswer is proposal i's answer: the request's failure (read as
 // forwardError reads a single forward's) or its own result.
-func batchAnswer(addr string, out transport.ProposeBatchResponse, i int, err error) forwardAnswer {
+func batchAnswer(addr string, out transport.ProposeBatchResponse, i int, err error) proposalAnswer {
 	if errors.Is(err, ErrOutcomeUnknown) {
-		return forwardAnswer{err: err}
+		return proposalAnswer{err: err}
 	}
 	if err != nil {
-		return forwardAnswer{err: forwardError(addr, err)}
+		return proposalAnswer{err: forwardError(addr, err)}
 	}
 	if e := out.Results[i].Error; e != nil {
-		return forwardAnswer{err: forwardError(addr, e)}
+		return proposalAnswer{err: forwardError(addr, e)}
 	}
-	return forwardAnswer{rev: out.Results[i].Revision}
+	return proposalAnswer{rev: out.Results[i].Revision}
 }

@@ -121,9 +121,7 @@ func TestForwarderCoalescesWaitingProposals(t *testing.T) {
 		answers = append(answers, forwardAsync(context.Background(), f, bl, c, strconv.Itoa(forwardSenders+i+1)))
 	}
 	waitFor(t, "the proposals queued", 5*time.Second, func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return len(f.pending) == waiting
+		return f.queue.waiting() == waiting
 	})
 	close(bl.release)
 	for i, ch := range answers {
@@ -144,15 +142,15 @@ func TestForwarderAnswersEachProposalOnItsOwn(t *testing.T) {
 	close(bl.release)
 	c := bl.client(t)
 	f := newForwarder(prometheus.NewRegistry())
-	f.inflight = forwardSenders // hold the senders: the three go in one request
+	f.queue.inflight = forwardSenders // hold the senders: the three go in one request
 	ok1 := forwardAsync(context.Background(), f, bl, c, "7")
 	bad := forwardAsync(context.Background(), f, bl, c, "not a number")
 	ok2 := forwardAsync(context.Background(), f, bl, c, "9")
-	waitFor(t, "three proposals queued", 5*time.Second, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.pending) == 3 })
-	f.mu.Lock()
-	f.inflight--
-	f.mu.Unlock()
-	go f.send()
+	waitFor(t, "three proposals queued", 5*time.Second, func() bool { return f.queue.waiting() == 3 })
+	f.queue.mu.Lock()
+	f.queue.inflight--
+	f.queue.mu.Unlock()
+	go f.queue.run()
 	if n := <-bl.arrived; n != 3 {
 		t.Fatalf("one request of %d proposals, want 3", n)
 	}
@@ -182,7 +180,7 @@ func TestForwarderWithdrawsOnlyUnsentProposals(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	queued := forwardAsync(ctx, f, bl, c, "99")
-	waitFor(t, "a proposal queued", 5*time.Second, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.pending) == 1 })
+	waitFor(t, "a proposal queued", 5*time.Second, func() bool { return f.queue.waiting() == 1 })
 	cancel()
 	if a := <-queued; !errors.Is(a.err, context.Canceled) || errors.Is(a.err, ErrOutcomeUnknown) {
 		t.Fatalf("withdrawn before it was sent: %v, want context.Canceled, not outcome unknown", a.err)
@@ -239,14 +237,14 @@ func TestForwarderRequestFailures(t *testing.T) {
 			bl.answer = tc.answer
 			c := bl.client(t)
 			f := newForwarder(prometheus.NewRegistry())
-			f.inflight = forwardSenders
+			f.queue.inflight = forwardSenders
 			a1 := forwardAsync(context.Background(), f, bl, c, "1")
 			a2 := forwardAsync(context.Background(), f, bl, c, "2")
-			waitFor(t, "two proposals queued", 5*time.Second, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return len(f.pending) == 2 })
-			f.mu.Lock()
-			f.inflight--
-			f.mu.Unlock()
-			go f.send()
+			waitFor(t, "two proposals queued", 5*time.Second, func() bool { return f.queue.waiting() == 2 })
+			f.queue.mu.Lock()
+			f.queue.inflight--
+			f.queue.mu.Unlock()
+			go f.queue.run()
 			for _, ch := range []<-chan forwarded{a1, a2} {
 				if a := <-ch; !errors.Is(a.err, tc.want) {
 					t.Fatalf("%v, want %v", a.err, tc.want)

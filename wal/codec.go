@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -142,23 +143,50 @@ func EncodeBatchAs(b *Batch, format byte) ([]byte, error) {
 	if b == nil {
 		return nil, fmt.Errorf("%w: nil batch", ErrInvalidRecord)
 	}
+	frames, err := AppendFrames(make([]byte, 0, 256*len(b.Records)), b.Records, format)
+	if err != nil {
+		return nil, err
+	}
+	return JoinFrames(format, len(b.Records), frames), nil
+}
+
+// AppendFrames appends the body of a batch of recs to dst: each record as
+// its length and its EncodeRecordAs encoding. Every record must pass
+// Validate. The frames of several calls, concatenated, are the body of one
+// batch holding all their records (JoinFrames adds the header): a leader
+// merges concurrent proposals this way without encoding them again.
+func AppendFrames(dst []byte, recs []Record, format byte) ([]byte, error) {
 	if !knownFormat(format) {
-		return nil, fmt.Errorf("%w: format byte %d", ErrUnknownVersion, format)
+		return dst, fmt.Errorf("%w: format byte %d", ErrUnknownVersion, format)
 	}
-	out := make([]byte, 0, 16+256*len(b.Records))
-	out = append(out, format)
-	out = appendUvarint(out, uint64(len(b.Records)))
 	var scratch []byte
-	for i := range b.Records {
+	for i := range recs {
 		var err error
-		scratch, err = EncodeRecordAs(scratch[:0], &b.Records[i], format)
+		scratch, err = EncodeRecordAs(scratch[:0], &recs[i], format)
 		if err != nil {
-			return nil, fmt.Errorf("wal: batch record %d: %w", i, err)
+			return dst, fmt.Errorf("wal: batch record %d: %w", i, err)
 		}
-		out = appendUvarint(out, uint64(len(scratch)))
-		out = append(out, scratch...)
+		dst = appendUvarint(dst, uint64(len(scratch)))
+		dst = append(dst, scratch...)
 	}
-	return out, nil
+	return dst, nil
+}
+
+// JoinFrames is the batch of count records whose frames (AppendFrames
+// output, in format) are given in order: the format byte, the count, the
+// frames.
+func JoinFrames(format byte, count int, frames ...[]byte) []byte {
+	n := 1 + binary.MaxVarintLen64
+	for _, f := range frames {
+		n += len(f)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, format)
+	out = appendUvarint(out, uint64(count))
+	for _, f := range frames {
+		out = append(out, f...)
+	}
+	return out
 }
 
 // DecodeBatch decodes the output of EncodeBatch. Garbage, truncation or
