@@ -48,18 +48,17 @@ var (
 	ErrForeignOrigin = errors.New("cluster: forwarded write refused")
 )
 
-// Propose commits records as one wal.Batch (one Raft entry, so one
-// revision) and returns its revision. Any node accepts proposals: a
-// follower forwards them to the leader's HTTP API, so callers never need
-// to find the leader. Records without a Time get this node's clock; Node
-// is set to this node's name when empty (callers are this process: its
-// reconcile engine and its API handlers); the leader stamps its current
-// Term. On the leader, a follower's forwarded records get the follower's
-// authenticated name and a time within recordTimeWindow of the leader's
-// clock (see stampForwarded). The records are validated once, by the
-// leader as it encodes the entry (applyLocal). Proposals are not merged:
-// raft's own batching (MaxAppendEntries, BatchingFSM) groups concurrent
-// ones into one fsync.
+// Propose commits records atomically, in order, in one Raft entry, and
+// returns its revision (the entry may also hold the records of concurrent
+// proposals: the leader's merger, propose_merge.go). Any node accepts
+// proposals: a follower forwards them to the leader's HTTP API, so callers
+// never need to find the leader. Records without a Time get this node's
+// clock; Node is set to this node's name when empty (callers are this
+// process: its reconcile engine and its API handlers); the leader stamps
+// its current Term. On the leader, a follower's forwarded records get the
+// follower's authenticated name and a time within recordTimeWindow of the
+// leader's clock (see stampForwarded). The records are validated once, by
+// the leader as it encodes them (applyLocal).
 //
 // While no leader is known (an election), Propose waits and retries until
 // ctx ends: every noLeaderRetry, and at once when Raft reports a leader.
