@@ -159,15 +159,18 @@ func AppendFrames(dst []byte, recs []Record, format byte) ([]byte, error) {
 	if !knownFormat(format) {
 		return dst, fmt.Errorf("%w: format byte %d", ErrUnknownVersion, format)
 	}
-	var scratch []byte
 	for i := range recs {
-		var err error
-		scratch, err = EncodeRecordAs(scratch[:0], &recs[i], format)
+		// The record is encoded in place, after room for the longest
+		// length prefix, and moved back once its length is known.
+		start := len(dst)
+		out, err := EncodeRecordAs(append(dst, make([]byte, binary.MaxVarintLen64)...), &recs[i], format)
 		if err != nil {
-			return dst, fmt.Errorf("wal: batch record %d: %w", i, err)
+			return dst[:start], fmt.Errorf("wal: batch record %d: %w", i, err)
 		}
-		dst = appendUvarint(dst, uint64(len(scratch)))
-		dst = append(dst, scratch...)
+		n := len(out) - start - binary.MaxVarintLen64
+		p := binary.PutUvarint(out[start:], uint64(n))
+		copy(out[start+p:], out[start+binary.MaxVarintLen64:])
+		dst = out[:start+p+n]
 	}
 	return dst, nil
 }

@@ -1,6 +1,9 @@
 package wal
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // minSpecLen is the smallest encoded Spec: a kind byte, a name, no tags.
 const minSpecLen = 3
@@ -63,9 +66,9 @@ func (e *encoder) resourceV1(r *Resource) {
 
 // needs fails the encoding when the format being written cannot express
 // what the record holds (ErrNeedsFormat).
-func (e *encoder) needs(ok bool, what, detail string) {
+func (e *encoder) needs(ok bool, what string, detail ...string) {
 	if !ok && e.err == nil {
-		e.err = fmt.Errorf("%w: a %s with %s needs format %d, the cluster reads format %d", ErrNeedsFormat, what, detail, FormatCurrent, e.version)
+		e.err = fmt.Errorf("%w: a %s with %s needs format %d, the cluster reads format %d", ErrNeedsFormat, what, strings.Join(detail, ""), FormatCurrent, e.version)
 	}
 }
 

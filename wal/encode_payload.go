@@ -3,7 +3,7 @@ package wal
 // record writes the record body: the common header, then the payload of
 // its kind. Field order is the format; see docs/architecture/wal-system.md.
 func (e *encoder) record(r *Record) {
-	e.needs(e.version >= minFormat(r.Kind), "record", "kind "+r.Kind.String())
+	e.needs(e.version >= minFormat(r.Kind), "record", "kind ", r.Kind.String())
 	e.u8(uint8(r.Kind))
 	e.str("resource_id", r.ResourceID)
 	e.time("time", r.Time)
@@ -56,7 +56,7 @@ func (e *encoder) decided(p *Decided) {
 	if e.version >= FormatV2 {
 		e.u8(uint8(p.ResourceKind))
 	} else {
-		e.needs(p.ResourceKind == ResourceInstance && p.Action <= ActionReport, "decision", p.ResourceKind.String()+" "+p.Action.String())
+		e.needs(p.ResourceKind == ResourceInstance && p.Action <= ActionReport, "decision", p.ResourceKind.String(), " ", p.Action.String())
 	}
 	e.str("decided.reason", p.Reason)
 	e.bool(p.DryRun)
@@ -82,7 +82,7 @@ func (e *encoder) decided(p *Decided) {
 // action writes an action; the first release knew up to Report, formats
 // 2 to 4 up to Detach (adopt needs format 5).
 func (e *encoder) action(a Action) {
-	e.needs(a <= maxAction(e.version), "record", "action "+a.String())
+	e.needs(a <= maxAction(e.version), "record", "action ", a.String())
 	e.u8(uint8(a))
 }
 
