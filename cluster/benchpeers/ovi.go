@@ -27,11 +27,18 @@ type Ovi struct {
 	// of each agent, never on a command line): every call carries it, and
 	// the agents serve their profiles (Profile).
 	Token string
+	// InLeader runs each agent in a `Self ovinode` process (OviNode)
+	// instead of `Bin agent`, and the appends inside the leader's process,
+	// as raw Raft's are: the same agent without the client and its hop.
+	InLeader bool
+	Self     string // the bench-peers executable, for InLeader
 
-	procs   []*Proc
-	clients []*transport.Client
-	bases   []string // http://host:port of each agent
-	text    string
+	procs    []*Proc
+	clients  []*transport.Client
+	bases    []string // http://host:port of each agent
+	controls []string // http://host:port of each ovinode's control API (InLeader)
+	text     string
+	c        *http.Client
 }
 
 // Name is Label, or "ovi".
@@ -51,23 +58,30 @@ func (o *Ovi) Start(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	o.procs, o.clients, o.bases, o.text = nil, nil, nil, strings.Repeat("n", o.ValSize)
-	type ports struct{ http, raft, gossip int }
+	o.procs, o.clients, o.bases, o.controls, o.text = nil, nil, nil, nil, strings.Repeat("n", o.ValSize)
+	o.c = newHTTPClient()
+	type ports struct{ http, raft, gossip, control int }
 	var ps []ports
 	for range 3 {
-		var p [3]int
+		var p [4]int
 		for j := range p {
 			if p[j], err = FreePort(); err != nil {
 				return err
 			}
 		}
-		ps = append(ps, ports{p[0], p[1], p[2]})
+		ps = append(ps, ports{p[0], p[1], p[2], p[3]})
 	}
 	for i, p := range ps {
 		name := fmt.Sprintf("ovi-%d", i+1)
-		args := []string{o.Bin, "agent", "--node-name", name, "--data-dir", filepath.Join(d, name), "--bind-addr", "127.0.0.1",
+		args := []string{o.Bin, "agent"}
+		if o.InLeader {
+			control := "127.0.0.1:" + strconv.Itoa(p.control)
+			args = []string{o.Self, "ovinode", "--control", control, "--val-size", strconv.Itoa(o.ValSize)}
+			o.controls = append(o.controls, "http://"+control)
+		}
+		args = append(args, "--node-name", name, "--data-dir", filepath.Join(d, name), "--bind-addr", "127.0.0.1",
 			"--http-port", strconv.Itoa(p.http), "--raft-port", strconv.Itoa(p.raft), "--gossip-port", strconv.Itoa(p.gossip),
-			"--bootstrap-expect", "3", "--log-level", "warn"}
+			"--bootstrap-expect", "3", "--log-level", "warn")
 		for _, q := range ps {
 			args = append(args, "--retry-join", "127.0.0.1:"+strconv.Itoa(q.gossip))
 		}
@@ -154,11 +168,17 @@ func (o *Ovi) Write(ctx context.Context, i int) error {
 	return err
 }
 
-// Append proposes notes to the leader, on 100,000 resource ids.
+// Append proposes notes to the leader, on 100,000 resource ids: through
+// the HTTP API, or (InLeader) inside the leader's process.
 func (o *Ovi) Append(ctx context.Context, clients, total int) (Sample, error) {
 	l, err := o.Leader(ctx)
 	if err != nil {
 		return Sample{}, err
+	}
+	if o.InLeader {
+		var s Sample
+		url := fmt.Sprintf("%s/load?clients=%d&total=%d", o.controls[l], clients, total)
+		return s, postJSON(ctx, o.c, http.MethodPost, url, nil, &s)
 	}
 	c := o.clients[l]
 	return RunLoad(ctx, clients, total, func(ctx context.Context, _ int) error {
@@ -166,6 +186,10 @@ func (o *Ovi) Append(ctx context.Context, clients, total int) (Sample, error) {
 		return err
 	})
 }
+
+// LoadInLeader: with InLeader the appends run inside the leader process,
+// so the load's CPU is part of the leader's.
+func (o *Ovi) LoadInLeader() bool { return o.InLeader }
 
 // Reads writes l.Revisions notes on "hot" through the leader, then reads
 // notes/hot at random revisions of that range through a follower, at

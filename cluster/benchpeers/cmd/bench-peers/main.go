@@ -2,6 +2,7 @@
 // one run and prints one table (package benchpeers; `make bench-peers`).
 //
 //	bench-peers -ovi bin/ovi -etcd-dir .tools/etcd-v3.7.1 [-rounds 3] [-systems raw-boltdb,raw-wal,etcd,ovi,ovi-wal] [-profile DIR]
+//	bench-peers ovinode --control 127.0.0.1:C [the `ovi agent` flags the Ovi column sets]
 //	bench-peers rawraft -id raw-1 -dir D -raft 127.0.0.1:P -http 127.0.0.1:Q -peers raw-1=…,raw-2=…,raw-3=… -store wal
 package main
 
@@ -28,9 +29,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "rawraft" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "rawraft":
 		err = rawRaft(ctx, os.Args[2:])
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "ovinode":
+		err = oviNode(ctx, os.Args[2:])
+	default:
 		err = bench(ctx, os.Args[1:])
 	}
 	if err != nil {
@@ -55,7 +59,7 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.ovi, "ovi", "bin/ovi", "the ovi binary")
 	fs.StringVar(&o.etcdDir, "etcd-dir", ".tools/etcd-v3.7.1", "directory of etcd, benchmark and etcd-rev")
 	fs.StringVar(&o.dir, "dir", "", "where the data dirs go (default: a new temporary directory, removed after)")
-	fs.StringVar(&o.systems, "systems", "raw-boltdb,raw-wal,etcd,ovi,ovi-wal", "columns: raw-boltdb, raw-wal, etcd, ovi, ovi-boltdb, ovi-wal")
+	fs.StringVar(&o.systems, "systems", "raw-boltdb,raw-wal,etcd,ovi,ovi-wal", "columns: raw-boltdb, raw-wal, etcd, ovi, ovi-boltdb, ovi-wal, ovi-boltdb-inleader, ovi-wal-inleader")
 	fs.StringVar(&o.compare, "compare", "ovi,raw-boltdb,etcd", "the Ovi, raw and etcd columns of the ratios")
 	fs.StringVar(&o.oviFlags, "ovi-flags", "", "agent flags added for the ovi column (space-separated)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds (the table shows the median)")
@@ -154,9 +158,11 @@ func pick(o options, self string) ([]benchpeers.System, error) {
 			out = append(out, &benchpeers.Etcd{Dir: o.etcdDir, ValSize: o.load.ValSize})
 		case "ovi":
 			out = append(out, &benchpeers.Ovi{Bin: ovi, Flags: strings.Fields(o.oviFlags), ValSize: o.load.ValSize, Token: token})
-		case "ovi-boltdb", "ovi-wal":
-			flags := []string{"--raft-log-store", strings.TrimPrefix(name, "ovi-")}
-			out = append(out, &benchpeers.Ovi{Label: name, Bin: ovi, Flags: flags, ValSize: o.load.ValSize, Token: token})
+		case "ovi-boltdb", "ovi-wal", "ovi-boltdb-inleader", "ovi-wal-inleader":
+			store, inLeader := strings.CutSuffix(strings.TrimPrefix(name, "ovi-"), "-inleader")
+			flags := []string{"--raft-log-store", store}
+			out = append(out, &benchpeers.Ovi{Label: name, Bin: ovi, Flags: flags, ValSize: o.load.ValSize, Token: token,
+				InLeader: inLeader, Self: self})
 		default:
 			return nil, fmt.Errorf("-systems: unknown system %q", name)
 		}
