@@ -3,7 +3,6 @@ package benchpeers
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +23,7 @@ func startOviNodes(t *testing.T) []*OviNode {
 		cfg := cluster.DefaultConfig()
 		cfg.NodeName, cfg.DataDir, cfg.Ports, cfg.BootstrapExpect = name, t.TempDir(), cluster.Ports{}, 3
 		cfg.BindAddr, cfg.Version = "127.0.0.1", "test"
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler)
 		if i > 0 {
 			cfg.RetryJoin = []string{nodes[0].Agent.GossipAddr()}
 		}
