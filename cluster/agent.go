@@ -117,6 +117,7 @@ func Open(cfg Config) (*Agent, error) {
 	a.prom = newPromMetrics(cfg.Registry, a)
 	a.peers = newPeerAuth(a.logger, a.prom.reg)
 	a.forwards = newForwarder(a.prom.reg)
+	a.merges = newMerger(agentRaft{a}, a.prom.reg)
 	a.notifier = a.newNotifier()
 	if err := a.open(); err != nil {
 		_ = a.closeResources()

@@ -41,6 +41,14 @@ type applier interface {
 	Apply(cmd []byte, timeout time.Duration) raft.ApplyFuture
 }
 
+// agentRaft is the agent's raft, read when an entry is appended (the
+// merger is built before raft starts; only a leader appends).
+type agentRaft struct{ a *Agent }
+
+func (r agentRaft) Apply(cmd []byte, timeout time.Duration) raft.ApplyFuture {
+	return r.a.raft.Apply(cmd, timeout)
+}
+
 // mergeCall is one proposal waiting to be appended, and its answer.
 type mergeCall struct {
 	frames   []byte // its records, encoded as a batch's body (wal.AppendFrames)

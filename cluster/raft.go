@@ -68,7 +68,6 @@ func (a *Agent) setupRaft() error {
 		return fmt.Errorf("cluster: start raft: %w", err)
 	}
 	a.peers.raft.Store(a.raft)
-	a.merges = newMerger(a.raft, a.prom.reg)
 	a.hadState = hasState
 	a.logger.Info("raft timing", "heartbeat_timeout", conf.HeartbeatTimeout, "election_timeout", conf.ElectionTimeout,
 		"leader_lease_timeout", conf.LeaderLeaseTimeout)
