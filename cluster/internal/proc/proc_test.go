@@ -58,7 +58,7 @@ func TestKillRestartAndALogPerStart(t *testing.T) {
 }
 
 func TestCheckSeesAnEarlyExit(t *testing.T) {
-	p := &Proc{Name: "quitter", LogDir: t.TempDir(), Args: []string{"/bin/sh", "-c", "exit 3"}}
+	p := &Proc{Name: "quitter", LogDir: t.TempDir(), Args: []string{"/bin/sh", "-c", "echo starting; echo 'listen: address already in use' >&2; exit 3"}}
 	if err := p.Check(); err != nil || p.ExitCode() != -1 {
 		t.Fatalf("before Start: Check = %v, exit code %d", err, p.ExitCode())
 	}
@@ -67,7 +67,8 @@ func TestCheckSeesAnEarlyExit(t *testing.T) {
 	}
 	<-p.Exited()
 	err := p.Check()
-	if !errors.Is(err, ErrExited) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), p.LogPath()) {
+	if !errors.Is(err, ErrExited) || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), p.LogPath()) ||
+		!strings.HasSuffix(err.Error(), `ends "listen: address already in use"`) {
 		t.Fatalf("Check = %v", err)
 	}
 	if p.ExitCode() != 3 {

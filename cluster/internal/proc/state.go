@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -47,7 +48,25 @@ func (p *Proc) Check() error {
 	if how == nil {
 		how = errors.New("exit status 0")
 	}
+	if last := lastLine(p.Log()); last != "" {
+		return fmt.Errorf("%w: %s (%w); its log %s ends %q", ErrExited, p.Name, how, p.logPath, last)
+	}
 	return fmt.Errorf("%w: %s (%w); see its log %s", ErrExited, p.Name, how, p.logPath)
+}
+
+// maxLastLine bounds the log line an exit's error quotes.
+const maxLastLine = 400
+
+// lastLine is the last non-empty line of log, at most maxLastLine bytes
+// (its end): a process that exited says why there, and the log itself
+// may be gone by the time anyone reads the error (a temporary directory).
+func lastLine(log string) string {
+	log = strings.TrimRight(log, "\n ")
+	line := log[strings.LastIndexByte(log, '\n')+1:]
+	if len(line) > maxLastLine {
+		line = line[len(line)-maxLastLine:]
+	}
+	return line
 }
 
 // Pid is the process id of the last start (0 before the first).
