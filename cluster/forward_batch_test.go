@@ -150,7 +150,7 @@ func TestForwarderAnswersEachProposalOnItsOwn(t *testing.T) {
 	f.queue.mu.Lock()
 	f.queue.inflight--
 	f.queue.mu.Unlock()
-	go f.queue.run()
+	f.queue.kick()
 	if n := <-bl.arrived; n != 3 {
 		t.Fatalf("one request of %d proposals, want 3", n)
 	}
@@ -244,7 +244,7 @@ func TestForwarderRequestFailures(t *testing.T) {
 			f.queue.mu.Lock()
 			f.queue.inflight--
 			f.queue.mu.Unlock()
-			go f.queue.run()
+			f.queue.kick()
 			for _, ch := range []<-chan forwarded{a1, a2} {
 				if a := <-ch; !errors.Is(a.err, tc.want) {
 					t.Fatalf("%v, want %v", a.err, tc.want)

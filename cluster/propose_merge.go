@@ -12,23 +12,28 @@ import (
 
 // Group commit on the leader: proposals waiting to be appended go into
 // Raft together, as one entry whose batch holds their records in order,
-// instead of one entry each (a coalescer: no timer gathers them). A
-// proposal that finds no merged entry in flight is appended at once,
-// alone; while one is in flight, the proposals that arrive wait and go
-// together in the next. Each proposal keeps its records, its answer and,
-// since the entry commits as a whole, the entry's revision: concurrent
-// writes may share a revision, as the records of one batch always have
-// (record i of an entry is at {revision, i}). None can fail another: each
-// is validated and checked against the FSM's rules before it is queued
-// (applyLocal), so the FSM does not refuse a merged entry.
+// instead of one entry each (a coalescer: no timer gathers them). Light
+// load is pipelined: a proposal that finds only single proposals in
+// flight, fewer than mergeSenders, is appended at once, alone, as Raft
+// pipelines entries. Heavy load is merged: the proposals that come while
+// no entry may start wait, the next entry carries all of them, and while
+// such a merged entry is in flight no other starts, so what arrives during
+// its round goes in the next one. Each proposal keeps its records, its
+// answer and, since the entry commits as a whole, the entry's revision:
+// concurrent writes may share a revision, as the records of one batch
+// always have (record i of an entry is at {revision, i}). None can fail
+// another: each is validated and checked against the FSM's rules before it
+// is queued (applyLocal), so the FSM does not refuse a merged entry.
 const (
-	// mergeSenders bounds the merged entries in flight. One: Raft's
-	// per-entry work (the log's encoding and fsync, replication, and the
-	// apply on every node) is most of a small write's cost, and an entry
-	// in flight takes about one fsync round, in which the next batch
-	// gathers. Measured at 64 clients (docs/benchmarks.md, session 7):
-	// 1 sender 5,838–6,481/s, 2 senders 4,914/s, 4 senders 5,392/s.
-	mergeSenders = 1
+	// mergeSenders bounds the single proposals in flight side by side.
+	// Raft's per-entry work (the log's encoding and fsync, replication,
+	// the apply on every node) is most of a small write's cost: entries
+	// in flight side by side under heavy load would each carry a share of
+	// what waits and keep that cost, so a merged entry goes alone
+	// (docs/benchmarks.md, session 7: 64 clients, 1 entry in flight
+	// 5,838–6,481/s, 2 at a time 4,914/s, 4 at a time 5,392/s; 2
+	// clients, one at a time 812/s against 916/s pipelined).
+	mergeSenders = 4
 	// mergeMaxBytes bounds one merged entry's records (a proposal larger
 	// than that goes alone).
 	mergeMaxBytes = 256 << 10
@@ -80,7 +85,7 @@ func newMerger(r applier, reg prometheus.Registerer) *merger {
 		}),
 	}
 	m.queue = coalescer[mergeCall]{
-		senders: mergeSenders, maxCalls: mergeMaxProposals, maxSize: mergeMaxBytes,
+		senders: mergeSenders, maxCalls: mergeMaxProposals, maxSize: mergeMaxBytes, singles: true,
 		size:     func(c *mergeCall) int { return len(c.frames) },
 		together: func(first, c *mergeCall) bool { return c.format == first.format },
 		send:     m.apply,

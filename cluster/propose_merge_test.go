@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,37 +18,71 @@ import (
 	"github.com/yairfalse/ovi/wal"
 )
 
-// fakeRaft records the entries a merger appends and answers each with the
-// next revision (or err), after release is closed.
+// fakeRaft records the entries a merger appends; each Apply waits until
+// the test releases it, then answers with its entry's number as the
+// revision (or err, or resp).
 type fakeRaft struct {
 	mu      sync.Mutex
 	entries [][]byte
-	arrived chan int // the record count of each entry, as it is appended
-	release chan struct{}
+	arrived chan fakeEntry
 	err     error
 	resp    any // the FSM's answer; nil: fsm.ApplyResult{Revision: entry number}
 }
 
-func newFakeRaft() *fakeRaft {
-	return &fakeRaft{arrived: make(chan int, 1024), release: make(chan struct{})}
+// fakeEntry is one Apply in progress: its record count (-1: the batch did
+// not decode) and what releases it.
+type fakeEntry struct {
+	records int
+	release chan struct{}
 }
 
+func newFakeRaft() *fakeRaft { return &fakeRaft{arrived: make(chan fakeEntry, 1024)} }
+
 func (r *fakeRaft) Apply(cmd []byte, _ time.Duration) raft.ApplyFuture {
-	n := -1 // an undecodable batch
+	e := fakeEntry{records: -1, release: make(chan struct{})}
 	if b, err := wal.DecodeBatch(cmd); err == nil {
-		n = len(b.Records)
+		e.records = len(b.Records)
 	}
 	r.mu.Lock()
 	r.entries = append(r.entries, cmd)
 	rev := uint64(len(r.entries))
 	r.mu.Unlock()
-	r.arrived <- n
-	<-r.release
+	r.arrived <- e
+	<-e.release
 	resp := r.resp
 	if resp == nil {
 		resp = fsm.ApplyResult{Revision: rev}
 	}
 	return fakeFuture{err: r.err, resp: resp}
+}
+
+// next is the next entry appended; it fails the test after 5 s.
+func (r *fakeRaft) next(t *testing.T) fakeEntry {
+	t.Helper()
+	select {
+	case e := <-r.arrived:
+		return e
+	case <-time.After(5 * time.Second):
+		t.Fatal("no entry appended within 5 s")
+	}
+	return fakeEntry{}
+}
+
+// none checks that no entry is being appended.
+func (r *fakeRaft) none(t *testing.T, why string) {
+	t.Helper()
+	if n := len(r.arrived); n != 0 {
+		t.Fatalf("%d entries appended, want none: %s", n, why)
+	}
+}
+
+// releaseAll releases every entry from now on.
+func (r *fakeRaft) releaseAll() {
+	go func() {
+		for e := range r.arrived {
+			close(e.release)
+		}
+	}()
 }
 
 type fakeFuture struct {
@@ -101,6 +136,21 @@ func proposeNotes(t *testing.T, m *merger, deadline time.Time, format byte, text
 	return ch
 }
 
+// queueNotes proposes n single notes "<prefix><i>" and waits until all of
+// them wait in the queue.
+func queueNotes(t *testing.T, m *merger, prefix string, n int) ([]<-chan merged, []string) {
+	t.Helper()
+	var chs []<-chan merged
+	var texts []string
+	base := m.queue.waiting()
+	for i := range n {
+		text := fmt.Sprint(prefix, i)
+		chs, texts = append(chs, proposeNotes(t, m, time.Time{}, wal.FormatCurrent, text)), append(texts, text)
+		waitFor(t, "the proposal queued", 5*time.Second, func() bool { return m.queue.waiting() == base+i+1 })
+	}
+	return chs, texts
+}
+
 func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	t.Helper()
 	var m dto.Metric
@@ -110,42 +160,86 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	return m.GetCounter().GetValue()
 }
 
-// While an entry is in flight the proposals that arrive wait, then go in
-// one entry, in the order they came, and share its revision; the counters
+// Light load is pipelined, heavy load merged: single proposals go side by
+// side, each its own entry, up to mergeSenders of them; the ones that come
+// while no entry may start wait, and go in one entry, in the order they
+// came, sharing its revision; while that merged entry is in flight no other
+// starts, and what arrives meanwhile goes in the next one. The counters
 // say how many entries carried how many proposals.
-func TestMergerMergesTheProposalsThatWait(t *testing.T) {
+func TestMergerPipelinesSinglesAndMergesWhatWaits(t *testing.T) {
 	r := newFakeRaft()
 	m := newMerger(r, prometheus.NewRegistry())
-	first := proposeNotes(t, m, time.Time{}, wal.FormatCurrent, "0")
-	if n := <-r.arrived; n != 1 {
-		t.Fatalf("the first proposal went in an entry of %d records, want alone", n)
+	var singles []<-chan merged
+	var held []fakeEntry
+	for i := range mergeSenders {
+		singles = append(singles, proposeNotes(t, m, time.Time{}, wal.FormatCurrent, fmt.Sprint("single", i)))
+		e := r.next(t)
+		if e.records != 1 {
+			t.Fatalf("single proposal %d went in an entry of %d records, want alone, at once", i, e.records)
+		}
+		held = append(held, e)
 	}
-	var waiting []<-chan merged
-	var want []string
-	for i := 1; i <= 50; i++ {
-		texts := []string{fmt.Sprint(i, "a"), fmt.Sprint(i, "b")}
-		waiting = append(waiting, proposeNotes(t, m, time.Time{}, wal.FormatCurrent, texts...))
-		want = append(want, texts...)
-		waitFor(t, "the proposal queued", 5*time.Second, func() bool { return m.queue.waiting() == i })
+	first, firstTexts := queueNotes(t, m, "first", 10)
+	r.none(t, "every sender is busy")
+	close(held[0].release)
+	e := r.next(t)
+	if e.records != 10 {
+		t.Fatalf("the waiting proposals went in an entry of %d records, want the 10 in one", e.records)
 	}
-	close(r.release)
-	if a := <-first; a.err != nil || a.rev != 1 {
-		t.Fatalf("first: %d, %v; want revision 1", a.rev, a.err)
+	for _, h := range held[1:] {
+		close(h.release)
 	}
-	if n := <-r.arrived; n != 100 {
-		t.Fatalf("the waiting proposals went in an entry of %d records, want 100 in one", n)
-	}
-	for i, ch := range waiting {
-		if a := <-ch; a.err != nil || a.rev != 2 {
-			t.Fatalf("proposal %d: %d, %v; want revision 2", i+1, a.rev, a.err)
+	for i, ch := range singles {
+		if a := <-ch; a.err != nil || a.rev < 1 || a.rev > mergeSenders {
+			t.Fatalf("single %d: %d, %v; want one of the first %d entries", i, a.rev, a.err, mergeSenders)
 		}
 	}
-	if got := r.texts(t, 1); strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("the merged entry holds %v, want %v", got, want)
+	second, secondTexts := queueNotes(t, m, "second", 5)
+	r.none(t, "a merged entry is in flight: the others wait for it")
+	close(e.release)
+	e2 := r.next(t)
+	if e2.records != 5 {
+		t.Fatalf("what came during the merged entry went in an entry of %d records, want the 5 in one", e2.records)
 	}
-	if e, p := counterValue(t, m.entries), counterValue(t, m.proposals); e != 2 || p != 51 {
-		t.Fatalf("ovi_propose_entries_total %g, ovi_propose_proposals_total %g; want 2 and 51", e, p)
+	close(e2.release)
+	for _, group := range []struct {
+		chs   []<-chan merged
+		texts []string
+		rev   uint64
+	}{{first, firstTexts, mergeSenders + 1}, {second, secondTexts, mergeSenders + 2}} {
+		for i, ch := range group.chs {
+			if a := <-ch; a.err != nil || a.rev != group.rev {
+				t.Fatalf("%s: %d, %v; want revision %d", group.texts[i], a.rev, a.err, group.rev)
+			}
+		}
+		if got := r.texts(t, int(group.rev)-1); !slices.Equal(got, group.texts) {
+			t.Fatalf("entry %d holds %v, want %v", group.rev, got, group.texts)
+		}
 	}
+	if e, p := counterValue(t, m.entries), counterValue(t, m.proposals); e != mergeSenders+2 || p != mergeSenders+15 {
+		t.Fatalf("ovi_propose_entries_total %g, ovi_propose_proposals_total %g; want %d and %d", e, p, mergeSenders+2, mergeSenders+15)
+	}
+}
+
+// holdSenders proposes mergeSenders single notes and holds their entries
+// in flight: what is proposed next waits.
+func holdSenders(t *testing.T, r *fakeRaft, m *merger) ([]<-chan merged, []fakeEntry) {
+	t.Helper()
+	var answers []<-chan merged
+	var held []fakeEntry
+	for i := range mergeSenders {
+		answers = append(answers, proposeNotes(t, m, time.Time{}, wal.FormatCurrent, fmt.Sprint("hold", i)))
+		held = append(held, r.next(t))
+	}
+	return answers, held
+}
+
+// releaseHeldAndAll releases the held entries and every one after them.
+func (r *fakeRaft) releaseHeldAndAll(held []fakeEntry) {
+	for _, h := range held {
+		close(h.release)
+	}
+	r.releaseAll()
 }
 
 // A merged entry stays within mergeMaxBytes (a larger proposal goes
@@ -154,8 +248,7 @@ func TestMergerMergesTheProposalsThatWait(t *testing.T) {
 func TestMergerBoundsItsEntries(t *testing.T) {
 	r := newFakeRaft()
 	m := newMerger(r, prometheus.NewRegistry())
-	hold := proposeNotes(t, m, time.Time{}, wal.FormatCurrent, "hold")
-	<-r.arrived
+	_, held := holdSenders(t, r, m)
 	big := strings.Repeat("x", mergeMaxBytes/2)
 	queue := func(deadline time.Time, format byte, text string) <-chan merged {
 		n := m.queue.waiting()
@@ -167,8 +260,7 @@ func TestMergerBoundsItsEntries(t *testing.T) {
 	a1 := queue(time.Time{}, wal.FormatCurrent, big+"1")
 	a2 := queue(time.Time{}, wal.FormatCurrent, big+"2")
 	v1 := queue(time.Time{}, wal.FormatV1, "old format")
-	close(r.release)
-	<-hold
+	r.releaseHeldAndAll(held)
 	if a := <-late; !errors.Is(a.err, ErrProposalTimeout) {
 		t.Fatalf("a proposal past its deadline: %d, %v; want ErrProposalTimeout", a.rev, a.err)
 	}
@@ -180,9 +272,9 @@ func TestMergerBoundsItsEntries(t *testing.T) {
 		}
 		revs[a.rev] = true
 	}
-	for i := 1; i < 4; i++ {
+	for i := mergeSenders; i < mergeSenders+3; i++ {
 		if got := r.texts(t, i); len(got) != 1 || got[0] == "late" {
-			t.Fatalf("entry %d holds %d notes, want one (and not the late one)", i, len(got))
+			t.Fatalf("entry %d holds %d notes, want one (and not the late one)", i+1, len(got))
 		}
 	}
 }
@@ -205,19 +297,19 @@ func TestMergerGivesEveryProposalTheEntrysFailure(t *testing.T) {
 			r := newFakeRaft()
 			r.err, r.resp = tc.err, tc.resp
 			m := newMerger(r, prometheus.NewRegistry())
-			hold := proposeNotes(t, m, time.Time{}, wal.FormatCurrent, "hold")
-			<-r.arrived
-			a1 := proposeNotes(t, m, time.Time{}, wal.FormatCurrent, "1")
-			a2 := proposeNotes(t, m, time.Time{}, wal.FormatCurrent, "2")
-			waitFor(t, "two proposals queued", 5*time.Second, func() bool { return m.queue.waiting() == 2 })
-			close(r.release)
-			for _, ch := range []<-chan merged{hold, a1, a2} {
+			answers, held := holdSenders(t, r, m)
+			queued, _ := queueNotes(t, m, "queued", 2)
+			r.releaseHeldAndAll(held)
+			for _, ch := range append(answers, queued...) {
 				if a := <-ch; !errors.Is(a.err, tc.want) || a.rev != 0 {
 					t.Fatalf("%d, %v; want %v", a.rev, a.err, tc.want)
 				}
 			}
-			if n := len(r.arrived); n != 1 {
-				t.Fatalf("%d entries after the held one, want the two proposals in one", n)
+			r.mu.Lock()
+			n := len(r.entries)
+			r.mu.Unlock()
+			if n != mergeSenders+1 {
+				t.Fatalf("%d entries, want the %d held and the two queued proposals in one", n, mergeSenders)
 			}
 		})
 	}
