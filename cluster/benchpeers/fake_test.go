@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ type fakeSystem struct {
 	reads      bool
 	started    *[]string
 	onAppend   func() // called in each Append (a test's fake CPU use)
+	clients    []int  // of each Append
 
 	mu        sync.Mutex
 	procs     []*Proc
@@ -86,6 +88,9 @@ func (f *fakeSystem) Append(ctx context.Context, clients, total int) (Sample, er
 	if f.onAppend != nil {
 		f.onAppend()
 	}
+	f.mu.Lock()
+	f.clients = append(f.clients, clients)
+	f.mu.Unlock()
 	return RunLoad(ctx, clients, total, func(context.Context, int) error { return nil })
 }
 
@@ -187,5 +192,21 @@ func TestRunInterleavesRoundsAndFillsEveryRow(t *testing.T) {
 		if p.Running() {
 			t.Errorf("%s still runs after the run", p.Name)
 		}
+	}
+}
+
+// -few N runs the low-load phase with N clients, and the results name them.
+func TestRunFewClients(t *testing.T) {
+	var started []string
+	a := &fakeSystem{name: "a", electAfter: 10 * time.Millisecond, started: &started}
+	run := &Run{Systems: []System{a}, Rounds: 1, Dir: t.TempDir(), Load: Load{Append1: 10, Append64: 100, Warmup: 10, Kills: 1, Few: 4}}
+	res, err := run.Execute(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !slices.Equal(a.clients, []int{64, 4, 64}) || res.Few != 4 {
+		t.Fatalf("appends with %v clients (few %d), want the warm-up's 64, then 4 and 64", a.clients, res.Few)
 	}
 }

@@ -36,6 +36,7 @@ func (r *Run) Execute(ctx context.Context) (*Results, error) {
 		names[i] = s.Name()
 	}
 	res := NewResults(names...)
+	res.Few = r.Load.Few
 	for k := range r.Rounds {
 		for i := range r.Systems {
 			s := r.Systems[(i+k)%len(r.Systems)]
@@ -84,7 +85,7 @@ func (r *Run) appends(ctx context.Context, k int, s System, res *Results) error 
 		m       Metric
 		clients int
 		total   int
-	}{{Append1, 1, r.Load.Append1}, {Append64, 64, r.Load.Append64}} {
+	}{{Append1, max(1, r.Load.Few), r.Load.Append1}, {Append64, 64, r.Load.Append64}} {
 		var wait func() error
 		if p, ok := s.(Profiler); ok && r.Profile != "" && k == 1 && a.m == Append64 {
 			wait = r.startProfile(ctx, k, s.Name(), p, ProfileWindow(a.total, warm.OpsPerSec, r.ProfileWindow))

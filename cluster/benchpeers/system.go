@@ -31,6 +31,7 @@ func Metrics() []Metric {
 // Load sizes one round of a system.
 type Load struct {
 	Append1, Append64 int // operations of the 1- and 64-client appends
+	Few               int // clients of the "1 client" phase instead of 1 (0 or 1: one client)
 	Warmup            int // unrecorded 64-client appends first
 	Revisions         int // revisions of the read key written before the reads
 	Reads             int // reads per consistency level (1 client)

@@ -15,6 +15,17 @@ type Results struct {
 	data  map[string]map[Metric][]Sample
 	cpu   map[string]map[Metric][]CPUPerRecord // the append phases' CPU (table_cpu.go)
 	idle  []RoundIdle                          // the machine's idle percent before each round
+	// Few is the clients of the low-load append phase (Load.Few); the
+	// row "append, 1 client" is named for them when more than one.
+	Few int
+}
+
+// label is the row name of m.
+func (r *Results) label(m Metric) string {
+	if m == Append1 && r.Few > 1 {
+		return fmt.Sprintf("append, %d clients", r.Few)
+	}
+	return string(m)
 }
 
 // NewResults holds samples of systems, in column order.
@@ -67,7 +78,7 @@ func (r *Results) WriteTable(w io.Writer, c Compare) error {
 	fmt.Fprintf(&b, " %s / %s | %s / %s |\n|---|", c.Ovi, c.Raw, c.Ovi, c.Etcd)
 	b.WriteString(strings.Repeat("---|", len(r.order)+2) + "\n")
 	for _, m := range Metrics() {
-		b.WriteString("| " + string(m) + " |")
+		b.WriteString("| " + r.label(m) + " |")
 		for _, s := range r.order {
 			b.WriteString(" " + r.cell(s, m) + " |")
 		}

@@ -55,14 +55,14 @@ func (r *Results) writeCPURows(b *strings.Builder, c Compare) {
 		return
 	}
 	for _, m := range []Metric{Append1, Append64} {
-		b.WriteString("| " + string(m) + cpuRowSuffix + " |")
+		b.WriteString("| " + r.label(m) + cpuRowSuffix + " |")
 		for _, s := range r.order {
 			b.WriteString(" " + r.cpuCell(s, m) + " |")
 		}
 		fmt.Fprintf(b, " %s | %s |\n", r.cpuRatio(m, c.Ovi, c.Raw), r.cpuRatio(m, c.Ovi, c.Etcd))
 	}
 	for _, m := range []Metric{Append1, Append64} {
-		b.WriteString("| " + string(m) + idleRowSuffix + " |")
+		b.WriteString("| " + r.label(m) + idleRowSuffix + " |")
 		for _, s := range r.order {
 			cell := "—"
 			if v, n := r.MedianCPU(s, m); n > 0 {

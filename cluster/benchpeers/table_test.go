@@ -97,3 +97,18 @@ func assertContains(t *testing.T, out string, wants ...string) {
 		}
 	}
 }
+
+// With -few N the low-load phase's rows name its N clients.
+func TestWriteTableNamesTheFewClients(t *testing.T) {
+	r := NewResults("raw", "etcd", "ovi")
+	r.Few = 4
+	r.Add("ovi", Append1, Sample{OpsPerSec: 1340, P50: ms(3)})
+	r.AddCPU("ovi", Append1, PhaseCPU{Records: 1000, Leader: 350 * time.Millisecond, Client: 115 * time.Millisecond})
+	out := tableOf(t, r)
+	assertContains(t, out, "| append, 4 clients | — | — | 1,340/s, p50 3.00 ms |",
+		"| append, 4 clients: CPU µs/record (leader · followers · client = total) |",
+		"| append, 4 clients: CPU idle / iowait during the phase |")
+	if strings.Contains(out, "1 client") {
+		t.Errorf("a row still names 1 client:\n%s", out)
+	}
+}

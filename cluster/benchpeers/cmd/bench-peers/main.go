@@ -64,6 +64,7 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.oviFlags, "ovi-flags", "", "agent flags added for the ovi column (space-separated)")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds (the table shows the median)")
 	fs.IntVar(&o.load.Append1, "append1", 2000, "appends with 1 client per round")
+	fs.IntVar(&o.load.Few, "few", 1, "clients of the low-load append phase (its row names them)")
 	fs.IntVar(&o.load.Append64, "append64", 20000, "appends with 64 clients per round")
 	fs.IntVar(&o.load.Warmup, "warmup", 1000, "unrecorded 64-client appends before them")
 	fs.IntVar(&o.load.Revisions, "revisions", 10000, "revisions of the read key")
