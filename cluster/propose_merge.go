@@ -27,12 +27,10 @@ import (
 const (
 	// mergeSenders bounds the single proposals in flight side by side.
 	// Raft's per-entry work (the log's encoding and fsync, replication,
-	// the apply on every node) is most of a small write's cost: entries
-	// in flight side by side under heavy load would each carry a share of
-	// what waits and keep that cost, so a merged entry goes alone
-	// (docs/benchmarks.md, session 7: 64 clients, 1 entry in flight
-	// 5,838–6,481/s, 2 at a time 4,914/s, 4 at a time 5,392/s; 2
-	// clients, one at a time 812/s against 916/s pipelined).
+	// the apply on every node) is a large part of a small write's cost:
+	// entries in flight side by side under heavy load would each carry a
+	// share of what waits and keep that cost, so a merged entry goes alone
+	// (docs/benchmarks.md, session 7).
 	mergeSenders = 4
 	// mergeMaxBytes bounds one merged entry's records (a proposal larger
 	// than that goes alone).
