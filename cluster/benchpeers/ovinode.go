@@ -2,7 +2,6 @@ package benchpeers
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -45,20 +44,7 @@ func (n *OviNode) Handler() http.Handler {
 	return mux
 }
 
-func (n *OviNode) serveLoad(w http.ResponseWriter, r *http.Request) {
-	clients, err1 := strconv.Atoi(r.URL.Query().Get("clients"))
-	total, err2 := strconv.Atoi(r.URL.Query().Get("total"))
-	if err := errors.Join(err1, err2); err != nil {
-		http.Error(w, "clients and total: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	s, err := RunLoad(r.Context(), clients, total, n.note)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	writeJSON(w, s)
-}
+func (n *OviNode) serveLoad(w http.ResponseWriter, r *http.Request) { serveLoad(w, r, n.note) }
 
 // note proposes one note on one of 100,000 resource ids, bounded as the
 // API bounds a write.

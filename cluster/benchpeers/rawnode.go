@@ -159,13 +159,19 @@ func (n *RawNode) Handler() http.Handler {
 }
 
 func (n *RawNode) serveLoad(w http.ResponseWriter, r *http.Request) {
+	serveLoad(w, r, func(context.Context, int) error { return n.Apply(10 * time.Second) })
+}
+
+// serveLoad is POST /load?clients=N&total=M of a node's control API: the
+// load of op run inside this process, answered with its Sample as JSON.
+func serveLoad(w http.ResponseWriter, r *http.Request, op func(context.Context, int) error) {
 	clients, err1 := strconv.Atoi(r.URL.Query().Get("clients"))
 	total, err2 := strconv.Atoi(r.URL.Query().Get("total"))
 	if err := errors.Join(err1, err2); err != nil {
 		http.Error(w, "clients and total: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	s, err := RunLoad(r.Context(), clients, total, func(context.Context, int) error { return n.Apply(10 * time.Second) })
+	s, err := RunLoad(r.Context(), clients, total, op)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return

@@ -210,7 +210,12 @@ func serveRaw(ctx context.Context, cfg benchpeers.RawNodeConfig) error {
 		return err
 	}
 	defer func() { _ = node.Close() }()
-	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: node.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	return serveControl(ctx, cfg.HTTPAddr, node.Handler())
+}
+
+// serveControl serves a node's control API on addr until ctx ends.
+func serveControl(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/yairfalse/ovi/cluster"
 	"github.com/yairfalse/ovi/cluster/benchpeers"
@@ -87,13 +84,5 @@ func oviNode(ctx context.Context, args []string) error {
 		return err
 	}
 	defer func() { _ = node.Close() }()
-	srv := &http.Server{Addr: o.control, Handler: node.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveControl(ctx, o.control, node.Handler())
 }
