@@ -103,21 +103,22 @@ func (m *merger) propose(deadline time.Time, format byte, frames []byte, records
 // apply appends one merged entry and gives every proposal in it the
 // entry's answer. A proposal whose deadline passed while it waited is
 // answered ErrProposalTimeout (not appended). The entry waits to be
-// enqueued until the earliest deadline among the others.
+// enqueued until the latest deadline among the others (defaultApplyTimeout
+// for one without), so that no proposal's shorter deadline fails the rest.
 func (m *merger) apply(batch []*mergeCall) {
 	now := time.Now()
-	timeout := defaultApplyTimeout
+	var timeout time.Duration
 	frames := make([][]byte, 0, len(batch))
 	live, records := batch[:0], 0
 	for _, c := range batch {
+		wait := defaultApplyTimeout
 		if !c.deadline.IsZero() {
-			left := c.deadline.Sub(now)
-			if left <= 0 {
+			if wait = c.deadline.Sub(now); wait <= 0 {
 				c.done <- proposalAnswer{err: fmt.Errorf("%w: its deadline passed while the entry before it committed", ErrProposalTimeout)}
 				continue
 			}
-			timeout = min(timeout, left)
 		}
+		timeout = max(timeout, wait)
 		live, records, frames = append(live, c), records+c.records, append(frames, c.frames)
 	}
 	if len(live) == 0 {

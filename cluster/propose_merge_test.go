@@ -22,11 +22,12 @@ import (
 // the test releases it, then answers with its entry's number as the
 // revision (or err, or resp).
 type fakeRaft struct {
-	mu      sync.Mutex
-	entries [][]byte
-	arrived chan fakeEntry
-	err     error
-	resp    any // the FSM's answer; nil: fsm.ApplyResult{Revision: entry number}
+	mu       sync.Mutex
+	entries  [][]byte
+	timeouts []time.Duration // each Apply's
+	arrived  chan fakeEntry
+	err      error
+	resp     any // the FSM's answer; nil: fsm.ApplyResult{Revision: entry number}
 }
 
 // fakeEntry is one Apply in progress: its record count (-1: the batch did
@@ -38,13 +39,13 @@ type fakeEntry struct {
 
 func newFakeRaft() *fakeRaft { return &fakeRaft{arrived: make(chan fakeEntry, 1024)} }
 
-func (r *fakeRaft) Apply(cmd []byte, _ time.Duration) raft.ApplyFuture {
+func (r *fakeRaft) Apply(cmd []byte, timeout time.Duration) raft.ApplyFuture {
 	e := fakeEntry{records: -1, release: make(chan struct{})}
 	if b, err := wal.DecodeBatch(cmd); err == nil {
 		e.records = len(b.Records)
 	}
 	r.mu.Lock()
-	r.entries = append(r.entries, cmd)
+	r.entries, r.timeouts = append(r.entries, cmd), append(r.timeouts, timeout)
 	rev := uint64(len(r.entries))
 	r.mu.Unlock()
 	r.arrived <- e
@@ -276,6 +277,34 @@ func TestMergerBoundsItsEntries(t *testing.T) {
 		if got := r.texts(t, i); len(got) != 1 || got[0] == "late" {
 			t.Fatalf("entry %d holds %d notes, want one (and not the late one)", i+1, len(got))
 		}
+	}
+}
+
+// A merged entry waits to be enqueued as long as the most patient of its
+// proposals would: a proposal with a short deadline does not fail the
+// others with a timeout.
+func TestMergerWaitsForTheLatestDeadline(t *testing.T) {
+	r := newFakeRaft()
+	m := newMerger(r, prometheus.NewRegistry())
+	_, held := holdSenders(t, r, m)
+	n := m.queue.waiting()
+	short := proposeNotes(t, m, time.Now().Add(time.Minute), wal.FormatCurrent, "short")
+	none := proposeNotes(t, m, time.Time{}, wal.FormatCurrent, "no deadline")
+	long := proposeNotes(t, m, time.Now().Add(time.Hour), wal.FormatCurrent, "long")
+	waitFor(t, "three proposals queued", 5*time.Second, func() bool { return m.queue.waiting() == n+3 })
+	r.releaseHeldAndAll(held)
+	for _, ch := range []<-chan merged{short, none, long} {
+		if a := <-ch; a.err != nil {
+			t.Fatal(a.err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if got := r.timeouts[mergeSenders]; got < 59*time.Minute || got > time.Hour {
+		t.Fatalf("the merged entry waits %s to be enqueued, want the longest deadline's hour", got)
+	}
+	if got := r.timeouts[0]; got != defaultApplyTimeout {
+		t.Fatalf("a proposal without a deadline waits %s, want defaultApplyTimeout", got)
 	}
 }
 
