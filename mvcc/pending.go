@@ -265,11 +265,12 @@ func (s *Store) flushNow() error {
 type CommitStats struct {
 	Flushes, Entries uint64
 	Total            time.Duration
-	Buffered         int // entries buffered now
+	Buffered         int // entries applied and not written yet: buffered, or being written
 }
 
 // CommitStats reports the writes of the buffer so far.
 func (s *Store) CommitStats() CommitStats {
+	n := s.pend.n.Load() // then inflight: an entry moves from n to inflight, never back
 	return CommitStats{Flushes: uint64(s.flushes.Load()), Entries: uint64(s.flushedEntries.Load()),
-		Total: time.Duration(s.flushNanos.Load()), Buffered: int(s.pend.n.Load())}
+		Total: time.Duration(s.flushNanos.Load()), Buffered: int(n + s.pend.inflight.Load())}
 }

@@ -190,3 +190,26 @@ func TestBufferedCommitReadDuringScheduledWrite(t *testing.T) {
 		t.Fatalf("CommitStats = %+v: the schedule never raced the reads", st)
 	}
 }
+
+// CommitStats.Buffered counts the entries applied and not written yet,
+// those being written included: 0 means the file holds every one.
+func TestCommitStatsBufferedCountsEntriesBeingWritten(t *testing.T) {
+	s := openTestWith(t, Options{NoSync: true, CommitInterval: time.Hour})
+	for i := 1; i <= 3; i++ {
+		mustCommit(t, s, Entry{Index: uint64(i), Ops: []Op{put("k", strconv.Itoa(i))}})
+	}
+	if b := s.CommitStats().Buffered; b != 3 {
+		t.Fatalf("Buffered = %d with 3 entries buffered, want 3", b)
+	}
+	taken, err := s.pend.take() // what the flusher does as it starts writing
+	if err != nil || len(taken) != 3 {
+		t.Fatalf("take: %d entries, %v", len(taken), err)
+	}
+	if b := s.CommitStats().Buffered; b != 3 {
+		t.Fatalf("Buffered = %d with 3 entries being written, want 3", b)
+	}
+	s.pend.inflight.Store(0) // written
+	if b := s.CommitStats().Buffered; b != 0 {
+		t.Fatalf("Buffered = %d once written, want 0", b)
+	}
+}

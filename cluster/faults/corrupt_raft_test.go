@@ -181,10 +181,7 @@ func walAppends(data []byte, base uint64) []walAppend {
 // to fail with one line naming the damaged file.
 func refuseCorruptRaftLog(t *testing.T, f *node, damage logDamage) {
 	t.Helper()
-	st, ok := f.status()
-	if !ok {
-		t.Fatalf("%s: no status", f.name)
-	}
+	st := storeWritten(t, f)
 	f.Kill()
 	file, what := damage(t, f, st.AppliedIndex)
 	start := time.Now()
@@ -202,6 +199,25 @@ func refuseCorruptRaftLog(t *testing.T, f *node, damage logDamage) {
 		t.Fatalf("%s: %s; want exit 1 and one line naming %s, got exit %d and:\n%s", f.name, what, file, code, headOf(out))
 	}
 	t.Logf("%s: %s; refused in %s with exit 1: %s", f.name, what, time.Since(start).Round(time.Millisecond), lines[0])
+}
+
+// storeWritten waits until f's store has written every entry it applied
+// (none buffered, the applied index the same before and after) and
+// returns its status then. With buffered commits (store_commit_interval)
+// a SIGKILLed node's file can lack what it applied in its last interval;
+// a damaged append its store never kept is no loss, and the node would
+// rightly start and fetch the entry again.
+func storeWritten(t *testing.T, f *node) transport.StatusResponse {
+	t.Helper()
+	var st transport.StatusResponse
+	waitFor(t, f.name+"'s store written", 20*time.Second, func() bool {
+		before, ok1 := f.status()
+		buffered := metricValue(t, f, "ovi_store_buffered_entries")
+		after, ok2 := f.status()
+		st = after
+		return ok1 && ok2 && buffered == 0 && before.AppliedIndex == after.AppliedIndex
+	})
+	return st
 }
 
 // recoverCorruptRaftLog follows the error's recovery for f and returns

@@ -96,6 +96,14 @@ func allDelivered(rcv *notifytest.Receiver, want []string) bool {
 // metric reads one receiver's counter from a node's /metrics.
 func metric(t *testing.T, n *node, name string) float64 {
 	t.Helper()
+	return metricValue(t, n, name+`{receiver="ops"}`)
+}
+
+// metricValue reads one series (its name and labels as /metrics writes
+// them) from a node's /metrics; -1 when the node does not answer or has
+// no such series.
+func metricValue(t *testing.T, n *node, series string) float64 {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.httpAddr()+"/metrics", nil)
@@ -107,7 +115,7 @@ func metric(t *testing.T, n *node, name string) float64 {
 		return -1
 	}
 	defer func() { _ = resp.Body.Close() }()
-	prefix := name + `{receiver="ops"} `
+	prefix := series + " "
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), prefix); ok {
