@@ -62,7 +62,7 @@ func newStoreSyncCollector(a *Agent) storeSyncCollector {
 		entries: prometheus.NewDesc("ovi_store_committed_entries_total",
 			"Entries those transactions wrote (divided by ovi_store_commits_total: entries per bbolt commit).", nil, nil),
 		commitSecs: prometheus.NewDesc("ovi_store_commit_seconds_total", "Time spent writing the buffered entries.", nil, nil),
-		buffered:   prometheus.NewDesc("ovi_store_buffered_entries", "Applied entries the store holds in memory, not yet written.", nil, nil),
+		buffered:   prometheus.NewDesc("ovi_store_buffered_entries", "Applied entries not yet written to the store file (buffered, or being written).", nil, nil),
 	}
 }
 
